@@ -1,0 +1,161 @@
+package geo
+
+import "math"
+
+// EarthRadiusKm is the radius Addok uses; keeping it makes `distance` and the
+// geo score component identical to Addok's.
+const EarthRadiusKm = 6367.0
+
+// HaversineKm returns the great-circle distance in kilometres.
+func HaversineKm(lat1, lon1, lat2, lon2 float64) float64 {
+	const rad = math.Pi / 180
+	la1, la2 := lat1*rad, lat2*rad
+	dlat := la2 - la1
+	dlon := (lon2 - lon1) * rad
+	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(la1)*math.Cos(la2)*math.Sin(dlon/2)*math.Sin(dlon/2)
+	if a > 1 {
+		a = 1
+	}
+	return 2 * math.Asin(math.Sqrt(a)) * EarthRadiusKm
+}
+
+// DistanceMeters is Addok's int(km*1000): truncated, not rounded.
+func DistanceMeters(lat1, lon1, lat2, lon2 float64) int {
+	return int(HaversineKm(lat1, lon1, lat2, lon2) * 1000)
+}
+
+// Cell is a geohash cell as an integer: the geohash bits (longitude first,
+// interleaved) of a fixed precision. Precision 7 (Addok's GEOHASH_PRECISION)
+// uses 35 bits: 18 for longitude, 17 for latitude.
+type Cell uint64
+
+// Precision is the number of base32 characters of the geohash.
+const Precision = 7
+
+const (
+	lonBits = (Precision*5 + 1) / 2
+	latBits = Precision * 5 / 2
+)
+
+// CellOf returns the precision-7 geohash cell containing the point.
+func CellOf(lat, lon float64) Cell {
+	return interleave(index(lon, -180, 360, lonBits), index(lat, -90, 180, latBits))
+}
+
+func index(v, min, span float64, bits uint) uint32 {
+	n := uint32(1) << bits
+	f := (v - min) / span * float64(n)
+	if !(f >= 0) { // also catches NaN
+		return 0
+	}
+	if f >= float64(n) {
+		return n - 1
+	}
+	return uint32(f)
+}
+
+func interleave(lonIdx, latIdx uint32) Cell {
+	// Bits, from the most significant: lon, lat, lon, lat, ..., lon
+	// (35 bits: 18 for longitude, 17 for latitude), as geohash does.
+	var c uint64
+	li, ai := int(lonBits)-1, int(latBits)-1
+	for b := 0; b < int(lonBits+latBits); b++ {
+		if b%2 == 0 {
+			c = c<<1 | uint64(lonIdx>>uint(li)&1)
+			li--
+		} else {
+			c = c<<1 | uint64(latIdx>>uint(ai)&1)
+			ai--
+		}
+	}
+	return Cell(c)
+}
+
+func split(c Cell) (lonIdx, latIdx uint32) {
+	// Bits, from the most significant: lon, lat, lon, lat, ..., lon (35 bits: 18 lon, 17 lat).
+	total := lonBits + latBits
+	for b := 0; b < int(total); b++ {
+		bit := uint32(uint64(c) >> uint(int(total)-1-b) & 1)
+		if b%2 == 0 {
+			lonIdx = lonIdx<<1 | bit
+		} else {
+			latIdx = latIdx<<1 | bit
+		}
+	}
+	return
+}
+
+// Around returns the cells of the (2r+1)x(2r+1) square centred on c, ring by
+// ring is not needed: callers that want "the next ring only" subtract.
+// Longitude wraps; latitude is clamped at the poles (duplicates removed).
+func Around(c Cell, r int) []Cell {
+	lonIdx, latIdx := split(c)
+	nLon, nLat := int64(1)<<lonBits, int64(1)<<latBits
+	out := make([]Cell, 0, (2*r+1)*(2*r+1))
+	seen := make(map[Cell]struct{}, cap(out))
+	for dy := -r; dy <= r; dy++ {
+		y := int64(latIdx) + int64(dy)
+		if y < 0 || y >= nLat {
+			continue
+		}
+		for dx := -r; dx <= r; dx++ {
+			x := (int64(lonIdx) + int64(dx) + nLon) % nLon
+			cell := interleave(uint32(x), uint32(y))
+			if _, dup := seen[cell]; dup {
+				continue
+			}
+			seen[cell] = struct{}{}
+			out = append(out, cell)
+		}
+	}
+	return out
+}
+
+// Ring returns the cells at exactly Chebyshev distance r from c.
+func Ring(c Cell, r int) []Cell {
+	if r == 0 {
+		return []Cell{c}
+	}
+	lonIdx, latIdx := split(c)
+	nLon, nLat := int64(1)<<lonBits, int64(1)<<latBits
+	var out []Cell
+	seen := map[Cell]struct{}{}
+	for dy := -r; dy <= r; dy++ {
+		y := int64(latIdx) + int64(dy)
+		if y < 0 || y >= nLat {
+			continue
+		}
+		for dx := -r; dx <= r; dx++ {
+			if dy != -r && dy != r && dx != -r && dx != r {
+				continue
+			}
+			x := (int64(lonIdx) + int64(dx) + nLon) % nLon
+			cell := interleave(uint32(x), uint32(y))
+			if _, dup := seen[cell]; dup {
+				continue
+			}
+			seen[cell] = struct{}{}
+			out = append(out, cell)
+		}
+	}
+	return out
+}
+
+// CellSizeMeters returns the approximate height and width of a cell at lat.
+func CellSizeMeters(lat float64) (height, width float64) {
+	height = 180.0 / float64(int64(1)<<latBits) * math.Pi / 180 * EarthRadiusKm * 1000
+	width = 360.0 / float64(int64(1)<<lonBits) * math.Pi / 180 * EarthRadiusKm * 1000 * math.Cos(lat*math.Pi/180)
+	return
+}
+
+const base32 = "0123456789bcdefghjkmnpqrstuvwxyz"
+
+// String returns the usual base32 geohash of the cell.
+func (c Cell) String() string {
+	var b [Precision]byte
+	for i := Precision - 1; i >= 0; i-- {
+		b[i] = base32[c&31]
+		c >>= 5
+	}
+	return string(b[:])
+}

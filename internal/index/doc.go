@@ -1,0 +1,80 @@
+// Package index owns balise's on-disk index: the Builder that turns a
+// stream of documents into one immutable file, and the memory-mapped reader
+// that serves it. Opening a file costs a header and section-table check and a
+// few slice headers: no per-document heap objects are created, and the OS
+// page cache is the only copy of the data.
+//
+// # File layout
+//
+// All integers are little-endian. The file is:
+//
+//	header (64 bytes)
+//	  0  magic "BALISEIX"
+//	  8  format version (u32, currently 1)
+//	  12 number of sections (u32, 22)
+//	  16 CRC-32C of the section table (u32)
+//	  20 CRC-32C of the header with this field zeroed (u32)
+//	  24 file size (u64): a truncated copy is refused
+//	section table: one 32-byte entry per section, in id order
+//	  id u32, reserved u32, offset u64, length u64, CRC-32C u32, reserved u32
+//	sections, each starting on an 8-byte boundary so arrays are read in place
+//
+// Sections (ids 1..22):
+//
+//	meta             JSON: format, text profile, fields and boosts, filters,
+//	                 field-key table, attribution/licence, counts, content version
+//	term offsets     u32[n+1] into term bytes; terms sorted bytewise, so a
+//	term bytes       prefix is a contiguous range (autocomplete)
+//	term info        n x 20 bytes: posting offset, document count, best weight
+//	                 (f32), top-list offset, top-list length
+//	posting docs     u32 document ids, increasing within a term
+//	posting weights  f32, parallel to posting docs (Addok's token weight:
+//	                 boost/len(tokens of the value) incl. importance, max over fields)
+//	top docs/weights the 512 best-weighted postings of terms with more than 512
+//	                 documents (weight desc, doc asc): Addok's ZREVRANGE without a scan
+//	filter offsets   sorted keys "name\x00value" (type, postcode, citycode,
+//	filter bytes     plus type\x00housenumber for documents with numbers)
+//	filter info      u32 pairs (offset, count) into filter docs
+//	filter docs      u32 document ids, increasing
+//	doc offsets      u64[docs+1] into doc data
+//	doc data         one record per document (below)
+//	geo cells        u64 geohash-7 cells (35 bits), increasing
+//	geo cell offsets u32[cells+1] into geo points
+//	geo points       16 bytes each: lat, lon (i32, 1e-7 degrees), doc u32,
+//	                 housenumber u32 (0: the document's point, i+1: housenumber i)
+//	string offsets   interned strings (cities, postcodes, contexts, types…)
+//	string bytes
+//	id offsets/bytes public ids sorted bytewise, and the document of each
+//	id docs
+//
+// # Document records
+//
+//	lat f64, lon f64, importance f64
+//	uvarint field count, then per field: uvarint key id (meta keys), value
+//	uvarint housenumber count, then per housenumber:
+//	  processed key (uvarint length + bytes), raw key (uvarint length + bytes,
+//	  empty when equal to the processed key), uvarint body length, body:
+//	  lat value, lon value, uvarint payload count, (uvarint key id, value)...
+//
+// A value starts with a tag byte: null, false, true, string, interned string,
+// int (zigzag varint), decimal (scale byte + zigzag mantissa, exact for the
+// 6-decimal coordinates of the BAN), float64, raw JSON, list, and two
+// reference forms for housenumber payloads: a string sharing a prefix with
+// the reference, and a decimal delta. The reference is the street's field of
+// the same key when it has one, else the first housenumber's, so any single
+// housenumber decodes without walking the others. Numbers keep their JSON
+// kind (int or float) so output matches Python's json.
+//
+// Housenumbers are stored once per processed key ("1 bis" and "1b" collide;
+// the last one wins, as in Addok).
+//
+// # Integrity
+//
+// Open always checks the magic, the version, the header and table CRCs, the
+// file size, the section bounds and alignment, the meta CRC and the sizes of
+// every array against each other. OpenOptions.Verify (balise verify, and
+// serve --verify) also checks every section's CRC and that every offset and
+// document id is in range. Accessors bound-check what they read, and the
+// search engine turns any residual decoding fault into an error for that
+// request only.
+package index

@@ -1,0 +1,411 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+
+	"balise/internal/source"
+)
+
+// encodeRecord serialises one document (see doc.go, "Document records").
+// hnIndex maps each input housenumber to its stored index, -1 when a later
+// housenumber with the same processed key replaced it (Addok re-keys the
+// map by processed key, so the last one wins).
+func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err error) {
+	doc := a.doc
+	dst := b.scratch[:0]
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.lat))
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.lon))
+	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.imp))
+	dst = appendUvarint(dst, uint64(len(doc.Fields)))
+	docFields := make(map[string]*source.Value, len(doc.Fields))
+	for i := range doc.Fields {
+		f := &doc.Fields[i]
+		if _, dup := docFields[f.Key]; !dup {
+			docFields[f.Key] = &f.Value
+		}
+		dst = appendUvarint(dst, uint64(b.keyID(f.Key)))
+		dst, err = b.encodeValue(dst, f.Value, internedFields[f.Key], nil, 0)
+		if err != nil {
+			return nil, nil, fmt.Errorf("field %q: %w", f.Key, err)
+		}
+	}
+
+	// Housenumbers, deduplicated by processed key (last wins, first position kept).
+	hnIndex = make([]int, len(doc.Housenumbers))
+	keep := make([]int, 0, len(doc.Housenumbers)) // stored order -> input index
+	pos := map[string]int{}
+	for i := range doc.Housenumbers {
+		k := a.hnKeys[i]
+		if k == "" || !a.hnOK[i] {
+			hnIndex[i] = -1
+			continue
+		}
+		if p, ok := pos[k]; ok {
+			hnIndex[keep[p]] = -1
+			keep[p] = i
+			hnIndex[i] = p
+			continue
+		}
+		pos[k] = len(keep)
+		hnIndex[i] = len(keep)
+		keep = append(keep, i)
+	}
+	dst = appendUvarint(dst, uint64(len(keep)))
+	var first *source.Housenumber
+	var body []byte
+	for n, i := range keep {
+		h := &doc.Housenumbers[i]
+		dst = appendString(dst, a.hnKeys[i])
+		if h.Raw == a.hnKeys[i] {
+			dst = appendUvarint(dst, 0)
+		} else {
+			dst = appendString(dst, h.Raw) // never empty: an empty raw key gives an empty processed key, skipped above
+		}
+		body = body[:0]
+		body, err = b.encodeValue(body, h.Lat, false, docFields["lat"], 0)
+		if err == nil {
+			body, err = b.encodeValue(body, h.Lon, false, docFields["lon"], 0)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("housenumber %q: %w", h.Raw, err)
+		}
+		body = appendUvarint(body, uint64(len(h.Payload)))
+		for _, f := range h.Payload {
+			ref := docFields[f.Key]
+			if ref == nil && n > 0 {
+				ref = payloadValue(first, f.Key)
+			}
+			body = appendUvarint(body, uint64(b.keyID(f.Key)))
+			body, err = b.encodeValue(body, f.Value, internedFields[f.Key], ref, 0)
+			if err != nil {
+				return nil, nil, fmt.Errorf("housenumber %q field %q: %w", h.Raw, f.Key, err)
+			}
+		}
+		if n == 0 {
+			first = h
+		}
+		dst = appendUvarint(dst, uint64(len(body)))
+		dst = append(dst, body...)
+	}
+	b.scratch = dst
+	return dst, hnIndex, nil
+}
+
+func payloadValue(h *source.Housenumber, key string) *source.Value {
+	if h == nil {
+		return nil
+	}
+	for i := range h.Payload {
+		if h.Payload[i].Key == key {
+			return &h.Payload[i].Value
+		}
+	}
+	return nil
+}
+
+func firstOf(v *source.Value) *source.Value {
+	if v == nil {
+		return nil
+	}
+	if v.Kind == source.List {
+		if len(v.List) == 0 {
+			return nil
+		}
+		return &v.List[0]
+	}
+	return v
+}
+
+func (b *Builder) encodeValue(dst []byte, v source.Value, intern bool, ref *source.Value, depth int) ([]byte, error) {
+	switch v.Kind {
+	case source.Null:
+		return append(dst, tagNull), nil
+	case source.Bool:
+		if v.Bool {
+			return append(dst, tagTrue), nil
+		}
+		return append(dst, tagFalse), nil
+	case source.String:
+		if r := firstOf(ref); r != nil && r.Kind == source.String {
+			shared := commonPrefix(r.Str, v.Str)
+			if shared >= 4 {
+				dst = append(dst, tagStrRef)
+				dst = appendUvarint(dst, uint64(shared))
+				return appendString(dst, v.Str[shared:]), nil
+			}
+		}
+		if intern {
+			dst = append(dst, tagInterned)
+			return appendUvarint(dst, uint64(b.internID(v.Str))), nil
+		}
+		dst = append(dst, tagStr)
+		return appendString(dst, v.Str), nil
+	case source.Number:
+		lit := v.Str
+		if v.IsInt() {
+			if n, err := strconv.ParseInt(lit, 10, 64); err == nil {
+				dst = append(dst, tagInt)
+				return appendVarint(dst, n), nil
+			}
+			dst = append(dst, tagRaw)
+			return appendString(dst, lit), nil
+		}
+		if m, scale, ok := parseDecimal(lit); ok {
+			if r := firstOf(ref); r != nil && r.Kind == source.Number && !r.IsInt() {
+				if rm, rs, ok := parseDecimal(r.Str); ok && rs == scale {
+					delta := m - rm
+					dst = append(dst, tagDecRef)
+					return appendVarint(dst, delta), nil
+				}
+			}
+			dst = append(dst, tagDec, byte(scale))
+			return appendVarint(dst, m), nil
+		}
+		f, err := strconv.ParseFloat(lit, 64)
+		if err != nil && !errors.Is(err, strconv.ErrRange) {
+			return nil, fmt.Errorf("bad number %q", lit)
+		}
+		dst = append(dst, tagF64)
+		return binary.LittleEndian.AppendUint64(dst, math.Float64bits(f)), nil
+	case source.List:
+		if depth > 0 {
+			return nil, errors.New("nested lists are not supported")
+		}
+		dst = append(dst, tagList)
+		dst = appendUvarint(dst, uint64(len(v.List)))
+		var err error
+		for _, it := range v.List {
+			if dst, err = b.encodeValue(dst, it, intern, nil, depth+1); err != nil {
+				return nil, err
+			}
+		}
+		return dst, nil
+	case source.Object:
+		dst = append(dst, tagRaw)
+		return appendString(dst, v.Str), nil
+	}
+	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+func commonPrefix(a, b string) int {
+	n := min(len(a), len(b))
+	for i := 0; i < n; i++ {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return n
+}
+
+// ---- decoding -------------------------------------------------------------
+
+// Field is one stored document field.
+type Field struct {
+	Key   string
+	Value Value
+}
+
+// Doc is a decoded document. Reuse one Doc across calls to avoid allocations.
+type Doc struct {
+	ID         uint32
+	Lat, Lon   float64
+	Importance float64
+	Fields     []Field
+	hn         []byte // encoded housenumber entries
+	nHN        int
+	ix         *Index
+}
+
+// Housenumber is one decoded housenumber of a document.
+type Housenumber struct {
+	Index    int    // stored index (geo points refer to it as Index+1)
+	Key      string // processed key ("1b")
+	Raw      string // as imported ("1 bis")
+	Lat, Lon float64
+	LatValue Value
+	LonValue Value
+	Payload  []Field
+}
+
+// Get returns the first field with that key.
+func (d *Doc) Get(key string) (Value, bool) {
+	for i := range d.Fields {
+		if d.Fields[i].Key == key {
+			return d.Fields[i].Value, true
+		}
+	}
+	return Value{}, false
+}
+
+// NumHousenumbers is the number of stored housenumbers.
+func (d *Doc) NumHousenumbers() int { return d.nHN }
+
+// decodeDoc fills d from a record.
+func (ix *Index) decodeDoc(id uint32, rec []byte, d *Doc) error {
+	dec := decoder{b: rec, ix: ix}
+	d.ID = id
+	d.ix = ix
+	d.Lat = dec.f64()
+	d.Lon = dec.f64()
+	d.Importance = dec.f64()
+	n := dec.uvarint()
+	if n > uint64(len(rec)) {
+		return fmt.Errorf("document %d: %w", id, ErrCorrupt)
+	}
+	d.Fields = d.Fields[:0]
+	for i := uint64(0); i < n && dec.err == nil; i++ {
+		k := dec.uvarint()
+		key, ok := ix.keyName(k)
+		if !ok {
+			dec.fail()
+			break
+		}
+		d.Fields = append(d.Fields, Field{Key: key, Value: dec.value(nil, 0)})
+	}
+	nh := dec.uvarint()
+	if dec.err != nil || nh > uint64(len(rec)) {
+		return fmt.Errorf("document %d: %w", id, ErrCorrupt)
+	}
+	d.nHN = int(nh)
+	d.hn = rec[dec.pos:]
+	return nil
+}
+
+// hnEntry walks the housenumber entries; fn returns false to stop.
+func (d *Doc) walkHousenumbers(fn func(i int, key, raw string, body []byte) bool) error {
+	dec := decoder{b: d.hn, ix: d.ix}
+	for i := 0; i < d.nHN; i++ {
+		key := dec.str()
+		raw := dec.str()
+		body := dec.bytes(dec.uvarint())
+		if dec.err != nil {
+			return fmt.Errorf("document %d housenumbers: %w", d.ID, ErrCorrupt)
+		}
+		if raw == "" {
+			raw = key
+		}
+		if !fn(i, key, raw, body) {
+			return nil
+		}
+	}
+	return nil
+}
+
+// FindHousenumber returns the housenumber whose processed key is key.
+func (d *Doc) FindHousenumber(key string) (Housenumber, bool, error) {
+	var h Housenumber
+	found := false
+	var firstBody []byte
+	var err error
+	werr := d.walkHousenumbers(func(i int, k, raw string, body []byte) bool {
+		if i == 0 {
+			firstBody = body
+		}
+		if k != key {
+			return true
+		}
+		found = true
+		h, err = d.decodeHousenumber(i, k, raw, body, firstBody)
+		return false
+	})
+	if werr != nil {
+		return h, false, werr
+	}
+	return h, found && err == nil, err
+}
+
+// HousenumberAt returns the stored housenumber i.
+func (d *Doc) HousenumberAt(i int) (Housenumber, error) {
+	var h Housenumber
+	var firstBody []byte
+	var err error
+	found := false
+	werr := d.walkHousenumbers(func(j int, k, raw string, body []byte) bool {
+		if j == 0 {
+			firstBody = body
+		}
+		if j != i {
+			return true
+		}
+		found = true
+		h, err = d.decodeHousenumber(j, k, raw, body, firstBody)
+		return false
+	})
+	if werr != nil {
+		return h, werr
+	}
+	if !found {
+		return h, fmt.Errorf("document %d has no housenumber %d: %w", d.ID, i, ErrCorrupt)
+	}
+	return h, err
+}
+
+// HousenumberKeys calls fn with every processed housenumber key.
+func (d *Doc) HousenumberKeys(fn func(i int, key string) bool) error {
+	return d.walkHousenumbers(func(i int, k, _ string, _ []byte) bool { return fn(i, k) })
+}
+
+func (d *Doc) decodeHousenumber(i int, key, raw string, body, firstBody []byte) (Housenumber, error) {
+	h := Housenumber{Index: i, Key: key, Raw: raw}
+	var first []Field
+	if i > 0 {
+		fh, err := d.decodeBody(firstBody, nil)
+		if err != nil {
+			return h, err
+		}
+		first = fh.Payload
+	}
+	b, err := d.decodeBody(body, first)
+	if err != nil {
+		return h, err
+	}
+	b.Index, b.Key, b.Raw = i, key, raw
+	return b, nil
+}
+
+func (d *Doc) decodeBody(body []byte, first []Field) (Housenumber, error) {
+	var h Housenumber
+	dec := decoder{b: body, ix: d.ix}
+	latRef, _ := d.Get("lat")
+	lonRef, _ := d.Get("lon")
+	h.LatValue = dec.value(&latRef, 0)
+	h.LonValue = dec.value(&lonRef, 0)
+	n := dec.uvarint()
+	if n > uint64(len(body)) {
+		return h, fmt.Errorf("document %d housenumber: %w", d.ID, ErrCorrupt)
+	}
+	h.Payload = make([]Field, 0, n)
+	for k := uint64(0); k < n && dec.err == nil; k++ {
+		key, ok := d.ix.keyName(dec.uvarint())
+		if !ok {
+			dec.fail()
+			break
+		}
+		var ref *Value
+		if v, ok := d.Get(key); ok {
+			ref = &v
+		} else if first != nil {
+			for j := range first {
+				if first[j].Key == key {
+					ref = &first[j].Value
+					break
+				}
+			}
+		}
+		h.Payload = append(h.Payload, Field{Key: key, Value: dec.value(ref, 0)})
+	}
+	if dec.err != nil {
+		return h, fmt.Errorf("document %d housenumber: %w", d.ID, ErrCorrupt)
+	}
+	var ok1, ok2 bool
+	h.Lat, ok1 = h.LatValue.AsFloat()
+	h.Lon, ok2 = h.LonValue.AsFloat()
+	if !ok1 || !ok2 {
+		return h, fmt.Errorf("document %d housenumber without coordinates: %w", d.ID, ErrCorrupt)
+	}
+	return h, nil
+}

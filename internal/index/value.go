@@ -1,0 +1,540 @@
+package index
+
+import (
+	"encoding/binary"
+	"errors"
+	"math"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// Value tags of the record encoding (see doc.go).
+const (
+	tagNull     = 0
+	tagFalse    = 1
+	tagTrue     = 2
+	tagStr      = 3  // uvarint len, bytes
+	tagInterned = 4  // uvarint id into the string table
+	tagInt      = 5  // zigzag varint
+	tagDec      = 6  // u8 scale, zigzag varint mantissa: value = mantissa / 10^scale
+	tagF64      = 7  // 8 bytes little-endian
+	tagRaw      = 8  // uvarint len, raw JSON text (objects, out-of-range numbers)
+	tagList     = 9  // uvarint n, n values
+	tagStrRef   = 10 // uvarint shared prefix length with the reference string, uvarint len, suffix bytes
+	tagDecRef   = 11 // zigzag varint mantissa delta against the reference decimal (same scale)
+)
+
+// ErrCorrupt is returned (wrapped) whenever index bytes do not decode.
+var ErrCorrupt = errors.New("index file is corrupt")
+
+// Kind is the decoded kind of a stored value.
+type Kind uint8
+
+// Value kinds.
+const (
+	KindNull Kind = iota
+	KindBool
+	KindInt
+	KindFloat
+	KindString
+	KindRaw
+	KindList
+)
+
+// Value is a decoded stored value. Strings are views over the mapped file:
+// they stay valid while the Index is open.
+type Value struct {
+	Kind  Kind
+	Bool  bool
+	Int   int64
+	Float float64
+	Str   string  // KindString, or the raw JSON text for KindRaw
+	Items []Value // KindList
+	// dec keeps the decimal form so housenumber payloads can be delta-coded against it.
+	decScale    int8
+	decMantissa int64
+}
+
+// Truthy is Python's truthiness, which Addok uses to drop empty properties.
+func (v Value) Truthy() bool {
+	switch v.Kind {
+	case KindNull:
+		return false
+	case KindBool:
+		return v.Bool
+	case KindInt:
+		return v.Int != 0
+	case KindFloat:
+		return v.Float != 0
+	case KindString:
+		return v.Str != ""
+	case KindRaw:
+		return v.Str != "{}" && v.Str != "[]"
+	case KindList:
+		return len(v.Items) > 0
+	}
+	return false
+}
+
+// First returns the first item of a list (Addok shows the first value of a
+// multi-valued field), or the value itself.
+func (v Value) First() Value {
+	if v.Kind == KindList {
+		if len(v.Items) == 0 {
+			return Value{}
+		}
+		return v.Items[0]
+	}
+	return v
+}
+
+// Text is Python's str() of a scalar, used for filters and labels.
+func (v Value) Text() string {
+	switch v.Kind {
+	case KindString, KindRaw:
+		return v.Str
+	case KindInt:
+		return strconv.FormatInt(v.Int, 10)
+	case KindFloat:
+		return PyFloat(v.Float)
+	case KindBool:
+		if v.Bool {
+			return "True"
+		}
+		return "False"
+	case KindNull:
+		return "None"
+	}
+	return ""
+}
+
+// AsFloat returns a numeric reading of the value (numbers and numeric strings).
+func (v Value) AsFloat() (float64, bool) {
+	switch v.Kind {
+	case KindInt:
+		return float64(v.Int), true
+	case KindFloat:
+		return v.Float, true
+	case KindString:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
+		return f, err == nil
+	}
+	return 0, false
+}
+
+// AppendJSON appends the JSON form of the value, numbers in Python's repr
+// form so output matches what Addok's json.dumps gives.
+func (v Value) AppendJSON(dst []byte) []byte {
+	switch v.Kind {
+	case KindNull:
+		return append(dst, "null"...)
+	case KindBool:
+		if v.Bool {
+			return append(dst, "true"...)
+		}
+		return append(dst, "false"...)
+	case KindInt:
+		return strconv.AppendInt(dst, v.Int, 10)
+	case KindFloat:
+		return AppendPyFloat(dst, v.Float)
+	case KindString:
+		return AppendJSONString(dst, v.Str)
+	case KindRaw:
+		return append(dst, v.Str...)
+	case KindList:
+		dst = append(dst, '[')
+		for i, it := range v.Items {
+			if i > 0 {
+				dst = append(dst, ", "...)
+			}
+			dst = it.AppendJSON(dst)
+		}
+		return append(dst, ']')
+	}
+	return append(dst, "null"...)
+}
+
+// PyFloat formats f like Python's repr(float).
+func PyFloat(f float64) string { return string(AppendPyFloat(nil, f)) }
+
+// AppendPyFloat appends Python's repr of f: the shortest round-trip digits,
+// fixed notation for exponents in [-4, 16), scientific otherwise, and always
+// a decimal point or exponent ("1.0", "1e-05", "1e+16").
+func AppendPyFloat(dst []byte, f float64) []byte {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		// JSON has no such numbers; Python would write Infinity/NaN. null is safer for clients.
+		return append(dst, "null"...)
+	}
+	var buf [32]byte
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	// e is like "-1.2345e+06" or "5e-05".
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+	}
+	epos := 0
+	for i, c := range e {
+		if c == 'e' {
+			epos = i
+			break
+		}
+	}
+	mant, expPart := e[:epos], e[epos+1:]
+	exp, _ := strconv.Atoi(string(expPart))
+	digits := make([]byte, 0, 20)
+	for _, c := range mant {
+		if c != '.' {
+			digits = append(digits, c)
+		}
+	}
+	if neg {
+		dst = append(dst, '-')
+	}
+	if exp >= -4 && exp < 16 {
+		if exp >= 0 {
+			if len(digits) <= exp+1 {
+				dst = append(dst, digits...)
+				for i := len(digits); i < exp+1; i++ {
+					dst = append(dst, '0')
+				}
+				return append(dst, ".0"...)
+			}
+			dst = append(dst, digits[:exp+1]...)
+			dst = append(dst, '.')
+			return append(dst, digits[exp+1:]...)
+		}
+		dst = append(dst, "0."...)
+		for i := 0; i < -exp-1; i++ {
+			dst = append(dst, '0')
+		}
+		return append(dst, digits...)
+	}
+	dst = append(dst, digits[0])
+	if len(digits) > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'e')
+	if exp < 0 {
+		dst = append(dst, '-')
+		exp = -exp
+	} else {
+		dst = append(dst, '+')
+	}
+	if exp < 10 {
+		dst = append(dst, '0')
+	}
+	return strconv.AppendInt(dst, int64(exp), 10)
+}
+
+// AppendJSONString appends s as a JSON string. Non-ASCII stays UTF-8;
+// control characters, quotes, backslashes and the HTML-sensitive <, >, &
+// and U+2028/2029 are escaped so the output is safe to embed anywhere.
+func AppendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < 0x80 {
+			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		// U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
+		if c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[s[i+2]&0xf])
+			i += 3
+			start = i
+			continue
+		}
+		// Invalid UTF-8 is replaced so the output is always valid JSON.
+		r, size := decodeRune(s[i:])
+		if r == 0xFFFD && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, "\\ufffd"...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+// ---- encoding -------------------------------------------------------------
+
+func appendUvarint(dst []byte, v uint64) []byte { return binary.AppendUvarint(dst, v) }
+func appendVarint(dst []byte, v int64) []byte   { return binary.AppendVarint(dst, v) }
+
+func appendString(dst []byte, s string) []byte {
+	dst = appendUvarint(dst, uint64(len(s)))
+	return append(dst, s...)
+}
+
+// parseDecimal reads a JSON number literal as mantissa/10^scale when that is
+// exact in float64 (mantissa below 2^53, scale up to 15).
+func parseDecimal(lit string) (mant int64, scale int, ok bool) {
+	s := lit
+	neg := false
+	if strings.HasPrefix(s, "-") {
+		neg = true
+		s = s[1:]
+	}
+	if s == "" || strings.ContainsAny(s, "eE+") {
+		return 0, 0, false
+	}
+	intPart, frac, _ := strings.Cut(s, ".")
+	if intPart == "" || len(frac) > 15 {
+		return 0, 0, false
+	}
+	digits := intPart + frac
+	if len(digits) > 16 {
+		return 0, 0, false
+	}
+	for i := 0; i < len(digits); i++ {
+		if digits[i] < '0' || digits[i] > '9' {
+			return 0, 0, false
+		}
+	}
+	m, err := strconv.ParseInt(digits, 10, 64)
+	if err != nil || m >= 1<<53 {
+		return 0, 0, false
+	}
+	if neg {
+		m = -m
+	}
+	return m, len(frac), true
+}
+
+var pow10 = [...]float64{1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15}
+
+func decFloat(m int64, scale int) float64 { return float64(m) / pow10[scale] }
+
+// ---- decoding -------------------------------------------------------------
+
+type decoder struct {
+	b   []byte
+	pos int
+	err error
+	ix  *Index
+}
+
+func (d *decoder) fail() {
+	if d.err == nil {
+		d.err = ErrCorrupt
+	}
+	d.pos = len(d.b)
+}
+
+func (d *decoder) byte() byte {
+	if d.pos >= len(d.b) {
+		d.fail()
+		return 0
+	}
+	c := d.b[d.pos]
+	d.pos++
+	return c
+}
+
+func (d *decoder) uvarint() uint64 {
+	v, n := binary.Uvarint(d.b[d.pos:])
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+func (d *decoder) varint() int64 {
+	v, n := binary.Varint(d.b[d.pos:])
+	if n <= 0 {
+		d.fail()
+		return 0
+	}
+	d.pos += n
+	return v
+}
+
+func (d *decoder) f64() float64 {
+	if d.pos+8 > len(d.b) {
+		d.fail()
+		return 0
+	}
+	v := math.Float64frombits(binary.LittleEndian.Uint64(d.b[d.pos:]))
+	d.pos += 8
+	return v
+}
+
+func (d *decoder) bytes(n uint64) []byte {
+	if n > uint64(len(d.b)-d.pos) {
+		d.fail()
+		return nil
+	}
+	s := d.b[d.pos : d.pos+int(n)]
+	d.pos += int(n)
+	return s
+}
+
+func (d *decoder) str() string {
+	b := d.bytes(d.uvarint())
+	return bstr(b)
+}
+
+// bstr views b as a string without copying: b is part of the read-only
+// mapping (or a builder buffer that is never modified afterwards).
+func bstr(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
+// value decodes one value. ref is the reference value for the delta tags
+// (the street's field of the same key, or the first housenumber's).
+func (d *decoder) value(ref *Value, depth int) Value {
+	tag := d.byte()
+	switch tag {
+	case tagNull:
+		return Value{}
+	case tagFalse:
+		return Value{Kind: KindBool}
+	case tagTrue:
+		return Value{Kind: KindBool, Bool: true}
+	case tagStr:
+		return Value{Kind: KindString, Str: d.str()}
+	case tagInterned:
+		id := d.uvarint()
+		s, ok := d.ix.internedString(id)
+		if !ok {
+			d.fail()
+		}
+		return Value{Kind: KindString, Str: s}
+	case tagInt:
+		return Value{Kind: KindInt, Int: d.varint()}
+	case tagDec:
+		scale := int(d.byte())
+		m := d.varint()
+		if scale >= len(pow10) {
+			d.fail()
+			return Value{}
+		}
+		return Value{Kind: KindFloat, Float: decFloat(m, scale), decScale: int8(scale), decMantissa: m}
+	case tagF64:
+		return Value{Kind: KindFloat, Float: d.f64(), decScale: -1}
+	case tagRaw:
+		return Value{Kind: KindRaw, Str: d.str()}
+	case tagList:
+		n := d.uvarint()
+		if depth > 0 || n > uint64(len(d.b)-d.pos) {
+			d.fail()
+			return Value{}
+		}
+		items := make([]Value, 0, n)
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			items = append(items, d.value(nil, depth+1))
+		}
+		return Value{Kind: KindList, Items: items}
+	case tagStrRef:
+		shared := d.uvarint()
+		suffix := d.bytes(d.uvarint())
+		if ref == nil {
+			d.fail()
+			return Value{}
+		}
+		rs := ref.First()
+		if rs.Kind != KindString || shared > uint64(len(rs.Str)) {
+			d.fail()
+			return Value{}
+		}
+		if len(suffix) == 0 {
+			return Value{Kind: KindString, Str: rs.Str[:shared]}
+		}
+		return Value{Kind: KindString, Str: rs.Str[:shared] + bstr(suffix)}
+	case tagDecRef:
+		delta := d.varint()
+		if ref == nil {
+			d.fail()
+			return Value{}
+		}
+		r := ref.First()
+		if r.Kind != KindFloat || r.decScale < 0 || int(r.decScale) >= len(pow10) {
+			d.fail()
+			return Value{}
+		}
+		m := r.decMantissa + delta
+		return Value{Kind: KindFloat, Float: decFloat(m, int(r.decScale)), decScale: r.decScale, decMantissa: m}
+	}
+	d.fail()
+	return Value{}
+}
+
+// skipValue advances past one value without building it.
+func (d *decoder) skipValue(depth int) {
+	tag := d.byte()
+	switch tag {
+	case tagNull, tagFalse, tagTrue:
+	case tagStr, tagRaw:
+		d.bytes(d.uvarint())
+	case tagInterned:
+		d.uvarint()
+	case tagInt, tagDecRef:
+		d.varint()
+	case tagDec:
+		d.byte()
+		d.varint()
+	case tagF64:
+		d.bytes(8)
+	case tagList:
+		n := d.uvarint()
+		if depth > 0 {
+			d.fail()
+			return
+		}
+		for i := uint64(0); i < n && d.err == nil; i++ {
+			d.skipValue(depth + 1)
+		}
+	case tagStrRef:
+		d.uvarint()
+		d.bytes(d.uvarint())
+	default:
+		d.fail()
+	}
+}
+
+func decodeRune(s string) (rune, int) {
+	for i, r := range s {
+		if i == 0 {
+			if r == 0xFFFD {
+				// Distinguish a real U+FFFD (3 bytes) from an invalid byte.
+				if len(s) >= 3 && s[:3] == "\uFFFD" {
+					return r, 3
+				}
+				return r, 1
+			}
+			return r, len(string(r))
+		}
+	}
+	return 0xFFFD, 1
+}

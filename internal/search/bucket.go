@@ -1,0 +1,268 @@
+package search
+
+import (
+	"slices"
+	"sort"
+
+	"balise/internal/index"
+)
+
+// key is one operand of an intersection: a token's weighted postings, or a
+// plain set (a filter, the geohash area) whose members weigh 1 like Redis
+// sets do in ZINTERSTORE.
+type key struct {
+	term  index.TermID
+	set   []uint32
+	isSet bool
+}
+
+func termKey(t index.TermID) key { return key{term: t} }
+
+func setKey(s []uint32) key { return key{set: s, isSet: true} }
+
+func (s *searcher) keyLen(k key) int {
+	if k.isSet {
+		return len(k.set)
+	}
+	return s.e.ix.Frequency(k.term)
+}
+
+type scored struct {
+	doc uint32
+	w   float64
+}
+
+// intersect is Addok's intersect(): the documents in every key (plus the
+// request's filters), the `limit` best by summed weight. One token alone
+// gives its best-weighted documents; the geohash area alone, all of it.
+func (s *searcher) intersect(keys []key, limit int) []uint32 {
+	if len(keys) == 0 {
+		return nil
+	}
+	if limit <= 0 {
+		limit = max(s.q.Limit, s.cfg.BucketMax)
+	}
+	all := keys
+	if len(s.filterSets) > 0 {
+		all = make([]key, 0, len(keys)+len(s.filterSets))
+		all = append(all, keys...)
+		for _, f := range s.filterSets {
+			all = append(all, setKey(f))
+		}
+	}
+	if len(all) == 1 {
+		k := all[0]
+		if k.isSet {
+			return k.set
+		}
+		return s.topOfTerm(k.term, limit)
+	}
+	// Iterate the smallest operand, probe the others.
+	order := make([]key, len(all))
+	copy(order, all)
+	sort.SliceStable(order, func(i, j int) bool { return s.keyLen(order[i]) < s.keyLen(order[j]) })
+	type cursor struct {
+		docs    []uint32
+		weights []float32
+		pos     int
+	}
+	cursors := make([]cursor, len(order))
+	for i, k := range order {
+		if k.isSet {
+			cursors[i] = cursor{docs: k.set}
+		} else {
+			d, w := s.e.ix.Postings(k.term)
+			cursors[i] = cursor{docs: d, weights: w}
+		}
+		if len(cursors[i].docs) == 0 {
+			return nil
+		}
+	}
+	hits := s.scratchScored[:0]
+	base := cursors[0]
+	for bi, d := range base.docs {
+		w := 1.0
+		if base.weights != nil {
+			w = float64(base.weights[bi])
+		}
+		ok := true
+		for ci := 1; ci < len(cursors); ci++ {
+			c := &cursors[ci]
+			p := gallop(c.docs, c.pos, d)
+			c.pos = p
+			if p >= len(c.docs) {
+				ok = false
+				// No later base doc can match either.
+				goto done
+			}
+			if c.docs[p] != d {
+				ok = false
+				break
+			}
+			if c.weights != nil {
+				w += float64(c.weights[p])
+			} else {
+				w++
+			}
+		}
+		if ok {
+			hits = append(hits, scored{d, w})
+		}
+		if bi&1023 == 1023 && s.expired() {
+			break
+		}
+	}
+done:
+	s.scratchScored = hits[:0]
+	return topN(hits, limit)
+}
+
+// gallop returns the first index >= from whose value is >= target.
+func gallop(a []uint32, from int, target uint32) int {
+	if from >= len(a) || a[from] >= target {
+		return from
+	}
+	step := 1
+	lo := from
+	hi := from + step
+	for hi < len(a) && a[hi] < target {
+		lo = hi
+		step <<= 1
+		hi = from + step
+	}
+	if hi > len(a) {
+		hi = len(a)
+	}
+	// a[lo] < target; answer in (lo, hi].
+	return lo + 1 + sort.Search(hi-lo-1, func(i int) bool { return a[lo+1+i] >= target })
+}
+
+// topN returns the documents of the n best hits: weight desc, then doc asc
+// (Redis orders ties by member; any fixed order keeps answers deterministic).
+func topN(hits []scored, n int) []uint32 {
+	if len(hits) > n {
+		slices.SortFunc(hits, cmpScored)
+		hits = hits[:n]
+	}
+	out := make([]uint32, len(hits))
+	for i, h := range hits {
+		out[i] = h.doc
+	}
+	return out
+}
+
+func cmpScored(a, b scored) int {
+	switch {
+	case a.w > b.w:
+		return -1
+	case a.w < b.w:
+		return 1
+	case a.doc < b.doc:
+		return -1
+	case a.doc > b.doc:
+		return 1
+	}
+	return 0
+}
+
+// topOfTerm is ZREVRANGE w|token 0 limit-1.
+func (s *searcher) topOfTerm(t index.TermID, limit int) []uint32 {
+	if td, _ := s.e.ix.Top(t); len(td) >= limit {
+		out := make([]uint32, limit)
+		copy(out, td[:limit])
+		return out
+	}
+	docs, weights := s.e.ix.Postings(t)
+	hits := s.scratchScored[:0]
+	for i, d := range docs {
+		hits = append(hits, scored{d, float64(weights[i])})
+	}
+	s.scratchScored = hits[:0]
+	return topN(hits, limit)
+}
+
+// cooccur reports whether some document contains every term (Addok keeps
+// "pairs" sets for this; intersecting the postings answers the same).
+func (s *searcher) cooccur(a index.TermID, others []index.TermID) bool {
+	if len(others) == 0 {
+		return true
+	}
+	lists := make([][]uint32, 0, len(others)+1)
+	d, _ := s.e.ix.Postings(a)
+	lists = append(lists, d)
+	for _, o := range others {
+		od, _ := s.e.ix.Postings(o)
+		lists = append(lists, od)
+	}
+	slices.SortFunc(lists, func(x, y []uint32) int { return len(x) - len(y) })
+	pos := make([]int, len(lists))
+	for _, doc := range lists[0] {
+		ok := true
+		for i := 1; i < len(lists); i++ {
+			p := gallop(lists[i], pos[i], doc)
+			pos[i] = p
+			if p >= len(lists[i]) {
+				return false
+			}
+			if lists[i][p] != doc {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}
+
+// union merges sorted document lists.
+func union(lists [][]uint32) []uint32 {
+	switch len(lists) {
+	case 0:
+		return nil
+	case 1:
+		return lists[0]
+	}
+	n := 0
+	for _, l := range lists {
+		n += len(l)
+	}
+	out := make([]uint32, 0, n)
+	for _, l := range lists {
+		out = append(out, l...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// bucket is Addok's result set: a set of documents, kept in insertion order
+// so everything downstream is deterministic.
+type bucket struct {
+	docs []uint32
+	seen map[uint32]struct{}
+}
+
+func (b *bucket) reset() {
+	b.docs = b.docs[:0]
+	clear(b.seen)
+}
+
+func (b *bucket) add(ids []uint32) {
+	if b.seen == nil {
+		b.seen = make(map[uint32]struct{}, 128)
+	}
+	for _, d := range ids {
+		if _, ok := b.seen[d]; !ok {
+			b.seen[d] = struct{}{}
+			b.docs = append(b.docs, d)
+		}
+	}
+}
+
+func (b *bucket) len() int { return len(b.docs) }
+
+func (b *bucket) has(d uint32) bool {
+	_, ok := b.seen[d]
+	return ok
+}

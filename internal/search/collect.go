@@ -1,0 +1,822 @@
+package search
+
+import (
+	"context"
+	"math"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"balise/internal/geo"
+	"balise/internal/index"
+	"balise/internal/text"
+)
+
+// token is a query token with what the index knows of it.
+type token struct {
+	text.Token
+	term  index.TermID
+	found bool
+	freq  int
+}
+
+// searcher holds the state of one search: Addok's Search helper.
+type searcher struct {
+	ctx      context.Context
+	e        *Engine
+	cfg      Config
+	q        Query
+	deadline time.Time
+	start    time.Time
+	stats    Stats
+
+	folded       string
+	tokens       []*token // non-housenumber tokens, longest first
+	housenumbers []*token
+	common       []*token
+	meaningful   []*token
+	notFound     []*token
+	last         *token
+	shouldMatch  int
+
+	filterSets [][]uint32
+	filterNone bool // a filter value matches nothing: no result can match
+	geohash    []uint32
+	checkHN    bool
+	onlyHN     bool
+	hnRef      string   // the flagged housenumber's processed key
+	hnLoose    []string // numbers written elsewhere in the query (NumberAnywhere)
+
+	keys        []key
+	bucket      bucket
+	matchedKeys map[index.TermID]struct{}
+	results     map[uint32]*Result
+
+	scratchScored []scored
+	expiredFlag   bool
+}
+
+func newSearcher(ctx context.Context, e *Engine, q Query) *searcher {
+	now := time.Now()
+	s := &searcher{ctx: ctx, e: e, cfg: e.cfg, q: q, start: now, matchedKeys: map[index.TermID]struct{}{}, results: map[uint32]*Result{}}
+	if e.cfg.TimeBudget > 0 {
+		s.deadline = now.Add(e.cfg.TimeBudget)
+	}
+	if d, ok := ctx.Deadline(); ok && (s.deadline.IsZero() || d.Before(s.deadline)) {
+		s.deadline = d
+	}
+	return s
+}
+
+func (s *searcher) expired() bool {
+	if s.expiredFlag {
+		return true
+	}
+	if (!s.deadline.IsZero() && time.Now().After(s.deadline)) || s.ctx.Err() != nil {
+		s.expiredFlag = true
+		s.stats.BudgetSpent = true
+	}
+	return s.expiredFlag
+}
+
+// prepare is Addok's preprocess + search_all set-up (SPEC 3.2).
+func (s *searcher) prepare() error {
+	ix := s.e.ix
+	folded, toks := s.e.pipe.Query(strings.TrimSpace(s.q.Q))
+	s.folded = folded
+	if n := len([]rune(folded)); n > s.cfg.QueryMaxLength {
+		return &QueryTooLongError{Length: n, Limit: s.cfg.QueryMaxLength}
+	}
+	for i := range toks {
+		t := &token{Token: toks[i], term: -1}
+		if t.Kind == text.KindHousenumber {
+			s.housenumbers = append(s.housenumbers, t)
+			if t.IsLast {
+				s.last = t
+			}
+			continue
+		}
+		if id, ok := ix.Lookup(t.Value); ok {
+			t.term, t.found, t.freq = id, true, ix.Frequency(id)
+		}
+		if t.IsLast {
+			s.last = t
+		}
+		s.tokens = append(s.tokens, t)
+	}
+	sort.SliceStable(s.tokens, func(i, j int) bool { return len(s.tokens[i].Value) > len(s.tokens[j].Value) })
+	for _, t := range s.tokens {
+		switch {
+		case !t.found:
+			s.notFound = append(s.notFound, t)
+		case t.freq > s.cfg.CommonThreshold:
+			s.common = append(s.common, t)
+		default:
+			s.meaningful = append(s.meaningful, t)
+		}
+	}
+	byFreq := func(a, b *token) int { return a.freq - b.freq }
+	slices.SortStableFunc(s.common, byFreq)
+	slices.SortStableFunc(s.meaningful, byFreq)
+	if len(s.meaningful) > s.cfg.MaxMeaningful {
+		s.common = append(s.common, s.meaningful[s.cfg.MaxMeaningful:]...)
+		s.meaningful = s.meaningful[:s.cfg.MaxMeaningful]
+		slices.SortStableFunc(s.common, byFreq)
+	}
+	s.shouldMatch = int(math.Ceil(2.0 / 3.0 * float64(len(s.tokens))))
+	s.stats.Tokens = len(s.tokens)
+
+	// Housenumber reference: the flagged tokens joined in query order.
+	if len(s.housenumbers) > 0 {
+		hn := slices.Clone(s.housenumbers)
+		slices.SortStableFunc(hn, func(a, b *token) int { return a.Position - b.Position })
+		var sb strings.Builder
+		for _, t := range hn {
+			sb.WriteString(t.Value)
+		}
+		s.hnRef = sb.String()
+	} else if s.cfg.NumberAnywhere {
+		s.hnLoose = s.looseNumbers()
+	}
+
+	// Filters (SPEC 1.5): dedupe, strip, drop empty, cap, sort; OR within, AND across.
+	s.checkHN = true
+	for _, f := range s.q.Filters {
+		vals := normaliseFilterValues(f.Values, s.cfg.MaxFilterValues)
+		if len(vals) == 0 {
+			continue
+		}
+		if f.Name == "type" {
+			hasHN := slices.Contains(vals, "housenumber")
+			s.checkHN = hasHN
+			s.onlyHN = hasHN && len(vals) == 1
+		}
+		lists := make([][]uint32, 0, len(vals))
+		for _, v := range vals {
+			if l := ix.Filter(f.Name, v); len(l) > 0 {
+				lists = append(lists, l)
+			}
+		}
+		set := union(lists)
+		if len(set) == 0 {
+			s.filterNone = true
+		}
+		s.filterSets = append(s.filterSets, set)
+	}
+	if s.q.HasCenter {
+		s.geohash = s.geohashArea(s.q.Lat, s.q.Lon)
+	}
+	s.stats.Prepare = time.Since(s.start)
+	return nil
+}
+
+func normaliseFilterValues(in []string, maxValues int) []string {
+	var out []string
+	for _, v := range in {
+		v = strings.TrimSpace(v)
+		if v == "" || slices.Contains(out, v) {
+			continue
+		}
+		out = append(out, v)
+	}
+	if len(out) > maxValues {
+		out = out[:maxValues]
+	}
+	sort.Strings(out)
+	return out
+}
+
+// geohashArea is the union of the documents in the 9 cells around a point.
+func (s *searcher) geohashArea(lat, lon float64) []uint32 {
+	var docs []uint32
+	for _, c := range geo.Around(geo.CellOf(lat, lon), 1) {
+		s.e.ix.CellPoints(c, func(p index.Point) bool {
+			docs = append(docs, p.Doc)
+			return true
+		})
+	}
+	slices.Sort(docs)
+	return slices.Compact(docs)
+}
+
+// looseNumbers finds numbers written after the start of the query
+// ("rue x 12 ville"): Addok only looks at a number in first position or
+// before a street type (its issue #406). Each is returned as a processed
+// housenumber key, with a following ordinal glued ("12 bis").
+func (s *searcher) looseNumbers() []string {
+	words := strings.Fields(s.folded)
+	var out []string
+	for i := 1; i < len(words); i++ {
+		w := words[i]
+		n := 0
+		for n < len(w) && w[n] >= '0' && w[n] <= '9' {
+			n++
+		}
+		if n == 0 || n > 4 || (len(w)-n > 1 && !isOrdinal(w[n:])) || (len(w)-n == 1 && (w[n] < 'a' || w[n] > 'z')) {
+			continue
+		}
+		raw := w
+		if n == len(w) && i+1 < len(words) && isOrdinal(words[i+1]) {
+			raw = w + " " + words[i+1]
+		}
+		if k := s.e.pipe.HousenumberKey(raw); k != "" {
+			out = append(out, k)
+		}
+		if raw != w {
+			if k := s.e.pipe.HousenumberKey(w); k != "" {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+func isOrdinal(w string) bool {
+	switch w {
+	case "bis", "ter", "quater", "quinquies", "sexies":
+		return true
+	}
+	return len(w) == 1 && w[0] >= 'a' && w[0] <= 'z'
+}
+
+// ---- bucket helpers ----------------------------------------------------------
+
+func (s *searcher) empty() bool    { return s.bucket.len() == 0 }
+func (s *searcher) dry() bool      { return s.bucket.len() < s.q.Limit }
+func (s *searcher) overflow() bool { return s.bucket.len() >= s.cfg.BucketMax }
+func (s *searcher) full() bool {
+	n := s.bucket.len()
+	return n >= s.q.Limit && n < s.cfg.BucketMax
+}
+
+func (s *searcher) noteKeys(keys []key) {
+	for _, k := range keys {
+		if !k.isSet {
+			s.matchedKeys[k.term] = struct{}{}
+		}
+	}
+}
+
+func (s *searcher) newBucket(keys []key, limit int) {
+	s.bucket.reset()
+	s.addToBucket(keys, limit)
+}
+
+func (s *searcher) addToBucket(keys []key, limit int) {
+	if s.expired() || s.filterNone {
+		return
+	}
+	s.noteKeys(keys)
+	if limit == 0 {
+		limit = max(s.cfg.BucketMax, s.q.Limit) - s.bucket.len()
+	}
+	s.bucket.add(s.intersect(keys, limit))
+}
+
+func (s *searcher) tokenKeys(ts []*token) []key {
+	out := make([]key, 0, len(ts))
+	for _, t := range ts {
+		if t.found {
+			out = append(out, termKey(t.term))
+		}
+	}
+	return out
+}
+
+func (s *searcher) passShouldMatch() bool { return len(s.matchedKeys) >= s.shouldMatch }
+
+// hasCream reports whether a small bucket already holds a result whose
+// label matches the query well (MATCH_THRESHOLD).
+func (s *searcher) hasCream() bool {
+	n := s.bucket.len()
+	if n == 0 || s.overflow() || n > s.cfg.BucketMin {
+		return false
+	}
+	for _, d := range s.bucket.docs {
+		if r := s.result(d); r != nil && r.strScore >= s.cfg.MatchThreshold {
+			return true
+		}
+	}
+	return false
+}
+
+// ---- the chain ---------------------------------------------------------------
+
+type collector struct {
+	name string
+	fn   func(*searcher) bool
+}
+
+var collectors = []collector{
+	{"only_commons_but_geohash_try_autocomplete", (*searcher).onlyCommonsButGeohashTryAutocomplete},
+	{"no_tokens_but_housenumbers_and_geohash", (*searcher).noTokensButHousenumbersAndGeohash},
+	{"no_available_tokens_abort", (*searcher).noAvailableTokensAbort},
+	{"only_commons", (*searcher).onlyCommons},
+	{"no_meaningful_but_common_try_autocomplete", (*searcher).noMeaningfulButCommonTryAutocomplete},
+	{"only_commons_try_autocomplete", (*searcher).onlyCommonsTryAutocomplete},
+	{"bucket_with_meaningful", (*searcher).bucketWithMeaningful},
+	{"reduce_with_other_commons", (*searcher).reduceWithOtherCommons},
+	{"ensure_geohash_results_are_included", (*searcher).ensureGeohashResultsAreIncluded},
+	{"autocomplete_meaningful", (*searcher).autocompleteMeaningful},
+	{"fuzzy", (*searcher).fuzzy},
+	{"extend_results_extrapoling_relations", (*searcher).extendResultsExtrapolingRelations},
+	{"extend_results_reducing_tokens", (*searcher).extendResultsReducingTokens},
+}
+
+func (s *searcher) run() []*Result {
+	t0 := time.Now()
+	for _, c := range s.e.chain {
+		if s.expired() {
+			break
+		}
+		if c.fn(s) {
+			s.stats.Collector = c.name
+			break
+		}
+	}
+	t1 := time.Now()
+	s.stats.Collect = t1.Sub(t0)
+	out := s.rank()
+	s.stats.Score = time.Since(t1)
+	return out
+}
+
+func (s *searcher) allCommon() bool { return len(s.tokens) > 0 && len(s.tokens) == len(s.common) }
+
+func (s *searcher) onlyCommonsButGeohashTryAutocomplete() bool {
+	if s.geohash == nil || !s.allCommon() {
+		return false
+	}
+	s.autocomplete(s.tokens, false, true)
+	return !s.empty()
+}
+
+func (s *searcher) noTokensButHousenumbersAndGeohash() bool {
+	if len(s.tokens) == 0 && len(s.housenumbers) > 0 && s.geohash != nil {
+		s.newBucket([]key{setKey(s.geohash)}, 0)
+		return true
+	}
+	return false
+}
+
+func (s *searcher) noAvailableTokensAbort() bool { return len(s.tokens) == 0 }
+
+func (s *searcher) onlyCommons() bool {
+	if !s.allCommon() {
+		return false
+	}
+	keys := s.tokenKeys(s.tokens)
+	if s.geohash != nil {
+		keys = append(keys, setKey(s.geohash))
+	}
+	if len(keys) == 1 || s.geohash != nil {
+		s.addToBucket(keys, 0)
+	}
+	if s.dry() && len(keys) > 1 {
+		toks := slices.Clone(s.tokens)
+		slices.SortStableFunc(toks, func(a, b *token) int { return a.freq - b.freq })
+		rarest := toks[0]
+		smallestFilter := -1
+		for _, f := range s.filterSets {
+			if smallestFilter < 0 || len(f) < smallestFilter {
+				smallestFilter = len(f)
+			}
+		}
+		switch {
+		case rarest.freq < s.cfg.IntersectLimit:
+			s.addToBucket(s.tokenKeys(toks), 0)
+		case smallestFilter >= 0 && smallestFilter < rarest.freq:
+			s.addToBucket(s.tokenKeys(toks), 0) // intersect() appends the filters
+		default:
+			s.manualScan(toks)
+		}
+	}
+	return false
+}
+
+// manualScan walks the best documents of the rarest token and keeps those
+// in every other token and filter (Addok's answer to huge intersections).
+func (s *searcher) manualScan(toks []*token) {
+	ix := s.e.ix
+	window := s.topOfTerm(toks[0].term, s.cfg.ManualScanWindow)
+	for _, t := range toks[1:] {
+		s.matchedKeys[t.term] = struct{}{}
+	}
+	s.matchedKeys[toks[0].term] = struct{}{}
+	for _, d := range window {
+		ok := true
+		for _, f := range s.filterSets {
+			if _, found := slices.BinarySearch(f, d); !found {
+				ok = false
+				break
+			}
+		}
+		for _, t := range toks[1:] {
+			if !ok {
+				break
+			}
+			docs, _ := ix.Postings(t.term)
+			if _, found := slices.BinarySearch(docs, d); !found {
+				ok = false
+			}
+		}
+		if ok {
+			s.bucket.add([]uint32{d})
+		}
+		if s.full() {
+			break
+		}
+	}
+}
+
+func (s *searcher) noMeaningfulButCommonTryAutocomplete() bool {
+	if len(s.meaningful) > 0 || len(s.common) == 0 {
+		return false
+	}
+	s.autocomplete(s.common, false, false)
+	s.meaningful = s.common[:1:1]
+	if !s.passShouldMatch() {
+		return false
+	}
+	return s.full() || s.overflow() || s.hasCream()
+}
+
+func (s *searcher) onlyCommonsTryAutocomplete() bool {
+	if !s.allCommon() {
+		return false
+	}
+	s.autocomplete(s.tokens, true, false)
+	return !s.empty()
+}
+
+func (s *searcher) bucketWithMeaningful() bool {
+	if len(s.meaningful) == 1 && len(s.common) > 0 && len(s.filterSets) == 0 {
+		for _, t := range s.common {
+			if !slices.Contains(s.meaningful, t) {
+				s.meaningful = append(slices.Clone(s.meaningful), t)
+				break
+			}
+		}
+	}
+	s.keys = s.tokenKeys(s.meaningful)
+	if s.empty() {
+		s.newBucket(s.keys, 10)
+		if !s.q.Autocomplete && s.bucket.len() < 10 && s.hasCream() {
+			return true
+		}
+		if s.bucket.len() == 10 {
+			s.newBucket(s.keys, 0)
+		}
+	} else {
+		s.addToBucket(s.keys, 0)
+	}
+	return false
+}
+
+func (s *searcher) reduceWithOtherCommons() bool {
+	for _, t := range s.common {
+		if !s.overflow() {
+			break
+		}
+		if slices.Contains(s.meaningful, t) {
+			continue
+		}
+		s.keys = append(s.keys, termKey(t.term))
+		s.newBucket(s.keys, 0)
+	}
+	return false
+}
+
+func (s *searcher) ensureGeohashResultsAreIncluded() bool {
+	if s.overflow() && s.geohash != nil {
+		keys := append(slices.Clone(s.keys), setKey(s.geohash))
+		s.addToBucket(keys, max(s.q.Limit, 10))
+	}
+	return false
+}
+
+func (s *searcher) autocompleteMeaningful() bool {
+	if s.overflow() || !s.q.Autocomplete {
+		return false
+	}
+	if s.geohash != nil {
+		s.autocomplete(s.meaningful, false, true)
+	}
+	s.autocomplete(s.meaningful, false, false)
+	return false
+}
+
+// autocomplete extends the bucket with the index terms that start with the
+// last token and co-occur with the other tokens (SPEC 3.4, Autocomplete).
+func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
+	last := s.last
+	if last == nil || last.Kind == text.KindHousenumber {
+		return
+	}
+	prefix := last.Value
+	// Edge n-grams exist from 3 to 20 characters, never for the whole word.
+	if len(prefix) < 3 || len(prefix) > 20 {
+		return
+	}
+	var keys []key
+	var others []index.TermID
+	for _, t := range tokens {
+		if t.IsLast || !t.found {
+			continue
+		}
+		keys = append(keys, termKey(t.term))
+		others = append(others, t.term)
+	}
+	ix := s.e.ix
+	lo, hi := ix.PrefixRange(prefix)
+	type cand struct {
+		term index.TermID
+		freq int
+		w    float32
+	}
+	var cands []cand
+	for t := lo; t < hi; t++ {
+		if t&255 == 255 && s.expired() {
+			return
+		}
+		term := ix.Term(t)
+		if term == prefix || text.IsAllDigits(term) {
+			continue
+		}
+		if !s.cooccur(t, others) {
+			continue
+		}
+		cands = append(cands, cand{t, ix.Frequency(t), ix.MaxWeight(t)})
+	}
+	if len(others) == 0 {
+		slices.SortStableFunc(cands, func(a, b cand) int {
+			if a.w != b.w {
+				if a.w > b.w {
+					return -1
+				}
+				return 1
+			}
+			return int(a.term - b.term)
+		})
+	} else {
+		slices.SortStableFunc(cands, func(a, b cand) int {
+			if a.freq != b.freq {
+				return b.freq - a.freq
+			}
+			return int(a.term - b.term)
+		})
+	}
+	lastNotFound := !last.found
+	for _, c := range cands {
+		if skipCommons && c.freq > s.cfg.CommonThreshold {
+			continue
+		}
+		if s.overflow() && !lastNotFound {
+			break
+		}
+		if s.expired() {
+			return
+		}
+		extra := append(slices.Clone(keys), termKey(c.term))
+		if useGeohash && s.geohash != nil {
+			extra = append(extra, setKey(s.geohash))
+		}
+		s.addToBucket(extra, 0)
+	}
+}
+
+func (s *searcher) fuzzy() bool {
+	if s.cfg.Fuzzy <= 0 || s.hasCream() {
+		return false
+	}
+	if len(s.notFound) > 0 {
+		s.tryFuzzy(s.notFound, true)
+	}
+	if s.dry() && !s.hasCream() {
+		s.tryFuzzy(s.meaningful, true)
+	}
+	if s.dry() && len(s.common) > 0 {
+		s.tryFuzzy(s.meaningful, false)
+	}
+	return false
+}
+
+func (s *searcher) tryFuzzy(tokens []*token, includeCommon bool) {
+	if !s.dry() || len(tokens) == 0 {
+		return
+	}
+	s.stats.Fuzzy = true
+	toks := slices.Clone(tokens)
+	slices.SortStableFunc(toks, func(a, b *token) int { return len(b.Value) - len(a.Value) })
+	allKeys := slices.Clone(s.keys)
+	if includeCommon {
+		allKeys = append(allKeys, s.tokenKeys(s.common)...)
+	}
+	ix := s.e.ix
+	for _, t := range toks {
+		if s.full() || s.expired() {
+			break
+		}
+		keys := make([]key, 0, len(allKeys))
+		removed := false
+		for _, k := range allKeys {
+			if !removed && !k.isSet && t.found && k.term == t.term {
+				removed = true
+				continue
+			}
+			keys = append(keys, k)
+		}
+		if text.IsAllDigits(t.Value) {
+			continue
+		}
+		var others []index.TermID
+		for _, k := range keys {
+			if !k.isSet {
+				others = append(others, k.term)
+			}
+		}
+		var words []index.TermID
+		for _, n := range s.e.pipe.Fuzzy(t.Value) {
+			id, ok := ix.Lookup(n)
+			if !ok {
+				continue
+			}
+			if len(others) > 0 && !s.cooccur(id, others) {
+				continue
+			}
+			words = append(words, id)
+		}
+		for _, w := range words {
+			if !s.dry() || s.expired() {
+				break
+			}
+			s.addToBucket(append(slices.Clone(keys), termKey(w)), 0)
+		}
+	}
+}
+
+// extendResultsExtrapolingRelations tries groups of query tokens that are
+// pairwise seen together (Addok's _extract_manytomany_relations): for each
+// token in query order, a group grows greedily with the tokens linked to all
+// its members; common tokens are then left out, groups of one dropped, groups
+// contained in a larger one dropped, and the rest tried rarest first.
+func (s *searcher) extendResultsExtrapolingRelations() bool {
+	if !s.dry() {
+		return false
+	}
+	var toks []*token
+	for _, t := range append(slices.Clone(s.meaningful), s.common...) {
+		if t.found && !slices.ContainsFunc(toks, func(o *token) bool { return o.Value == t.Value }) {
+			toks = append(toks, t)
+		}
+	}
+	slices.SortStableFunc(toks, func(a, b *token) int { return a.Position - b.Position })
+	n := len(toks)
+	if n < 2 || n > 30 {
+		return false
+	}
+	linked := make([][]bool, n)
+	for i := range linked {
+		linked[i] = make([]bool, n)
+	}
+	for i := 0; i < n; i++ {
+		for j := i + 1; j < n; j++ {
+			ok := s.cooccur(toks[i].term, []index.TermID{toks[j].term})
+			linked[i][j], linked[j][i] = ok, ok
+		}
+	}
+	var groups [][]int
+	for origin := 0; origin < n; origin++ {
+		group := []int{origin}
+		for other := 0; other < n; other++ {
+			if other == origin || !linked[origin][other] {
+				continue
+			}
+			all := true
+			for _, m := range group {
+				if !linked[m][other] {
+					all = false
+					break
+				}
+			}
+			if all {
+				group = append(group, other)
+			}
+		}
+		var kept []int
+		for _, m := range group {
+			if toks[m].freq <= s.cfg.CommonThreshold {
+				kept = append(kept, m)
+			}
+		}
+		slices.Sort(kept)
+		if len(kept) > 1 {
+			groups = append(groups, kept)
+		}
+	}
+	slices.SortStableFunc(groups, func(a, b []int) int { return len(b) - len(a) })
+	var unique [][]int
+	for _, g := range groups {
+		sub := false
+		for _, u := range unique {
+			if isSubset(g, u) {
+				sub = true
+				break
+			}
+		}
+		if !sub {
+			unique = append(unique, g)
+		}
+	}
+	mean := func(g []int) float64 {
+		sum := 0
+		for _, m := range g {
+			sum += toks[m].freq
+		}
+		return float64(sum) / float64(len(g))
+	}
+	slices.SortStableFunc(unique, func(a, b []int) int {
+		ma, mb := mean(a), mean(b)
+		switch {
+		case ma < mb:
+			return -1
+		case ma > mb:
+			return 1
+		}
+		return 0
+	})
+	for _, g := range unique {
+		keys := make([]key, len(g))
+		for i, m := range g {
+			keys[i] = termKey(toks[m].term)
+		}
+		s.addToBucket(keys, 0)
+		if s.overflow() || s.expired() {
+			break
+		}
+	}
+	return false
+}
+
+func isSubset(a, b []int) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
+}
+
+func (s *searcher) extendResultsReducingTokens() bool {
+	if s.hasCream() || s.full() || !s.dry() {
+		return false
+	}
+	if !(s.empty() || len(s.meaningful)-1 > s.shouldMatch) {
+		return false
+	}
+	ts := slices.Clone(s.meaningful)
+	// All-digit tokens first, then the most frequent.
+	slices.SortStableFunc(ts, func(a, b *token) int {
+		da, db := text.IsAllDigits(a.Value), text.IsAllDigits(b.Value)
+		if da != db {
+			if da {
+				return -1
+			}
+			return 1
+		}
+		return b.freq - a.freq
+	})
+	without := func(drop ...*token) []key {
+		var keys []key
+		for _, k := range s.keys {
+			skip := false
+			for _, t := range drop {
+				if !k.isSet && t.found && k.term == t.term {
+					skip = true
+				}
+			}
+			if !skip {
+				keys = append(keys, k)
+			}
+		}
+		return keys
+	}
+	for _, t := range ts {
+		s.addToBucket(without(t), 0)
+		if s.overflow() || s.expired() {
+			return false
+		}
+	}
+	if s.empty() && len(ts) > 3 {
+		for i := 0; i < len(ts); i++ {
+			for j := i + 1; j < len(ts); j++ {
+				s.addToBucket(without(ts[i], ts[j]), 0)
+				if s.overflow() || s.expired() {
+					return false
+				}
+			}
+		}
+	}
+	return false
+}

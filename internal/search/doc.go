@@ -1,0 +1,7 @@
+// Package search owns forward and reverse geocoding over an index: Addok's
+// query preparation, its chain of candidate collectors (with the same
+// constants and cut-offs, so the same candidates are considered), its score
+// formula (label similarity, importance, distance) and its result shape, plus
+// balise's improvements: a time budget per query, housenumbers written after
+// the street, and a reverse radius.
+package search

@@ -1,0 +1,204 @@
+package search
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"time"
+
+	"balise/internal/index"
+	"balise/internal/text"
+)
+
+// Config holds Addok's tuning constants (SPEC 3.9) plus balise's own knobs.
+// The zero value is not useful: start from DefaultConfig.
+type Config struct {
+	BucketMin        int     // BUCKET_MIN
+	BucketMax        int     // BUCKET_MAX
+	CommonThreshold  int     // COMMON_THRESHOLD: tokens in more documents are "common"
+	IntersectLimit   int     // INTERSECT_LIMIT
+	MatchThreshold   float64 // MATCH_THRESHOLD: a "cream" result's string score
+	MinScore         float64 // MIN_SCORE: results below are dropped
+	QueryMaxLength   int     // QUERY_MAX_LENGTH (folded characters)
+	MaxMeaningful    int     // Search.MAX_MEANINGFUL
+	MaxFilterValues  int     // MAX_FILTER_VALUES
+	ManualScanWindow int     // ids of the rarest token walked by the manual scan (Addok: 501)
+	Fuzzy            int     // 0 disables fuzzy matching; Addok's default is 1
+	ImportanceWeight float64 // IMPORTANCE_WEIGHT
+	GeoWeight        float64 // GEO_DISTANCE_WEIGHT
+
+	// TimeBudget bounds one search: when it is spent the collectors stop and
+	// the best results found so far are returned (Addok has no such bound).
+	TimeBudget time.Duration
+	// NumberAnywhere attaches a housenumber written after the street
+	// ("rue X 12 ville"), which Addok ignores (its issue #406).
+	NumberAnywhere bool
+	// Collectors names the candidate collectors to run, in order; nil runs
+	// Addok's default chain (see CollectorNames).
+	Collectors []string
+	// MaxReverseRadius caps the radius parameter of Reverse, in metres.
+	MaxReverseRadius float64
+}
+
+// DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
+func DefaultConfig() Config {
+	return Config{
+		BucketMin:        10,
+		BucketMax:        100,
+		CommonThreshold:  10000,
+		IntersectLimit:   100000,
+		MatchThreshold:   0.9,
+		MinScore:         0.1,
+		QueryMaxLength:   200,
+		MaxMeaningful:    10,
+		MaxFilterValues:  10,
+		ManualScanWindow: 501,
+		Fuzzy:            1,
+		ImportanceWeight: 0.1,
+		GeoWeight:        0.1,
+		TimeBudget:       50 * time.Millisecond,
+		NumberAnywhere:   true,
+		MaxReverseRadius: 5000,
+	}
+}
+
+// Engine answers searches and reverse lookups over one index. It is safe
+// for concurrent use.
+type Engine struct {
+	ix      *index.Index
+	pipe    *text.Pipeline
+	cfg     Config
+	profile text.Profile
+	filters map[string]bool
+	chain   []collector
+}
+
+// Errors callers map to HTTP statuses.
+var (
+	ErrQueryTooLong = errors.New("query too long")
+	ErrBadFilter    = errors.New("unknown filter")
+)
+
+// QueryTooLongError carries the lengths for Addok's 413 message.
+type QueryTooLongError struct{ Length, Limit int }
+
+func (e *QueryTooLongError) Error() string {
+	return fmt.Sprintf("Query too long, %d chars, limit is %d", e.Length, e.Limit)
+}
+
+func (e *QueryTooLongError) Unwrap() error { return ErrQueryTooLong }
+
+// New builds an engine. The text pipeline is configured from the index's
+// meta so that queries are processed exactly like the indexed documents.
+func New(ix *index.Index, cfg Config, fuzzy text.Config) (*Engine, error) {
+	m := ix.Meta()
+	profile, ok := index.ParseProfile(m.Profile)
+	if !ok {
+		return nil, fmt.Errorf("index has unknown text profile %q", m.Profile)
+	}
+	tc := fuzzy
+	tc.Profile = profile
+	if m.Synonyms != nil {
+		tc.Synonyms = m.Synonyms
+	}
+	e := &Engine{ix: ix, pipe: text.NewPipeline(tc), cfg: cfg, profile: profile, filters: map[string]bool{}}
+	for _, f := range m.Filters {
+		e.filters[f] = true
+	}
+	e.chain = collectors
+	if cfg.Collectors != nil {
+		e.chain = nil
+		for _, name := range cfg.Collectors {
+			i := slices.IndexFunc(collectors, func(c collector) bool { return c.name == name })
+			if i < 0 {
+				return nil, fmt.Errorf("unknown collector %q (known: %v)", name, CollectorNames())
+			}
+			e.chain = append(e.chain, collectors[i])
+		}
+	}
+	return e, nil
+}
+
+// CollectorNames lists Addok's default collector chain, in order.
+func CollectorNames() []string {
+	out := make([]string, len(collectors))
+	for i, c := range collectors {
+		out[i] = c.name
+	}
+	return out
+}
+
+// Index returns the engine's index.
+func (e *Engine) Index() *index.Index { return e.ix }
+
+// Config returns the engine's configuration.
+func (e *Engine) Config() Config { return e.cfg }
+
+// Filters lists the filter names the index supports, in Addok's order.
+func (e *Engine) Filters() []string { return e.ix.Meta().Filters }
+
+// Filter is one filter of a request: OR between its values.
+type Filter struct {
+	Name   string
+	Values []string
+}
+
+// Query is one forward-geocoding request.
+type Query struct {
+	Q            string
+	Limit        int // 0: 5
+	Autocomplete bool
+	// Center biases results towards a point (both must be set).
+	HasCenter bool
+	Lat, Lon  float64
+	Filters   []Filter
+}
+
+// Stats describes how a search went, for metrics and traces.
+type Stats struct {
+	Tokens       int
+	Candidates   int // documents scored
+	BudgetSpent  bool
+	Fuzzy        bool
+	Collector    string // the collector that ended the chain, "" when all ran
+	Prepare      time.Duration
+	Collect      time.Duration
+	Score        time.Duration
+	NotFoundOnly bool
+}
+
+// Search runs a forward geocoding query.
+func (e *Engine) Search(ctx context.Context, q Query) ([]*Result, error) {
+	res, _, err := e.SearchStats(ctx, q)
+	return res, err
+}
+
+// SearchStats is Search that also reports what the search did.
+func (e *Engine) SearchStats(ctx context.Context, q Query) (results []*Result, st Stats, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			// A corrupt index must not take the process down: fail this request only.
+			results, err = nil, fmt.Errorf("search failed on %q: %v: %w", q.Q, r, index.ErrCorrupt)
+		}
+	}()
+	if q.Limit <= 0 {
+		q.Limit = 5
+	}
+	s := newSearcher(ctx, e, q)
+	if err := s.prepare(); err != nil {
+		return nil, st, err
+	}
+	results = s.run()
+	return results, s.stats, nil
+}
+
+// score helpers shared by search and reverse.
+
+func geoScore(km float64) float64 {
+	if km > 100 {
+		return 0
+	}
+	return math.Exp(-(km / 50) * (km / 50))
+}

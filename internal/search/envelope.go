@@ -1,0 +1,76 @@
+package search
+
+import (
+	"strconv"
+
+	"balise/internal/index"
+)
+
+// Envelope is the FeatureCollection around results (SPEC 1.6).
+type Envelope struct {
+	// NoVersion drops "version" (the national API's addok-server flavour).
+	NoVersion   bool
+	Attribution string
+	Licence     string
+	HasQuery    bool
+	Query       string
+	// Filters is echoed as given (order and duplicates kept), when not empty.
+	Filters   []Filter
+	HasCenter bool
+	Lat, Lon  float64
+	HasLimit  bool
+	Limit     int
+}
+
+// AppendFeatureCollection appends the response body.
+func AppendFeatureCollection(dst []byte, env Envelope, results []*Result) []byte {
+	dst = append(dst, `{"type":"FeatureCollection",`...)
+	if !env.NoVersion {
+		dst = append(dst, `"version":"draft",`...)
+	}
+	dst = append(dst, `"features":[`...)
+	for i, r := range results {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = r.AppendFeature(dst)
+	}
+	dst = append(dst, `],"attribution":`...)
+	dst = index.AppendJSONString(dst, env.Attribution)
+	dst = append(dst, `,"licence":`...)
+	dst = index.AppendJSONString(dst, env.Licence)
+	if env.HasQuery {
+		dst = append(dst, `,"query":`...)
+		dst = index.AppendJSONString(dst, env.Query)
+	}
+	if len(env.Filters) > 0 {
+		dst = append(dst, `,"filters":{`...)
+		for i, f := range env.Filters {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = index.AppendJSONString(dst, f.Name)
+			dst = append(dst, ":["...)
+			for j, v := range f.Values {
+				if j > 0 {
+					dst = append(dst, ',')
+				}
+				dst = index.AppendJSONString(dst, v)
+			}
+			dst = append(dst, ']')
+		}
+		dst = append(dst, '}')
+	}
+	if env.HasCenter {
+		dst = append(dst, `,"center":[`...)
+		dst = index.AppendPyFloat(dst, env.Lon)
+		dst = append(dst, ',')
+		dst = index.AppendPyFloat(dst, env.Lat)
+		dst = append(dst, ']')
+	}
+	if env.HasLimit {
+		dst = append(dst, `,"limit":`...)
+		dst = strconv.AppendInt(dst, int64(env.Limit), 10)
+	}
+	return append(dst, '}')
+}

@@ -1,0 +1,5 @@
+package search
+
+import "io"
+
+func ioEOF() error { return io.EOF }

@@ -1,0 +1,102 @@
+package search
+
+import (
+	"balise/internal/index"
+)
+
+// excludedKeys never appear in properties (SPEC 1.6).
+func excludedKey(k string) bool {
+	return k == "lat" || k == "lon" || k == "_id" || k == "housenumbers"
+}
+
+// Property is one output property.
+type Property struct {
+	Key   string
+	Value index.Value
+}
+
+// Properties returns the feature's properties in Addok's order: label,
+// score, housenumber, every stored key in document order (lists reduced to
+// their first value, falsy values dropped, a matched housenumber's payload
+// overriding), the "<type>: name" property, then distance.
+func (r *Result) Properties() []Property {
+	props := make([]Property, 0, len(r.Doc.Fields)+6)
+	props = append(props, Property{"label", index.Value{Kind: index.KindString, Str: r.Label()}})
+	props = append(props, Property{"score", index.Value{Kind: index.KindFloat, Float: r.Score}})
+	hn := r.Housenumber
+	if hn != nil {
+		props = append(props, Property{"housenumber", index.Value{Kind: index.KindString, Str: hn.Raw}})
+	}
+	docType := ""
+	name := ""
+	seen := make(map[string]bool, len(r.Doc.Fields))
+	emit := func(k string, v index.Value) {
+		v = v.First()
+		if v.Truthy() {
+			props = append(props, Property{k, v})
+		}
+	}
+	for _, f := range r.Doc.Fields {
+		k := f.Key
+		if excludedKey(k) || seen[k] {
+			continue
+		}
+		seen[k] = true
+		v := f.Value
+		switch k {
+		case "type":
+			docType = v.First().Text()
+			if hn != nil {
+				v = index.Value{Kind: index.KindString, Str: "housenumber"}
+			}
+		case "name":
+			name = v.First().Text()
+			if hn != nil && v.First().Truthy() {
+				v = index.Value{Kind: index.KindString, Str: hn.Raw + " " + name}
+			}
+		}
+		if hn != nil && k != "type" && k != "name" {
+			for _, p := range hn.Payload {
+				if p.Key == k {
+					v = p.Value
+					break
+				}
+			}
+		}
+		emit(k, v)
+	}
+	if hn != nil {
+		for _, p := range hn.Payload {
+			if excludedKey(p.Key) || seen[p.Key] {
+				continue
+			}
+			seen[p.Key] = true
+			emit(p.Key, p.Value)
+		}
+	}
+	if docType != "" && !seen[docType] && docType != "label" && docType != "score" && docType != "housenumber" && docType != "distance" {
+		props = append(props, Property{docType, index.Value{Kind: index.KindString, Str: name}})
+	}
+	if r.HasDistance {
+		props = append(props, Property{"distance", index.Value{Kind: index.KindInt, Int: int64(r.Distance)}})
+	}
+	return props
+}
+
+// AppendFeature appends the GeoJSON Feature of the result.
+func (r *Result) AppendFeature(dst []byte) []byte {
+	dst = append(dst, `{"type":"Feature","geometry":{"type":"Point","coordinates":[`...)
+	dst = index.AppendPyFloat(dst, r.Lon)
+	dst = append(dst, ',')
+	dst = index.AppendPyFloat(dst, r.Lat)
+	dst = append(dst, `]},"properties":{`...)
+	for i, p := range r.Properties() {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = index.AppendJSONString(dst, p.Key)
+		dst = append(dst, ':')
+		dst = p.Value.AppendJSON(dst)
+	}
+	return append(dst, "}}"...)
+}

@@ -1,0 +1,160 @@
+package search
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"slices"
+
+	"balise/internal/geo"
+	"balise/internal/index"
+)
+
+// ReverseQuery is one reverse-geocoding request.
+type ReverseQuery struct {
+	Lat, Lon float64
+	Limit    int // 0: 1
+	Filters  []Filter
+	// Radius, in metres, looks as far as that (and no further); 0 keeps
+	// Addok's behaviour: the 3x3 cells around the point, else the next ring.
+	Radius float64
+}
+
+// Reverse finds the nearest documents (one result per document, its closest
+// housenumber attached when housenumbers are wanted).
+func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			results, err = nil, fmt.Errorf("reverse failed: %v: %w", r, index.ErrCorrupt)
+		}
+	}()
+	if q.Limit <= 0 {
+		q.Limit = 1
+	}
+	s := newSearcher(ctx, e, Query{Limit: q.Limit, Filters: q.Filters})
+	s.checkHN = true
+	var filterSets [][]uint32
+	for _, f := range q.Filters {
+		vals := normaliseFilterValues(f.Values, e.cfg.MaxFilterValues)
+		if len(vals) == 0 {
+			continue
+		}
+		if f.Name == "type" {
+			hasHN := slices.Contains(vals, "housenumber")
+			s.checkHN = hasHN
+			s.onlyHN = hasHN && len(vals) == 1
+		}
+		var lists [][]uint32
+		for _, v := range vals {
+			if l := e.ix.Filter(f.Name, v); len(l) > 0 {
+				lists = append(lists, l)
+			}
+		}
+		filterSets = append(filterSets, union(lists))
+	}
+	type best struct {
+		doc  uint32
+		hn   uint32
+		dist float64 // squared planar distance, only for choosing
+	}
+	bestByDoc := map[uint32]best{}
+	var order []uint32
+	cosLat := math.Cos(q.Lat * math.Pi / 180)
+	consider := func(p index.Point) bool {
+		for _, f := range filterSets {
+			if _, ok := slices.BinarySearch(f, p.Doc); !ok {
+				return true
+			}
+		}
+		if p.HN == 0 && s.onlyHN {
+			return true
+		}
+		if p.HN != 0 && !s.checkHN {
+			return true
+		}
+		lat, lon := p.LatLon()
+		dy, dx := lat-q.Lat, (lon-q.Lon)*cosLat
+		d := dx*dx + dy*dy
+		if b, ok := bestByDoc[p.Doc]; !ok {
+			bestByDoc[p.Doc] = best{p.Doc, p.HN, d}
+			order = append(order, p.Doc)
+		} else if d < b.dist || (d == b.dist && preferPoint(p.HN, b.hn)) {
+			bestByDoc[p.Doc] = best{p.Doc, p.HN, d}
+		}
+		return true
+	}
+	center := geo.CellOf(q.Lat, q.Lon)
+	radius := q.Radius
+	if radius > 0 {
+		radius = min(radius, e.cfg.MaxReverseRadius)
+		h, w := geo.CellSizeMeters(q.Lat)
+		rings := int(math.Ceil(radius/min(h, w))) + 1
+		for _, c := range geo.Around(center, rings) {
+			e.ix.CellPoints(c, consider)
+		}
+	} else {
+		for _, c := range geo.Around(center, 1) {
+			e.ix.CellPoints(c, consider)
+		}
+		if len(order) == 0 {
+			for _, c := range geo.Ring(center, 2) {
+				e.ix.CellPoints(c, consider)
+			}
+		}
+	}
+	// Rank on the indexed coordinates first and decode only what can be
+	// returned: a crowded area has hundreds of documents in its 9 cells.
+	cands := make([]best, 0, len(order))
+	for _, d := range order {
+		cands = append(cands, bestByDoc[d])
+	}
+	slices.SortFunc(cands, func(a, b best) int {
+		switch {
+		case a.dist < b.dist:
+			return -1
+		case a.dist > b.dist:
+			return 1
+		}
+		return int(a.doc) - int(b.doc)
+	})
+	// Keep a margin past the limit: the exact haversine distance and the
+	// importance tie-break are applied to these.
+	keep := min(len(cands), q.Limit+8)
+	results = make([]*Result, 0, keep)
+	for _, b := range cands[:keep] {
+		r := &Result{}
+		if err := e.ix.Doc(b.doc, &r.Doc); err != nil {
+			return nil, err
+		}
+		if b.hn > 0 {
+			h, err := r.Doc.HousenumberAt(int(b.hn - 1))
+			if err != nil {
+				return nil, err
+			}
+			r.Housenumber = &h
+		}
+		s.finishResult(r, true, q.Lat, q.Lon)
+		if radius > 0 && float64(r.Distance) > radius {
+			continue
+		}
+		// Reverse scores by distance only.
+		r.strScore, r.importanceScore, r.importanceCeil = 0, 0, 0
+		r.Score = r.geoScore / r.geoCeil
+		results = append(results, r)
+	}
+	sortResults(results)
+	if len(results) > q.Limit {
+		results = results[:q.Limit]
+	}
+	return results, nil
+}
+
+// preferPoint breaks a distance tie between two points of one document as
+// Addok does: a housenumber beats the document's own point (street centres
+// often sit on one of their numbers), then the first housenumber wins.
+func preferPoint(hn, current uint32) bool {
+	if current == 0 {
+		return hn != 0
+	}
+	return hn != 0 && hn < current
+}

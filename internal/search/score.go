@@ -1,0 +1,331 @@
+package search
+
+import (
+	"slices"
+	"strings"
+
+	"balise/internal/geo"
+	"balise/internal/index"
+	"balise/internal/text"
+)
+
+// Result is one geocoding answer.
+type Result struct {
+	Doc         index.Doc
+	Housenumber *index.Housenumber // the matched housenumber, nil for a street/municipality result
+	Labels      []string
+	Score       float64
+	Lat, Lon    float64 // the result's point (the housenumber's when one matched)
+	Distance    int     // metres, when HasDistance
+	HasDistance bool
+
+	strScore         float64
+	importanceScore  float64
+	importanceCeil   float64
+	geoScore         float64
+	geoCeil          float64
+	publicID         string
+	attribution      string
+	stringComparison bool
+}
+
+// Label is the display label (Addok's labels[0]).
+func (r *Result) Label() string {
+	if len(r.Labels) == 0 {
+		return ""
+	}
+	return r.Labels[0]
+}
+
+// Type is the result type: "housenumber" when a number matched, else the document's type.
+func (r *Result) Type() string {
+	if r.Housenumber != nil {
+		return "housenumber"
+	}
+	v, _ := r.Doc.Get("type")
+	return v.First().Text()
+}
+
+// ID is the public id (the housenumber's own id when it has one).
+func (r *Result) ID() string {
+	if r.Housenumber != nil {
+		for _, f := range r.Housenumber.Payload {
+			if f.Key == "id" {
+				return f.Value.First().Text()
+			}
+		}
+	}
+	return r.publicID
+}
+
+// Components returns the named score parts (value, ceiling), for debugging.
+func (r *Result) Components() map[string][2]float64 {
+	m := map[string][2]float64{"str_distance": {r.strScore, 1}, "importance": {r.importanceScore, r.importanceCeil}}
+	if r.geoCeil > 0 {
+		m["geo_distance"] = [2]float64{r.geoScore, r.geoCeil}
+	}
+	return m
+}
+
+// StringScore is the label similarity part of the score (0..1).
+func (r *Result) StringScore() float64 { return r.strScore }
+
+func fieldValues(d *index.Doc, key string) []index.Value {
+	v, ok := d.Get(key)
+	if !ok {
+		return nil
+	}
+	if v.Kind == index.KindList {
+		return v.Items
+	}
+	return []index.Value{v}
+}
+
+func firstText(d *index.Doc, key string) string {
+	v, ok := d.Get(key)
+	if !ok || !v.Truthy() {
+		return ""
+	}
+	f := v.First()
+	if !f.Truthy() {
+		return ""
+	}
+	return f.Text()
+}
+
+// result scores one candidate, memoised; nil when it cannot be a result
+// (only-housenumber mode without a matching number, or an unreadable doc).
+func (s *searcher) result(d uint32) *Result {
+	if r, ok := s.results[d]; ok {
+		return r
+	}
+	r := &Result{}
+	if err := s.e.ix.Doc(d, &r.Doc); err != nil {
+		s.results[d] = nil
+		return nil
+	}
+	s.stats.Candidates++
+	if s.checkHN && r.Doc.NumHousenumbers() > 0 {
+		if s.hnRef != "" {
+			if h, ok, _ := r.Doc.FindHousenumber(s.hnRef); ok {
+				r.Housenumber = &h
+			}
+		} else if len(s.hnLoose) > 0 {
+			s.matchLooseNumber(r)
+		}
+	}
+	if s.onlyHN && r.Housenumber == nil {
+		s.results[d] = nil
+		return nil
+	}
+	s.finishResult(r, s.q.HasCenter, s.q.Lat, s.q.Lon)
+	r.strScore = s.stringScore(r.Labels)
+	r.Score = r.total(s.e.profile == text.ProfileDefault && s.q.HasCenter)
+	s.results[d] = r
+	return r
+}
+
+// matchLooseNumber attaches a number written after the street, unless that
+// number is part of the street's own name ("rue du 8 mai").
+func (s *searcher) matchLooseNumber(r *Result) {
+	nameWords := strings.Fields(text.Ascii(firstText(&r.Doc, "name")))
+	words := strings.Fields(s.folded)
+	for _, k := range s.hnLoose {
+		inName := false
+		for _, w := range words {
+			if s.e.pipe.HousenumberKey(w) == k && slices.Contains(nameWords, w) {
+				inName = true
+				break
+			}
+		}
+		if inName {
+			continue
+		}
+		if h, ok, _ := r.Doc.FindHousenumber(k); ok {
+			r.Housenumber = &h
+			return
+		}
+	}
+}
+
+// finishResult sets the point, labels, importance and geo components.
+func (s *searcher) finishResult(r *Result, hasCenter bool, lat, lon float64) {
+	e := s.e
+	r.Lat, r.Lon = r.Doc.Lat, r.Doc.Lon
+	if r.Housenumber != nil {
+		r.Lat, r.Lon = r.Housenumber.Lat, r.Housenumber.Lon
+	}
+	r.publicID = firstText(&r.Doc, "id")
+	r.Labels = e.makeLabels(r)
+	r.importanceScore = r.Doc.Importance * e.cfg.ImportanceWeight
+	r.importanceCeil = e.cfg.ImportanceWeight
+	if hasCenter {
+		km := geo.HaversineKm(r.Lat, r.Lon, lat, lon)
+		r.Distance = int(km * 1000)
+		r.HasDistance = true
+		r.geoScore = geoScore(km) * e.cfg.GeoWeight
+		r.geoCeil = e.cfg.GeoWeight
+	}
+}
+
+// total is sum(values)/sum(ceilings); adjust is Addok core's adjust_scores
+// (default profile with a center): string x0.9, importance x0.1.
+func (r *Result) total(adjust bool) float64 {
+	str, strCeil := r.strScore, 1.0
+	imp, impCeil := r.importanceScore, r.importanceCeil
+	if adjust {
+		str, strCeil = str*0.9, strCeil*0.9
+		imp, impCeil = imp*0.1, impCeil*0.1
+		r.importanceScore, r.importanceCeil = imp, impCeil
+	}
+	ceil := strCeil + impCeil + r.geoCeil
+	if ceil == 0 {
+		return 0
+	}
+	return (str + imp + r.geoScore) / ceil
+}
+
+// makeLabels builds the labels the string score compares with the query.
+func (e *Engine) makeLabels(r *Result) []string {
+	d := &r.Doc
+	hn := ""
+	if r.Housenumber != nil {
+		hn = r.Housenumber.Raw
+	}
+	var names []string
+	for _, v := range fieldValues(d, "name") {
+		names = append(names, v.Text())
+	}
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	postcode := firstText(d, "postcode")
+	if e.profile != text.ProfileFrench {
+		labels := slices.Clone(names)
+		label := labels[0]
+		if city := firstText(d, "city"); city != "" && city != label {
+			if postcode != "" {
+				label += " " + postcode
+			}
+			label += " " + city
+			labels = slices.Insert(labels, 0, label)
+		}
+		if hn != "" {
+			labels = slices.Insert(labels, 0, hn+" "+labels[0])
+		}
+		return labels
+	}
+	// addok-france: every name x every city; within one combination each
+	// label is inserted at the front (with its housenumber variant before it).
+	var cities []string
+	for _, v := range fieldValues(d, "city") {
+		if v.Truthy() {
+			cities = append(cities, v.Text())
+		}
+	}
+	if len(cities) == 0 {
+		cities = []string{""}
+	}
+	isMunicipality := firstText(d, "type") == "municipality"
+	var out []string
+	for _, name := range names {
+		for _, city := range cities {
+			var labels []string
+			add := func(l string) {
+				labels = slices.Insert(labels, 0, l)
+				if hn != "" {
+					labels = slices.Insert(labels, 0, hn+" "+l)
+				}
+			}
+			if isMunicipality && postcode != "" {
+				add(name + " " + postcode)
+				add(postcode + " " + name)
+			}
+			add(name)
+			if city != "" && city != name {
+				add(name + " " + city)
+				if postcode != "" {
+					add(name + " " + postcode)
+					add(name + " " + postcode + " " + city)
+				}
+			}
+			out = append(out, labels...)
+		}
+	}
+	return out
+}
+
+// stringScore compares the folded labels with the folded query (SPEC 3.7).
+func (s *searcher) stringScore(labels []string) float64 {
+	q := s.folded
+	if s.q.Autocomplete {
+		for _, l := range labels {
+			f := text.Ascii(l)
+			switch {
+			case f == q:
+				return 1
+			case strings.HasPrefix(f, q):
+				return 0.9
+			case strings.Contains(f, q):
+				return 0.7
+			}
+		}
+		return ngramBest(labels, q) * 0.9
+	}
+	return ngramBest(labels, q)
+}
+
+func ngramBest(labels []string, q string) float64 {
+	best := 0.0
+	for _, l := range labels {
+		v := text.NgramCompare(text.Ascii(l), q)
+		if v > best {
+			best = v
+		}
+		if best >= 0.9 {
+			break
+		}
+	}
+	return best
+}
+
+// rank sorts the bucket's results: score, then importance, then id (Addok's
+// order is undefined between equal scores; balise's is fixed).
+func (s *searcher) rank() []*Result {
+	out := make([]*Result, 0, s.bucket.len())
+	for _, d := range s.bucket.docs {
+		if r := s.result(d); r != nil {
+			out = append(out, r)
+		}
+	}
+	sortResults(out)
+	if len(out) > s.q.Limit {
+		out = out[:s.q.Limit]
+	}
+	kept := out[:0]
+	for _, r := range out {
+		if r.Score >= s.cfg.MinScore {
+			kept = append(kept, r)
+		}
+	}
+	return kept
+}
+
+func sortResults(rs []*Result) {
+	slices.SortStableFunc(rs, func(a, b *Result) int {
+		switch {
+		case a.Score > b.Score:
+			return -1
+		case a.Score < b.Score:
+			return 1
+		case a.Doc.Importance > b.Doc.Importance:
+			return -1
+		case a.Doc.Importance < b.Doc.Importance:
+			return 1
+		}
+		if c := strings.Compare(a.ID(), b.ID()); c != 0 {
+			return c
+		}
+		return int(a.Doc.ID) - int(b.Doc.ID)
+	})
+}

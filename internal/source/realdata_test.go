@@ -1,0 +1,143 @@
+package source
+
+import (
+	"bufio"
+	"bytes"
+	"compress/gzip"
+	"errors"
+	"io"
+	"os"
+	"testing"
+)
+
+const sharedData = "/work/shared/data"
+
+func sharedFile(t testing.TB, rel string) string {
+	t.Helper()
+	p := sharedData + "/" + rel
+	if _, err := os.Stat(p); err != nil {
+		t.Skipf("shared data not available: %v", err)
+	}
+	return p
+}
+
+// readGzLines returns the lines of a gzip file.
+func readGzLines(t testing.TB, path string) [][]byte {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines [][]byte
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(nil, 64<<20)
+	for sc.Scan() {
+		lines = append(lines, bytes.Clone(sc.Bytes()))
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return lines
+}
+
+// TestRealNDJSONRoundTrip parses every line of the shared Addok files and
+// checks that AppendJSON gives back the exact bytes Python's json.dumps
+// wrote (ensure_ascii=False, compact separators).
+func TestRealNDJSONRoundTrip(t *testing.T) {
+	for _, rel := range []string{"addok-fr/addok.ndjson.gz", "ban-75-paris/addok.ndjson.gz", "ban-nc-sample/addok.ndjson.gz"} {
+		t.Run(rel, func(t *testing.T) {
+			path := sharedFile(t, rel)
+			lines := readGzLines(t, path)
+			r, err := Open(path, Options{Strict: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer r.Close()
+			n := 0
+			var buf []byte
+			for {
+				d, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				if d.Line != n+1 {
+					t.Fatalf("line %d, want %d", d.Line, n+1)
+				}
+				buf = d.AppendJSON(buf[:0])
+				if !bytes.Equal(buf, lines[n]) {
+					t.Fatalf("line %d re-encoded differently:\n got %s\nwant %s", n+1, buf, lines[n])
+				}
+				n++
+			}
+			if n != len(lines) {
+				t.Fatalf("%d documents, want %d", n, len(lines))
+			}
+			done, total := r.Progress()
+			if done != total || total == 0 {
+				t.Errorf("progress %d/%d", done, total)
+			}
+		})
+	}
+}
+
+// TestBANCSVMatchesConverter reads the real Paris BAN CSV with the COG
+// gazetteer and checks that every document is identical (keys, order,
+// values, byte for byte once encoded) to what to_addok.py produced.
+func TestBANCSVMatchesConverter(t *testing.T) {
+	csvPath := sharedFile(t, "ban-75-paris/adresses-75.csv.gz")
+	want := readGzLines(t, sharedFile(t, "ban-75-paris/addok.ndjson.gz"))
+	r, err := Open(csvPath, Options{Strict: true, Communes: sharedFile(t, "communes/communes.csv.gz")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	var buf []byte
+	n, diffs := 0, 0
+	for {
+		d, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		buf = d.AppendJSON(buf[:0])
+		if n >= len(want) {
+			t.Fatalf("extra document %s", buf)
+		}
+		if !bytes.Equal(buf, want[n]) {
+			diffs++
+			if diffs <= 5 {
+				t.Errorf("document %d differs:\n got %s\nwant %s", n+1, buf, want[n])
+			}
+		} else {
+			// the parsed converter line is the same Document too
+			w, err := ParseLine(want[n], n+1)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if msg := docDiff(d, w); msg != "" {
+				t.Fatalf("document %d: %s", n+1, msg)
+			}
+		}
+		n++
+	}
+	if n != len(want) {
+		t.Errorf("%d documents, want %d", n, len(want))
+	}
+	if diffs > 0 {
+		t.Errorf("%d of %d documents differ", diffs, n)
+	}
+	st := r.(*BANReader).Stats()
+	if st.Rows != 158048 || st.Streets != 7571 || st.Municipalities != 21 {
+		t.Errorf("stats %+v", st)
+	}
+}

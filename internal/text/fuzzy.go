@@ -1,0 +1,139 @@
+package text
+
+import "unicode/utf8"
+
+// azertyKeyMap is Addok's FUZZY_KEY_MAP (TABLES.md): the letters a typing
+// slip on an AZERTY keyboard may put instead of each letter.
+var azertyKeyMap = map[rune]string{
+	'a': "ezqop", 'z': "aqse", 'e': "azsdryu", 'r': "edft", 't': "rfgy",
+	'y': "teghu", 'u': "yehji", 'i': "ujko", 'o': "iaklp", 'p': "oalm",
+	'q': "azsw", 's': "qzedxw", 'd': "serfcx", 'f': "drtgvc", 'g': "ftyhbv",
+	'h': "gyujnb", 'j': "huikn", 'k': "jil", 'l': "kom", 'm': "lpu",
+	'w': "qsx", 'x': "wsdc", 'c': "xdfvio", 'v': "cfgb", 'b': "vghn",
+	'n': "bhj",
+}
+
+// AzertyKeyMap returns a copy of the default FUZZY_KEY_MAP.
+func AzertyKeyMap() map[rune]string {
+	m := make(map[rune]string, len(azertyKeyMap))
+	for k, v := range azertyKeyMap {
+		m[k] = v
+	}
+	return m
+}
+
+// Fuzzy is Addok's make_fuzzy (distance 1): adjacent transpositions, then
+// substitutions (keyboard neighbours, or every letter a-z), then insertions
+// of every letter a-z at every position, then deletions when the word is
+// longer than 3 characters; deduplicated keeping the first occurrence.
+// Digit-only words give none (Addok never fuzzes them).
+func (p *Pipeline) Fuzzy(word string) []string {
+	if word == "" || IsAllDigits(word) {
+		return nil
+	}
+	w := []rune(word)
+	n := len(w)
+	// Every neighbour is written into one arena, turned into a single
+	// string at the end and sliced: a few allocations instead of hundreds.
+	var g fuzzGen
+	g.arena = make([]byte, 0, (26*(n+1)+12*n)*(len(word)+1))
+	g.ends = make([]int, 0, 26*(n+1)+12*n)
+	nb := make([]rune, n+1)
+	// Transpositions.
+	for i := 0; i+1 < n; i++ {
+		copy(nb, w)
+		nb[i], nb[i+1] = nb[i+1], nb[i]
+		g.add(nb[:n])
+	}
+	// Substitutions.
+	if p.keyMap != nil {
+		for i := 0; i < n; i++ {
+			subs, ok := p.keyMap[w[i]]
+			if !ok {
+				continue
+			}
+			copy(nb, w)
+			for _, l := range subs {
+				// Addok compares with the letter it put there last, not
+				// with the word's: a map listing a letter as its own
+				// neighbour (not in first place) yields the word itself.
+				if l != nb[i] {
+					nb[i] = l
+					g.add(nb[:n])
+				}
+			}
+		}
+	} else {
+		for l := 'a'; l <= 'z'; l++ {
+			for i := 0; i < n; i++ {
+				if w[i] != l {
+					copy(nb, w)
+					nb[i] = l
+					g.add(nb[:n])
+				}
+			}
+		}
+	}
+	// Insertions.
+	sameLen := len(g.ends)
+	for l := 'a'; l <= 'z'; l++ {
+		for i := 0; i <= n; i++ {
+			if i > 0 && w[i-1] == l {
+				// Same string as inserting l one place earlier.
+				continue
+			}
+			copy(nb, w[:i])
+			nb[i] = l
+			copy(nb[i+1:], w[i:])
+			g.add(nb[:n+1])
+		}
+	}
+	// Deletions.
+	if n > 3 {
+		for i := 0; i < n; i++ {
+			if i > 0 && w[i-1] == w[i] {
+				// Same string as deleting the previous letter.
+				continue
+			}
+			copy(nb, w[:i])
+			copy(nb[i:], w[i+1:])
+			g.add(nb[:n-1])
+		}
+	}
+	return g.strings(sameLen)
+}
+
+type fuzzGen struct {
+	arena []byte
+	ends  []int
+}
+
+func (g *fuzzGen) add(r []rune) {
+	for _, c := range r {
+		g.arena = utf8.AppendRune(g.arena, c)
+	}
+	g.ends = append(g.ends, len(g.arena))
+}
+
+// strings slices the arena. Neighbours of different lengths never
+// coincide and insertions and deletions skip their own repeats at
+// generation, so only the first sameLen ones (transpositions and
+// substitutions) may repeat; the first occurrence is kept.
+func (g *fuzzGen) strings(sameLen int) []string {
+	all := string(g.arena)
+	out := make([]string, 0, len(g.ends))
+	seen := make(map[string]struct{}, sameLen)
+	start := 0
+	for k, end := range g.ends {
+		s := all[start:end]
+		start = end
+		if k < sameLen {
+			if _, ok := seen[s]; ok {
+				continue
+			}
+			seen[s] = struct{}{}
+		}
+		out = append(out, s)
+	}
+	return out
+}
