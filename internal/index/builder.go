@@ -781,4 +781,3 @@ func (b *Builder) finish() (Stats, error) {
 		Duration:     time.Since(b.start),
 	}, nil
 }
-

@@ -591,4 +591,3 @@ func (ix *Index) String() string {
 	return fmt.Sprintf("index %s (%s profile, %d documents, %d housenumbers, version %s)",
 		ix.path, ix.meta.Profile, ix.meta.Documents, ix.meta.Housenumbers, ix.meta.Version)
 }
-

@@ -46,8 +46,7 @@ func TestPlainOutput(t *testing.T) {
 	if out.Len() != 0 {
 		t.Fatalf("early output %q", out.String())
 	}
-	// t = 5 s... wait for the interval: 12.3 MB after 2.4 s would be 5.1 MB/s;
-	// at t=5s (12.3 MB done): 2.46 MB/s, 14.8 MB left: eta 6s
+	// t = 5 s, 12.3 MB done: 2.46 MB/s, 14.8 MB left: eta 6 s
 	clk.Advance(1600 * time.Millisecond)
 	b.Add(0)
 	want := "import: 45% 12.3 MB/27.1 MB 2.5 MB/s eta 6s\n"

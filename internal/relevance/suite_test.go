@@ -22,12 +22,12 @@ var writeQueries = flag.String("write-queries", "", "write the generated relevan
 
 // A case is one query of the suite and what its top result must be.
 type suiteCase struct {
-	Kind   string        `json:"kind"`
-	Query  search.Query  `json:"query"`
-	Want   string        `json:"want"` // housenumber | street | municipality
-	Name   string        `json:"name"` // street or municipality name
-	City   string        `json:"city"`
-	Number string        `json:"number,omitempty"`
+	Kind   string       `json:"kind"`
+	Query  search.Query `json:"query"`
+	Want   string       `json:"want"` // housenumber | street | municipality
+	Name   string       `json:"name"` // street or municipality name
+	City   string       `json:"city"`
+	Number string       `json:"number,omitempty"`
 	src    *source.Document
 }
 

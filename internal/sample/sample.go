@@ -68,4 +68,3 @@ func Build(ctx context.Context, path string) error {
 	})
 	return err
 }
-
