@@ -590,6 +590,25 @@ func (b *Builder) finish() (Stats, error) {
 		delete(b.terms, t)
 	}
 	binary.LittleEndian.PutUint32(termOffs[4*len(terms):], uint32(len(termBytes)))
+	// Open-addressing hash table of term ids + 1 (0 is empty), for exact
+	// lookups: fuzzy matching probes hundreds of candidate words per token.
+	slots := hashSlots(len(terms))
+	hashTable := make([]uint32, slots)
+	for i, t := range terms {
+		h := int(termHash(t) & uint64(slots-1))
+		for hashTable[h] != 0 {
+			h = (h + 1) & (slots - 1)
+		}
+		hashTable[h] = uint32(i) + 1
+	}
+	hashBytes := make([]byte, 4*slots)
+	for i, v := range hashTable {
+		binary.LittleEndian.PutUint32(hashBytes[4*i:], v)
+	}
+	if err := write(secTermHash, hashBytes); err != nil {
+		return Stats{}, err
+	}
+	hashBytes, hashTable = nil, nil
 	for _, s := range []struct {
 		id   sectionID
 		data []byte

@@ -11,7 +11,7 @@
 //	header (64 bytes)
 //	  0  magic "BALISEIX"
 //	  8  format version (u32, currently 1)
-//	  12 number of sections (u32, 22)
+//	  12 number of sections (u32, 23)
 //	  16 CRC-32C of the section table (u32)
 //	  20 CRC-32C of the header with this field zeroed (u32)
 //	  24 file size (u64): a truncated copy is refused
@@ -19,7 +19,7 @@
 //	  id u32, reserved u32, offset u64, length u64, CRC-32C u32, reserved u32
 //	sections, each starting on an 8-byte boundary so arrays are read in place
 //
-// Sections (ids 1..22):
+// Sections (ids 1..23):
 //
 //	meta             JSON: format, text profile, fields and boosts, filters,
 //	                 field-key table, attribution/licence, counts, content version
@@ -46,6 +46,9 @@
 //	string bytes
 //	id offsets/bytes public ids sorted bytewise, and the document of each
 //	id docs
+//	term hash        u32 open-addressing table (FNV-1a 64, linear probing,
+//	                 at least twice as many slots as terms) of term id + 1:
+//	                 exact lookups in one probe (fuzzy matching makes hundreds)
 //
 // # Document records
 //

@@ -43,7 +43,8 @@ const (
 	secIDOffsets
 	secIDBytes
 	secIDDocs
-	numSections = int(secIDDocs)
+	secTermHash
+	numSections = int(secTermHash)
 )
 
 var sectionNames = [...]string{
@@ -52,7 +53,27 @@ var sectionNames = [...]string{
 	secFilterOffsets: "filter offsets", secFilterBytes: "filter bytes", secFilterInfo: "filter info", secFilterDocs: "filter docs",
 	secDocOffsets: "doc offsets", secDocData: "doc data", secGeoCells: "geo cells", secGeoCellOffsets: "geo cell offsets",
 	secGeoPoints: "geo points", secStrOffsets: "string offsets", secStrBytes: "string bytes",
-	secIDOffsets: "id offsets", secIDBytes: "id bytes", secIDDocs: "id docs",
+	secIDOffsets: "id offsets", secIDBytes: "id bytes", secIDDocs: "id docs", secTermHash: "term hash",
+}
+
+// termHash is FNV-1a (64 bits): the term hash table's hash function.
+func termHash(s string) uint64 {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(s); i++ {
+		h ^= uint64(s[i])
+		h *= 1099511628211
+	}
+	return h
+}
+
+// hashSlots is the size of the term hash table: a power of two, at least
+// twice the number of terms, so linear probing stays short.
+func hashSlots(terms int) int {
+	n := 16
+	for n < 2*terms {
+		n <<= 1
+	}
+	return n
 }
 
 // termInfoSize is the fixed size of one term entry: posting offset, count,

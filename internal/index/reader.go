@@ -39,6 +39,7 @@ type Index struct {
 	termOffs    []uint32
 	termBytes   []byte
 	termInfo    []byte
+	termHash    []uint32
 	postDocs    []uint32
 	postWeights []float32
 	topDocs     []uint32
@@ -184,6 +185,7 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 	ix.termOffs = u32(secTermOffsets)
 	ix.termBytes = secs[secTermBytes]
 	ix.termInfo = secs[secTermInfo]
+	ix.termHash = u32(secTermHash)
 	ix.postDocs = u32(secPostDocs)
 	ix.postWeights = f32(u32(secPostWeights))
 	ix.topDocs = u32(secTopDocs)
@@ -226,6 +228,7 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 		len(ix.docOffs) != ix.meta.Documents+1,
 		len(ix.geoCellOffs) != len(ix.geoCells)+1, len(ix.geoPoints)%4 != 0,
 		len(ix.strOffs) == 0, len(ix.idOffs) != len(ix.idDocs)+1,
+		len(ix.termHash) != hashSlots(nTerms),
 		ix.docOffs[len(ix.docOffs)-1] != uint64(len(ix.docData)):
 		return nil, fmt.Errorf("inconsistent section sizes: %w", ErrCorrupt)
 	}
@@ -396,12 +399,23 @@ func (ix *Index) lowerBound(s string) int {
 	return lo + sort.Search(hi-lo, func(i int) bool { return bstr(ix.termBytesAt(TermID(lo+i))) >= s })
 }
 
-// Lookup finds a term.
+// Lookup finds a term (one hash probe, usually).
 func (ix *Index) Lookup(term string) (TermID, bool) {
-	n := ix.NumTerms()
-	i := ix.lowerBound(term)
-	if i < n && bstr(ix.termBytesAt(TermID(i))) == term {
-		return TermID(i), true
+	slots := len(ix.termHash)
+	if slots == 0 {
+		return -1, false
+	}
+	n := uint32(ix.NumTerms())
+	h := int(termHash(term) & uint64(slots-1))
+	for probes := 0; probes < slots; probes++ {
+		v := ix.termHash[h]
+		if v == 0 || v > n {
+			return -1, false
+		}
+		if bstr(ix.termBytesAt(TermID(v-1))) == term {
+			return TermID(v - 1), true
+		}
+		h = (h + 1) & (slots - 1)
 	}
 	return -1, false
 }

@@ -256,6 +256,9 @@ func (ix *Index) decodeDoc(id uint32, rec []byte, d *Doc) error {
 	if n > uint64(len(rec)) {
 		return fmt.Errorf("document %d: %w", id, ErrCorrupt)
 	}
+	if uint64(cap(d.Fields)) < n {
+		d.Fields = make([]Field, 0, n)
+	}
 	d.Fields = d.Fields[:0]
 	for i := uint64(0); i < n && dec.err == nil; i++ {
 		k := dec.uvarint()

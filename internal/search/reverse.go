@@ -117,9 +117,15 @@ func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result
 		}
 		return int(a.doc) - int(b.doc)
 	})
-	// Keep a margin past the limit: the exact haversine distance and the
-	// importance tie-break are applied to these.
-	keep := min(len(cands), q.Limit+8)
+	// Decode the limit, plus what ties with the last kept within a metre
+	// (the exact haversine distance and the importance tie-break decide those).
+	keep := min(len(cands), q.Limit)
+	if keep > 0 {
+		last := math.Sqrt(cands[keep-1].dist) * 111195 // degrees to metres, roughly
+		for keep < len(cands) && math.Sqrt(cands[keep].dist)*111195 < last+1 {
+			keep++
+		}
+	}
 	results = make([]*Result, 0, keep)
 	for _, b := range cands[:keep] {
 		r := &Result{}
@@ -145,6 +151,9 @@ func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result
 	sortResults(results)
 	if len(results) > q.Limit {
 		results = results[:q.Limit]
+	}
+	for _, r := range results {
+		r.Labels = e.makeLabels(r)
 	}
 	return results, nil
 }

@@ -19,6 +19,7 @@ type Result struct {
 	Distance    int     // metres, when HasDistance
 	HasDistance bool
 
+	folded           []string // labels folded like the query, for the string score
 	strScore         float64
 	importanceScore  float64
 	importanceCeil   float64
@@ -119,7 +120,7 @@ func (s *searcher) result(d uint32) *Result {
 		return nil
 	}
 	s.finishResult(r, s.q.HasCenter, s.q.Lat, s.q.Lon)
-	r.strScore = s.stringScore(r.Labels)
+	r.strScore = s.stringScore(r.folded)
 	r.Score = r.total(s.e.profile == text.ProfileDefault && s.q.HasCenter)
 	s.results[d] = r
 	return r
@@ -156,7 +157,7 @@ func (s *searcher) finishResult(r *Result, hasCenter bool, lat, lon float64) {
 		r.Lat, r.Lon = r.Housenumber.Lat, r.Housenumber.Lon
 	}
 	r.publicID = firstText(&r.Doc, "id")
-	r.Labels = e.makeLabels(r)
+	r.folded = e.labelSet(r, true)
 	r.importanceScore = r.Doc.Importance * e.cfg.ImportanceWeight
 	r.importanceCeil = e.cfg.ImportanceWeight
 	if hasCenter {
@@ -185,82 +186,146 @@ func (r *Result) total(adjust bool) float64 {
 	return (str + imp + r.geoScore) / ceil
 }
 
-// makeLabels builds the labels the string score compares with the query.
-func (e *Engine) makeLabels(r *Result) []string {
-	d := &r.Doc
-	hn := ""
-	if r.Housenumber != nil {
-		hn = r.Housenumber.Raw
+// makeLabels builds the display labels (Addok's make_labels).
+func (e *Engine) makeLabels(r *Result) []string { return e.labelSet(r, false) }
+
+type part struct{ display, folded string }
+
+func mkPart(s string) part { return part{s, text.Ascii(s)} }
+
+// join concatenates up to three parts. Folded labels skip parts that fold
+// to nothing, so they equal Ascii() of the display label.
+func join(folded bool, ps [3]part, n int) string {
+	size := 0
+	for i := 0; i < n; i++ {
+		size += len(ps[i].display) + len(ps[i].folded) + 1
 	}
-	var names []string
-	for _, v := range fieldValues(d, "name") {
-		names = append(names, v.Text())
+	b := make([]byte, 0, size)
+	for i := 0; i < n; i++ {
+		s := ps[i].display
+		if folded {
+			s = ps[i].folded
+			if s == "" {
+				continue
+			}
+		}
+		if i > 0 && (!folded || len(b) > 0) {
+			b = append(b, ' ')
+		}
+		b = append(b, s...)
+	}
+	return string(b)
+}
+
+// labelSet builds the labels (display or folded form) in Addok's order.
+func (e *Engine) labelSet(r *Result, folded bool) []string {
+	d := &r.Doc
+	var hn part
+	hasHN := r.Housenumber != nil
+	if hasHN {
+		hn = mkPart(r.Housenumber.Raw)
+	}
+	nameVals := fieldValues(d, "name")
+	names := make([]part, 0, max(1, len(nameVals)))
+	for _, v := range nameVals {
+		names = append(names, mkPart(v.Text()))
 	}
 	if len(names) == 0 {
-		names = []string{""}
+		names = append(names, part{})
 	}
-	postcode := firstText(d, "postcode")
+	postcode := mkPart(firstText(d, "postcode"))
+	pick := func(p part) string {
+		if folded {
+			return p.folded
+		}
+		return p.display
+	}
 	if e.profile != text.ProfileFrench {
-		labels := slices.Clone(names)
-		label := labels[0]
-		if city := firstText(d, "city"); city != "" && city != label {
-			if postcode != "" {
-				label += " " + postcode
+		out := make([]string, 0, len(names)+2)
+		for _, n := range names {
+			out = append(out, pick(n))
+		}
+		first := names[0]
+		if city := firstText(d, "city"); city != "" && city != first.display {
+			ps, n := [3]part{first}, 1
+			if postcode.display != "" {
+				ps[n], n = postcode, n+1
 			}
-			label += " " + city
-			labels = slices.Insert(labels, 0, label)
+			ps[n], n = mkPart(city), n+1
+			out = slices.Insert(out, 0, join(folded, ps, n))
+			first = part{join(false, ps, n), join(true, ps, n)}
 		}
-		if hn != "" {
-			labels = slices.Insert(labels, 0, hn+" "+labels[0])
+		if hasHN {
+			out = slices.Insert(out, 0, join(folded, [3]part{hn, first}, 2))
 		}
-		return labels
+		return out
 	}
 	// addok-france: every name x every city; within one combination each
 	// label is inserted at the front (with its housenumber variant before it).
-	var cities []string
-	for _, v := range fieldValues(d, "city") {
+	cityVals := fieldValues(d, "city")
+	cities := make([]part, 0, max(1, len(cityVals)))
+	for _, v := range cityVals {
 		if v.Truthy() {
-			cities = append(cities, v.Text())
+			cities = append(cities, mkPart(v.Text()))
 		}
 	}
 	if len(cities) == 0 {
-		cities = []string{""}
+		cities = append(cities, part{})
 	}
 	isMunicipality := firstText(d, "type") == "municipality"
-	var out []string
+	out := make([]string, 0, 8*len(names)*len(cities))
+	var combo [8]string // one combination's labels, built back to front
 	for _, name := range names {
 		for _, city := range cities {
-			var labels []string
-			add := func(l string) {
-				labels = slices.Insert(labels, 0, l)
-				if hn != "" {
-					labels = slices.Insert(labels, 0, hn+" "+l)
+			n := 0
+			add := func(ps [3]part, k int) {
+				combo[n] = join(folded, ps, k)
+				n++
+				if hasHN {
+					// The number goes in front of the whole label.
+					if folded {
+						combo[n] = joinFoldedHN(hn.folded, combo[n-1])
+					} else {
+						combo[n] = hn.display + " " + combo[n-1]
+					}
+					n++
 				}
 			}
-			if isMunicipality && postcode != "" {
-				add(name + " " + postcode)
-				add(postcode + " " + name)
+			if isMunicipality && postcode.display != "" {
+				add([3]part{name, postcode}, 2)
+				add([3]part{postcode, name}, 2)
 			}
-			add(name)
-			if city != "" && city != name {
-				add(name + " " + city)
-				if postcode != "" {
-					add(name + " " + postcode)
-					add(name + " " + postcode + " " + city)
+			add([3]part{name}, 1)
+			if city.display != "" && city.display != name.display {
+				add([3]part{name, city}, 2)
+				if postcode.display != "" {
+					add([3]part{name, postcode}, 2)
+					add([3]part{name, postcode, city}, 3)
 				}
 			}
-			out = append(out, labels...)
+			for i := n - 1; i >= 0; i-- {
+				out = append(out, combo[i])
+			}
 		}
 	}
 	return out
 }
 
+func joinFoldedHN(hn, label string) string {
+	switch {
+	case hn == "":
+		return label
+	case label == "":
+		return hn
+	}
+	return hn + " " + label
+}
+
 // stringScore compares the folded labels with the folded query (SPEC 3.7).
-func (s *searcher) stringScore(labels []string) float64 {
+func (s *searcher) stringScore(folded []string) float64 {
 	q := s.folded
 	if s.q.Autocomplete {
-		for _, l := range labels {
-			f := text.Ascii(l)
+		for _, f := range folded {
 			switch {
 			case f == q:
 				return 1
@@ -270,15 +335,15 @@ func (s *searcher) stringScore(labels []string) float64 {
 				return 0.7
 			}
 		}
-		return ngramBest(labels, q) * 0.9
+		return ngramBest(folded, q) * 0.9
 	}
-	return ngramBest(labels, q)
+	return ngramBest(folded, q)
 }
 
-func ngramBest(labels []string, q string) float64 {
+func ngramBest(folded []string, q string) float64 {
 	best := 0.0
-	for _, l := range labels {
-		v := text.NgramCompare(text.Ascii(l), q)
+	for _, f := range folded {
+		v := text.NgramCompare(f, q)
 		if v > best {
 			best = v
 		}
@@ -301,6 +366,9 @@ func (s *searcher) rank() []*Result {
 	sortResults(out)
 	if len(out) > s.q.Limit {
 		out = out[:s.q.Limit]
+	}
+	for _, r := range out {
+		r.Labels = s.e.makeLabels(r)
 	}
 	kept := out[:0]
 	for _, r := range out {

@@ -291,22 +291,30 @@ func (f Format) String() string {
 // banHeaderPrefix starts the header line of a BAN addresses CSV.
 const banHeaderPrefix = "id;id_fantoir;numero;"
 
-// sniff looks at the start of the decompressed content.
+// sniff looks at the start of the decompressed content. It peeks only as
+// far as needed (doubling), so a slow pipe on stdin is not waited for.
 func (in *input) sniff() Format {
-	head, _ := in.br.Peek(64 << 10)
-	if bytes.HasPrefix(head, []byte(banHeaderPrefix)) {
-		return FormatBANCSV
-	}
-	for _, c := range head {
-		if isJSONSpace(c) {
-			continue
+	for n := 1; ; n *= 2 {
+		head, err := in.br.Peek(n)
+		final := err != nil || n >= 64<<10
+		i := 0
+		for i < len(head) && isJSONSpace(head[i]) {
+			i++
 		}
-		if c == '{' {
+		switch {
+		case i < len(head) && head[i] == '{':
 			return FormatNDJSON
+		case bytes.HasPrefix(head, []byte(banHeaderPrefix)):
+			return FormatBANCSV
+		case i < len(head) && !bytes.HasPrefix([]byte(banHeaderPrefix), head):
+			return FormatUnknown
+		case final:
+			if i == len(head) {
+				return FormatNDJSON // empty or blank: an empty ndjson file
+			}
+			return FormatUnknown
 		}
-		return FormatUnknown
 	}
-	return FormatNDJSON // empty or blank: an empty ndjson file
 }
 
 // Detect reports the format of the file at path (after gzip decompression).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strings"
 	"testing"
+	"time"
 )
 
 // mixedInput has blank, whitespace-only, CRLF and malformed lines.
@@ -219,5 +220,28 @@ func TestLineErrorFormat(t *testing.T) {
 	e := &LineError{File: "x.ndjson", Line: 12, Err: errors.New("boom")}
 	if e.Error() != "x.ndjson:12: boom" || !errors.Is(e, e.Err) {
 		t.Errorf("%q", e.Error())
+	}
+}
+
+func TestSniffDoesNotWaitForMoreThanNeeded(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("  {\"a\":1}\n")) // then the writer stalls
+	done := make(chan Format, 1)
+	go func() {
+		in, err := newInput(pr, "pipe", 0, nil)
+		if err != nil {
+			done <- FormatUnknown
+			return
+		}
+		done <- in.sniff()
+	}()
+	select {
+	case f := <-done:
+		if f != FormatNDJSON {
+			t.Errorf("format %v", f)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("sniff blocked on a stalled pipe")
 	}
 }

@@ -9,6 +9,8 @@
 // scoring; the upstream rules rely on Python regex features (look-arounds,
 // back-references, backtracking) that Go's regexp lacks, so they are
 // written out as scanners, each documented with the pattern it reproduces.
+// testdata/reference holds outputs of Python's own regex engine on those
+// patterns (and the script making them) that the tests replay.
 //
 // Everything here is pure: a Pipeline is immutable once built and may be
 // shared between goroutines.

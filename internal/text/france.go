@@ -181,8 +181,8 @@ func isASCIILetter(c byte) bool {
 	return ('a' <= c && c <= 'z') || ('A' <= c && c <= 'Z')
 }
 
-// boundaryAt reports Python's \b at byte offset i of s, given that the
-// character before i is a word character.
+// nonWordAt is Python's \b at byte offset i of s when the character before
+// i is a word character: the end, or a non-word character.
 func nonWordAt(s string, i int) bool {
 	if i >= len(s) {
 		return true
@@ -595,6 +595,9 @@ func nextRune(s string, i int) int {
 
 // 2: (^| )(b\.?p\.?|cs|tsa|cidex) *(n(o|°|) *|)[\d]+ * -> \1
 func cleanPostBoxes(q string) string {
+	if !mayHaveDigit(q) {
+		return q
+	}
 	w := rewriter{src: q}
 	for i := 0; i < len(q); {
 		if i == 0 {
@@ -688,6 +691,17 @@ func matchPostBoxNumber(q string, j int) int {
 		}
 	}
 	return digitsFrom(j)
+}
+
+// mayHaveDigit is false only when s surely holds no \d: no ASCII digit
+// and no multi-byte rune.
+func mayHaveDigit(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if ('0' <= s[i] && s[i] <= '9') || s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
 }
 
 // 3: ([\d]{2})[\d]{3}(.*)c(e|é)dex ?[\d]* -> \1\2

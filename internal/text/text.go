@@ -144,7 +144,9 @@ func (p *Pipeline) Index(value string) []string {
 // folded := Ascii(q); then the profile's QUERY_PROCESSORS on the folded
 // string, then PROCESSORS. It returns the folded string (used for scoring
 // and the length check) and the tokens in query order (not sorted by
-// length; the caller sorts), with IsLast set on the last one.
+// length; the caller sorts), with IsLast set on the last one. Positions
+// count words of the string the query processors leave (extract_address
+// may drop leading words), as Addok's do.
 func (p *Pipeline) Query(q string) (folded string, tokens []Token) {
 	folded = Ascii(q)
 	s := folded
@@ -399,19 +401,6 @@ func IsAllDigits(s string) bool {
 	return true
 }
 
-// isAsciiDigits is IsAllDigits for strings known to be ASCII.
-func isAsciiDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
-
 // Fold is lowercase + unidecode only (Addok's normalize, and the
 // comparison form used in label scoring before alphanumerize).
 func Fold(s string) string {
@@ -468,6 +457,17 @@ func unidecodeRune(r rune) string {
 	}
 	if r < utf8.RuneSelf {
 		return string(r)
+	}
+	// go-unidecode 0.2.0 differs from Python's unidecode 1.3 (Addok's) on
+	// these three code points only (checked over U+0080..U+2FFFF): it adds
+	// a trailing space, which splits "½ch" into 1, 2, ch instead of 1, 2ch.
+	switch r {
+	case 0xbc:
+		return " 1/4"
+	case 0xbd:
+		return " 1/2"
+	case 0xbe:
+		return " 3/4"
 	}
 	tb, ok := table.Tables[r>>8]
 	if !ok {
