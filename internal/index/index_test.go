@@ -71,14 +71,18 @@ func TestRoundTrip(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(d.Fields) != len(src.Fields) {
-			t.Fatalf("doc %d: %d fields; want %d", i, len(d.Fields), len(src.Fields))
+		fields := d.Fields()
+		if len(fields) != len(src.Fields) {
+			t.Fatalf("doc %d: %d fields; want %d", i, len(fields), len(src.Fields))
 		}
 		for k, f := range src.Fields {
-			got := string(d.Fields[k].Value.AppendJSON(nil))
+			got := string(fields[k].Value.AppendJSON(nil))
 			want := string(f.Value.AppendJSON(nil))
-			if d.Fields[k].Key != f.Key || normJSON(got) != normJSON(want) {
-				t.Errorf("doc %d field %d: %s=%s; want %s=%s", i, k, d.Fields[k].Key, got, f.Key, want)
+			if fields[k].Key != f.Key || normJSON(got) != normJSON(want) {
+				t.Errorf("doc %d field %d: %s=%s; want %s=%s", i, k, fields[k].Key, got, f.Key, want)
+			}
+			if g, ok := d.Get(f.Key); !ok || normJSON(string(g.AppendJSON(nil))) != normJSON(want) {
+				t.Errorf("doc %d Get(%s) = %s", i, f.Key, g.AppendJSON(nil))
 			}
 		}
 	}
@@ -275,9 +279,10 @@ func exercise(ix *Index) {
 				d.HousenumberAt(k)
 				return true
 			})
-			for _, f := range d.Fields {
+			for _, f := range d.Fields() {
 				f.Value.AppendJSON(nil)
 			}
+			d.Get("name")
 		}
 		ix.DocPoint(uint32(i))
 	}

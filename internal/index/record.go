@@ -209,15 +209,24 @@ type Field struct {
 	Value Value
 }
 
-// Doc is a decoded document. Reuse one Doc across calls to avoid allocations.
+// Doc is a decoded document. Decoding indexes where each field sits;
+// values are decoded when asked for, so scoring a candidate reads only the
+// few fields it needs. Reuse one Doc across calls to avoid allocations.
 type Doc struct {
 	ID         uint32
 	Lat, Lon   float64
 	Importance float64
-	Fields     []Field
-	hn         []byte // encoded housenumber entries
+	rec        []byte
+	spans      []fieldSpan
+	fields     []Field // all fields, decoded on first use of Fields
+	hn         []byte  // encoded housenumber entries
 	nHN        int
 	ix         *Index
+}
+
+type fieldSpan struct {
+	key        uint32
+	start, end uint32
 }
 
 // Housenumber is one decoded housenumber of a document.
@@ -233,12 +242,32 @@ type Housenumber struct {
 
 // Get returns the first field with that key.
 func (d *Doc) Get(key string) (Value, bool) {
-	for i := range d.Fields {
-		if d.Fields[i].Key == key {
-			return d.Fields[i].Value, true
+	id, ok := d.ix.keyIndex[key]
+	if !ok {
+		return Value{}, false
+	}
+	for _, sp := range d.spans {
+		if sp.key == id {
+			dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix}
+			v := dec.value(nil, 0)
+			return v, dec.err == nil
 		}
 	}
 	return Value{}, false
+}
+
+// Fields returns every field in document order.
+func (d *Doc) Fields() []Field {
+	if d.fields != nil || len(d.spans) == 0 {
+		return d.fields
+	}
+	d.fields = make([]Field, 0, len(d.spans))
+	for _, sp := range d.spans {
+		key, _ := d.ix.keyName(uint64(sp.key))
+		dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix}
+		d.fields = append(d.fields, Field{Key: key, Value: dec.value(nil, 0)})
+	}
+	return d.fields
 }
 
 // NumHousenumbers is the number of stored housenumbers.
@@ -256,18 +285,21 @@ func (ix *Index) decodeDoc(id uint32, rec []byte, d *Doc) error {
 	if n > uint64(len(rec)) {
 		return fmt.Errorf("document %d: %w", id, ErrCorrupt)
 	}
-	if uint64(cap(d.Fields)) < n {
-		d.Fields = make([]Field, 0, n)
+	if uint64(cap(d.spans)) < n {
+		d.spans = make([]fieldSpan, 0, n)
 	}
-	d.Fields = d.Fields[:0]
+	d.spans = d.spans[:0]
+	d.fields = nil
+	d.rec = rec
 	for i := uint64(0); i < n && dec.err == nil; i++ {
 		k := dec.uvarint()
-		key, ok := ix.keyName(k)
-		if !ok {
+		if k >= uint64(len(ix.meta.Keys)) {
 			dec.fail()
 			break
 		}
-		d.Fields = append(d.Fields, Field{Key: key, Value: dec.value(nil, 0)})
+		start := dec.pos
+		dec.skipValue(0)
+		d.spans = append(d.spans, fieldSpan{key: uint32(k), start: uint32(start), end: uint32(dec.pos)})
 	}
 	nh := dec.uvarint()
 	if dec.err != nil || nh > uint64(len(rec)) {

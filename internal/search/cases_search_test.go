@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"balise/internal/text"
 )
@@ -417,3 +418,24 @@ func TestQueryTooLong(t *testing.T) {
 }
 
 var _ = strings.Contains
+
+func TestTimeBudgetCutsCollection(t *testing.T) {
+	var docs []doc
+	for i := 0; i < 50; i++ {
+		docs = append(docs, doc{"name": "rue de la gare", "city": "Ville" + strings.Repeat("x", i%7)})
+	}
+	f := buildFixture(t, withCfg(def(), func(c *Config) { c.TimeBudget = time.Nanosecond }), docs...)
+	res, st, err := f.e.SearchStats(t.Context(), Query{Q: "rue de la gar", Autocomplete: true, Limit: 5})
+	if err != nil || !st.BudgetSpent {
+		t.Fatalf("err %v, budget spent %v", err, st.BudgetSpent)
+	}
+	// Whatever was collected before the cut is scored and returned, never an error.
+	if len(res) > 5 {
+		t.Errorf("%d results", len(res))
+	}
+	g := buildFixture(t, def(), docs...)
+	_, st, _ = g.e.SearchStats(t.Context(), Query{Q: "rue de la gar", Autocomplete: true, Limit: 5})
+	if st.BudgetSpent {
+		t.Error("budget spent without a budget")
+	}
+}

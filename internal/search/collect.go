@@ -54,6 +54,7 @@ type searcher struct {
 	results     map[uint32]*Result
 
 	scratchScored []scored
+	ngq           *text.NgramQuery
 	expiredFlag   bool
 }
 

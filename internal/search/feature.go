@@ -20,7 +20,8 @@ type Property struct {
 // their first value, falsy values dropped, a matched housenumber's payload
 // overriding), the "<type>: name" property, then distance.
 func (r *Result) Properties() []Property {
-	props := make([]Property, 0, len(r.Doc.Fields)+6)
+	fields := r.Doc.Fields()
+	props := make([]Property, 0, len(fields)+6)
 	props = append(props, Property{"label", index.Value{Kind: index.KindString, Str: r.Label()}})
 	props = append(props, Property{"score", index.Value{Kind: index.KindFloat, Float: r.Score}})
 	hn := r.Housenumber
@@ -29,14 +30,14 @@ func (r *Result) Properties() []Property {
 	}
 	docType := ""
 	name := ""
-	seen := make(map[string]bool, len(r.Doc.Fields))
+	seen := make(map[string]bool, len(fields))
 	emit := func(k string, v index.Value) {
 		v = v.First()
 		if v.Truthy() {
 			props = append(props, Property{k, v})
 		}
 	}
-	for _, f := range r.Doc.Fields {
+	for _, f := range fields {
 		k := f.Key
 		if excludedKey(k) || seen[k] {
 			continue

@@ -335,15 +335,28 @@ func (s *searcher) stringScore(folded []string) float64 {
 				return 0.7
 			}
 		}
-		return ngramBest(folded, q) * 0.9
+		return s.ngramBest(folded) * 0.9
 	}
-	return ngramBest(folded, q)
+	return s.ngramBest(folded)
 }
 
-func ngramBest(folded []string, q string) float64 {
+// ngramBest is the best bigram similarity over the labels, stopping at 0.9
+// like Addok. A label whose bigram count alone bounds its similarity below
+// the best so far is skipped: shared <= min(n, m), so the similarity is at
+// most min(n, m) / max(n, m).
+func (s *searcher) ngramBest(folded []string) float64 {
+	if s.ngq == nil {
+		s.ngq = text.NewNgramQuery(s.folded)
+	}
+	qn := s.ngq.Bigrams()
 	best := 0.0
 	for _, f := range folded {
-		v := text.NgramCompare(f, q)
+		if ln := len(f) - 1; best > 0 && ln > 0 && qn > 0 {
+			if float64(min(ln, qn))/float64(max(ln, qn)) <= best {
+				continue
+			}
+		}
+		v := s.ngq.Compare(f)
 		if v > best {
 			best = v
 		}

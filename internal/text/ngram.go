@@ -151,3 +151,76 @@ func sharedSorted(a, b []uint64) int {
 	}
 	return shared
 }
+
+// NgramQuery is NgramCompare with one side fixed: a search compares one
+// query with hundreds of candidate labels, so the query's bigram table is
+// built once.
+type NgramQuery struct {
+	s      string
+	fast   bool // ASCII and short enough for the fixed table
+	n      int  // bigrams in s
+	keys   [256]uint16
+	counts [256]uint16 // high bit marks a used slot
+}
+
+// NewNgramQuery prepares q for repeated comparisons.
+func NewNgramQuery(q string) *NgramQuery {
+	nq := &NgramQuery{s: q}
+	if !isASCII(q) || len(q) < 2 || len(q)-1 > 96 {
+		return nq
+	}
+	nq.fast = true
+	nq.n = len(q) - 1
+	for i := 0; i < nq.n; i++ {
+		k := uint16(q[i])<<8 | uint16(q[i+1])
+		h := bigramHash(k)
+		for {
+			if nq.counts[h] == 0 {
+				nq.keys[h] = k
+				nq.counts[h] = 0x8001
+				break
+			}
+			if nq.keys[h] == k {
+				nq.counts[h]++
+				break
+			}
+			h = (h + 1) & 255
+		}
+	}
+	return nq
+}
+
+// Bigrams is the number of bigrams of the prepared query (len-1 for ASCII).
+func (q *NgramQuery) Bigrams() int {
+	if q.fast {
+		return q.n
+	}
+	return max(0, utf8.RuneCountInString(q.s)-1)
+}
+
+// Compare returns NgramCompare(label, query).
+func (q *NgramQuery) Compare(label string) float64 {
+	if !q.fast || !isASCII(label) || len(label) < 2 {
+		return NgramCompare(label, q.s)
+	}
+	counts := q.counts
+	shared := 0
+	for i := 0; i+1 < len(label); i++ {
+		k := uint16(label[i])<<8 | uint16(label[i+1])
+		h := bigramHash(k)
+		for counts[h] != 0 {
+			if q.keys[h] == k {
+				if counts[h]&0x7fff != 0 {
+					counts[h]--
+					shared++
+				}
+				break
+			}
+			h = (h + 1) & 255
+		}
+	}
+	if shared == 0 {
+		return 0
+	}
+	return float64(shared) / float64(q.n+len(label)-1-shared)
+}
