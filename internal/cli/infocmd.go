@@ -32,9 +32,10 @@ func runInfo(ctx context.Context, env Env, args []string) error {
 	open := time.Since(start)
 	out := struct {
 		*index.Meta
-		FileBytes int     `json:"file_bytes"`
-		OpenMs    float64 `json:"open_ms"`
-	}{ix.Meta(), ix.Size(), float64(open.Microseconds()) / 1000}
+		FileBytes int                 `json:"file_bytes"`
+		OpenMs    float64             `json:"open_ms"`
+		Sections  []index.SectionInfo `json:"sections"`
+	}{ix.Meta(), ix.Size(), float64(open.Microseconds()) / 1000, ix.Sections()}
 	enc := json.NewEncoder(env.Stdout)
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)

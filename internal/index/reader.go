@@ -64,6 +64,8 @@ type Index struct {
 	idBytes []byte
 	idDocs  []uint32
 
+	sections []SectionInfo
+
 	keyIndex map[string]uint32
 	// jump[b0<<8|b1] is the first term whose first two bytes are >= b0 b1:
 	// it narrows every lookup to a handful of comparisons.
@@ -167,6 +169,9 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 		secs[e.id] = s
 	}
 	ix := &Index{data: data}
+	for id := 1; id <= numSections; id++ {
+		ix.sections = append(ix.sections, SectionInfo{Name: sectionNames[id], Bytes: len(secs[id])})
+	}
 	if err := json.Unmarshal(secs[secMeta], &ix.meta); err != nil {
 		return nil, fmt.Errorf("meta section: %v: %w", err, ErrCorrupt)
 	}
@@ -333,6 +338,15 @@ func (ix *Index) Close() error {
 
 // Meta returns the index's description.
 func (ix *Index) Meta() *Meta { return &ix.meta }
+
+// SectionInfo is the size of one section of the file.
+type SectionInfo struct {
+	Name  string `json:"name"`
+	Bytes int    `json:"bytes"`
+}
+
+// Sections lists the file's sections and their sizes.
+func (ix *Index) Sections() []SectionInfo { return ix.sections }
 
 // Path is the file the index was opened from ("" for in-memory indexes).
 func (ix *Index) Path() string { return ix.path }

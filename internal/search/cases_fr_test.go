@@ -105,3 +105,29 @@ func TestNumberAfterStreet(t *testing.T) {
 		t.Errorf("Addok behaviour: got %v", names(res))
 	}
 }
+
+func TestOldCommuneAndWrongPostcode(t *testing.T) {
+	pt := map[string]any{"lat": 44.342455, "lon": 5.768979}
+	f := buildFixture(t, fr(),
+		doc{"name": "Chemin du Moulin", "postcode": "05300", "citycode": []string{"05053", "05069"}, "city": []string{"Garde-Colombe", "Lagrand"},
+			"oldcitycode": "05069", "oldcity": "Lagrand", "lat": 44.342455, "lon": 5.768979, "importance": 0.29, "housenumbers": map[string]any{"5": pt}},
+		doc{"name": "Rue de Rivoli", "postcode": "75004", "city": "Paris", "lat": 48.8555, "lon": 2.3604, "importance": 0.67,
+			"housenumbers": map[string]any{"10": map[string]any{"lat": 48.8555, "lon": 2.3604}}},
+		doc{"name": "Rue de la Paix", "postcode": "75002", "city": "Paris", "lat": 48.869, "lon": 2.331, "importance": 0.6})
+	// Merged communes: the old name still finds the street, shown under the current one.
+	for _, q := range []string{"5 chemin du moulin lagrand", "5 chemin du moulin garde-colombe"} {
+		res := f.search(Query{Q: q})
+		if len(res) == 0 || prop(res[0], "housenumber") != "5" || res[0].Label() != "5 Chemin du Moulin 05300 Garde-Colombe" {
+			t.Errorf("%q: got %v", q, names(res))
+		}
+	}
+	// A postcode that does not match the street still finds it, with a lower score than the right one.
+	exact := f.search(Query{Q: "10 rue de rivoli 75004 paris"})
+	wrong := f.search(Query{Q: "10 rue de rivoli 75008 paris"})
+	if len(exact) == 0 || len(wrong) == 0 || prop(wrong[0], "street") != "Rue de Rivoli" || prop(wrong[0], "housenumber") != "10" {
+		t.Fatalf("wrong postcode: got %v", names(wrong))
+	}
+	if wrong[0].Score >= exact[0].Score {
+		t.Errorf("wrong postcode scored %v, not below the exact match's %v", wrong[0].Score, exact[0].Score)
+	}
+}
