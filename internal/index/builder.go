@@ -16,6 +16,7 @@ import (
 	"runtime"
 	"slices"
 	"sort"
+	"strings"
 
 	"sync"
 	"time"
@@ -216,8 +217,8 @@ func (b *Builder) build(ctx context.Context, next func() (Batch, error), parseEr
 		batch Batch
 		out   chan []analyzed
 	}
-	jobs := make(chan job, b.opts.Workers*2)
-	order := make(chan job, b.opts.Workers*4)
+	jobs := make(chan job, b.opts.Workers)
+	order := make(chan job, b.opts.Workers*2)
 	var wg sync.WaitGroup
 	for i := 0; i < b.opts.Workers; i++ {
 		wg.Add(1)
@@ -439,7 +440,8 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 	b.crc = crc32.Update(b.crc, castagnoli, rec)
 	b.docDataLen += uint64(len(rec))
 	if id, ok := a.doc.Get("id"); ok && id.Truthy() {
-		b.ids = append(b.ids, idEntry{firstString(id), docID})
+		// Clone: the parsed strings view the input batch, which must not stay alive.
+		b.ids = append(b.ids, idEntry{strings.Clone(firstString(id)), docID})
 	}
 	if a.skip != "" { // stored but not searchable
 		return nil
@@ -448,14 +450,17 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 		acc := b.terms[tw.token]
 		if acc == nil {
 			acc = &termAcc{}
-			b.terms[tw.token] = acc
+			b.terms[strings.Clone(tw.token)] = acc
 		}
 		acc.docs = append(acc.docs, docID)
 		acc.weights = append(acc.weights, float32(tw.weight))
 	}
 	b.postings += len(a.tokens)
 	for _, f := range a.filters {
-		list := b.filters[f]
+		list, ok := b.filters[f]
+		if !ok {
+			f = strings.Clone(f)
+		}
 		if n := len(list); n == 0 || list[n-1] != docID {
 			b.filters[f] = append(list, docID)
 		}
@@ -483,6 +488,7 @@ func newPoint(lat, lon float64, doc, hn uint32) point {
 func (b *Builder) keyID(k string) uint32 {
 	id, ok := b.keys[k]
 	if !ok {
+		k = strings.Clone(k)
 		id = uint32(len(b.keyNames))
 		b.keys[k] = id
 		b.keyNames = append(b.keyNames, k)
@@ -493,6 +499,7 @@ func (b *Builder) keyID(k string) uint32 {
 func (b *Builder) internID(s string) uint32 {
 	id, ok := b.interned[s]
 	if !ok {
+		s = strings.Clone(s)
 		id = uint32(len(b.strs))
 		b.interned[s] = id
 		b.strs = append(b.strs, s)
@@ -511,33 +518,24 @@ func (b *Builder) finish() (Stats, error) {
 		return Stats{}, err
 	}
 	b.w.Reset(b.tmp)
-	write := func(id sectionID, data []byte) error {
-		entries[id] = sectionEntry{id: id, offset: off, length: uint64(len(data)), crc: crc32.Checksum(data, castagnoli)}
-		if _, err := b.w.Write(data); err != nil {
-			return err
-		}
-		pad := align(uint64(len(data))) - uint64(len(data))
-		if pad > 0 {
-			if _, err := b.w.Write(make([]byte, pad)); err != nil {
-				return err
-			}
-		}
-		off += uint64(len(data)) + pad
-		return nil
-	}
+	sw := &sectionWriter{w: b.w, entries: entries, off: off}
+	write := sw.whole
 
 	// Doc offsets (n+1 entries).
-	docOffs := make([]byte, 8*(len(b.docOffsets)+1))
-	for i, o := range b.docOffsets {
-		binary.LittleEndian.PutUint64(docOffs[8*i:], o)
+	sw.begin(secDocOffsets)
+	var buf [8]byte
+	for _, o := range b.docOffsets {
+		binary.LittleEndian.PutUint64(buf[:], o)
+		sw.write(buf[:8])
 	}
-	binary.LittleEndian.PutUint64(docOffs[8*len(b.docOffsets):], b.docDataLen)
-	if err := write(secDocOffsets, docOffs); err != nil {
+	binary.LittleEndian.PutUint64(buf[:], b.docDataLen)
+	sw.write(buf[:8])
+	if err := sw.end(); err != nil {
 		return Stats{}, err
 	}
-	docOffs = nil
 
-	// Terms, postings and top lists.
+	// Terms, postings and top lists, streamed section by section so the
+	// build never holds a second copy of the postings.
 	terms := make([]string, 0, len(b.terms))
 	for t := range b.terms {
 		terms = append(terms, t)
@@ -546,20 +544,22 @@ func (b *Builder) finish() (Stats, error) {
 	termOffs := make([]byte, 4*(len(terms)+1))
 	var termBytes []byte
 	info := make([]byte, termInfoSize*len(terms))
-	postDocs := make([]byte, 0, 4*b.postings)
-	postWeights := make([]byte, 0, 4*b.postings)
 	var topDocs, topWeights []byte
-	var postOff, topOff uint32
+	var topOff uint32
+	scratch := make([]byte, 0, 4096)
+	sw.begin(secPostDocs)
+	var postOff uint32
 	for i, t := range terms {
 		binary.LittleEndian.PutUint32(termOffs[4*i:], uint32(len(termBytes)))
 		termBytes = append(termBytes, t...)
 		acc := b.terms[t]
 		maxW := float32(0)
+		scratch = scratch[:0]
 		for k, d := range acc.docs {
-			postDocs = binary.LittleEndian.AppendUint32(postDocs, d)
-			postWeights = binary.LittleEndian.AppendUint32(postWeights, math.Float32bits(acc.weights[k]))
+			scratch = binary.LittleEndian.AppendUint32(scratch, d)
 			maxW = max(maxW, acc.weights[k])
 		}
+		sw.write(scratch)
 		e := info[termInfoSize*i:]
 		binary.LittleEndian.PutUint32(e[0:], postOff)
 		binary.LittleEndian.PutUint32(e[4:], uint32(len(acc.docs)))
@@ -587,7 +587,22 @@ func (b *Builder) finish() (Stats, error) {
 		binary.LittleEndian.PutUint32(e[16:], uint32(topN))
 		postOff += uint32(len(acc.docs))
 		topOff += uint32(topN)
-		delete(b.terms, t)
+	}
+	if err := sw.end(); err != nil {
+		return Stats{}, err
+	}
+	sw.begin(secPostWeights)
+	for _, t := range terms {
+		acc := b.terms[t]
+		scratch = scratch[:0]
+		for _, w := range acc.weights {
+			scratch = binary.LittleEndian.AppendUint32(scratch, math.Float32bits(w))
+		}
+		sw.write(scratch)
+		delete(b.terms, t) // this term's memory can go now
+	}
+	if err := sw.end(); err != nil {
+		return Stats{}, err
 	}
 	binary.LittleEndian.PutUint32(termOffs[4*len(terms):], uint32(len(termBytes)))
 	// Open-addressing hash table of term ids + 1 (0 is empty), for exact
@@ -601,23 +616,24 @@ func (b *Builder) finish() (Stats, error) {
 		}
 		hashTable[h] = uint32(i) + 1
 	}
-	hashBytes := make([]byte, 4*slots)
-	for i, v := range hashTable {
-		binary.LittleEndian.PutUint32(hashBytes[4*i:], v)
+	sw.begin(secTermHash)
+	for _, v := range hashTable {
+		binary.LittleEndian.PutUint32(buf[:4], v)
+		sw.write(buf[:4])
 	}
-	if err := write(secTermHash, hashBytes); err != nil {
+	if err := sw.end(); err != nil {
 		return Stats{}, err
 	}
-	hashBytes, hashTable = nil, nil
+	hashTable = nil
 	for _, s := range []struct {
 		id   sectionID
 		data []byte
-	}{{secTermOffsets, termOffs}, {secTermBytes, termBytes}, {secTermInfo, info}, {secPostDocs, postDocs}, {secPostWeights, postWeights}, {secTopDocs, topDocs}, {secTopWeights, topWeights}} {
+	}{{secTermOffsets, termOffs}, {secTermBytes, termBytes}, {secTermInfo, info}, {secTopDocs, topDocs}, {secTopWeights, topWeights}} {
 		if err := write(s.id, s.data); err != nil {
 			return Stats{}, err
 		}
 	}
-	termOffs, termBytes, info, postDocs, postWeights, topDocs, topWeights = nil, nil, nil, nil, nil, nil, nil
+	termOffs, termBytes, info, topDocs, topWeights = nil, nil, nil, nil, nil
 
 	// Filters.
 	fkeys := make([]string, 0, len(b.filters))
@@ -662,22 +678,27 @@ func (b *Builder) finish() (Stats, error) {
 		return p.hn < q.hn
 	})
 	var cells, cellOffs []byte
-	pts := make([]byte, 0, pointSize*len(b.points))
+	sw.begin(secGeoPoints)
+	var pb [pointSize]byte
 	for i, p := range b.points {
 		if i == 0 || p.cell != b.points[i-1].cell {
 			cells = binary.LittleEndian.AppendUint64(cells, uint64(p.cell))
 			cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(i))
 		}
-		pts = binary.LittleEndian.AppendUint32(pts, uint32(p.lat))
-		pts = binary.LittleEndian.AppendUint32(pts, uint32(p.lon))
-		pts = binary.LittleEndian.AppendUint32(pts, p.doc)
-		pts = binary.LittleEndian.AppendUint32(pts, p.hn)
+		binary.LittleEndian.PutUint32(pb[0:], uint32(p.lat))
+		binary.LittleEndian.PutUint32(pb[4:], uint32(p.lon))
+		binary.LittleEndian.PutUint32(pb[8:], p.doc)
+		binary.LittleEndian.PutUint32(pb[12:], p.hn)
+		sw.write(pb[:])
+	}
+	if err := sw.end(); err != nil {
+		return Stats{}, err
 	}
 	cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(len(b.points)))
 	for _, s := range []struct {
 		id   sectionID
 		data []byte
-	}{{secGeoCells, cells}, {secGeoCellOffsets, cellOffs}, {secGeoPoints, pts}} {
+	}{{secGeoCells, cells}, {secGeoCellOffsets, cellOffs}} {
 		if err := write(s.id, s.data); err != nil {
 			return Stats{}, err
 		}
@@ -758,6 +779,7 @@ func (b *Builder) finish() (Stats, error) {
 	if err := b.w.Flush(); err != nil {
 		return Stats{}, err
 	}
+	off = sw.off
 
 	// Header and section table.
 	table := make([]byte, numSections*sectionEntrySize)
@@ -799,4 +821,49 @@ func (b *Builder) finish() (Stats, error) {
 		Bytes:        int64(off),
 		Duration:     time.Since(b.start),
 	}, nil
+}
+
+// sectionWriter streams sections into the output with their checksums.
+type sectionWriter struct {
+	w       *bufio.Writer
+	entries []sectionEntry
+	off     uint64
+	id      sectionID
+	n       uint64
+	crc     uint32
+	err     error
+}
+
+func (sw *sectionWriter) begin(id sectionID) {
+	sw.id, sw.n, sw.crc = id, 0, 0
+}
+
+func (sw *sectionWriter) write(p []byte) {
+	if sw.err != nil {
+		return
+	}
+	sw.crc = crc32.Update(sw.crc, castagnoli, p)
+	sw.n += uint64(len(p))
+	_, sw.err = sw.w.Write(p)
+}
+
+func (sw *sectionWriter) end() error {
+	if sw.err != nil {
+		return sw.err
+	}
+	sw.entries[sw.id] = sectionEntry{id: sw.id, offset: sw.off, length: sw.n, crc: sw.crc}
+	pad := align(sw.n) - sw.n
+	if pad > 0 {
+		if _, err := sw.w.Write(make([]byte, pad)); err != nil {
+			return err
+		}
+	}
+	sw.off += sw.n + pad
+	return nil
+}
+
+func (sw *sectionWriter) whole(id sectionID, data []byte) error {
+	sw.begin(id)
+	sw.write(data)
+	return sw.end()
 }

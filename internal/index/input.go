@@ -9,6 +9,11 @@ import (
 
 // FromLines feeds the builder with raw ndjson lines, parsed by its workers.
 func FromLines(lines *source.Lines) func() (Batch, error) {
+	if lines.BatchBytes == 0 {
+		// Smaller than the reader's default: a dozen batches are in flight
+		// between the reader, the workers and the merger.
+		lines.BatchBytes = 256 << 10
+	}
 	return func() (Batch, error) {
 		b, err := lines.Next()
 		if err != nil {

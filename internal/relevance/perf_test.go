@@ -19,7 +19,7 @@ import (
 // perfCases is the relevance suite's query mix plus reverse points, the
 // workload of the engine figures in docs/benchmarks.md.
 func perfCases(t testing.TB) ([]suiteCase, [][2]float64) {
-	streets, munis := loadSuiteData(t, sharedPath(t, "data/addok-fr/addok.ndjson.gz"))
+	streets, munis := loadSuiteData(t, sourcePath(t))
 	cases := generateSuite(streets, munis, 150, 2026)
 	r := rand.New(rand.NewPCG(7, 7))
 	var points [][2]float64

@@ -40,7 +40,7 @@ var (
 // per test binary (about 3 s on two cores).
 func sharedEngine(t testing.TB) *search.Engine {
 	t.Helper()
-	src := sharedPath(t, "data/addok-fr/addok.ndjson.gz")
+	src := sourcePath(t)
 	engineOnce.Do(func() {
 		dir, err := os.MkdirTemp("", "balise-relevance-")
 		if err != nil {
@@ -93,4 +93,13 @@ func fold(s string) string {
 		out = append(out, unicode.ToLower(r))
 	}
 	return string(out)
+}
+
+// sourcePath is the data the suites run on: the shared BAN/BANO file, or
+// BALISE_RELEVANCE_SOURCE (the growth measurements use subsets of it).
+func sourcePath(t testing.TB) string {
+	if p := os.Getenv("BALISE_RELEVANCE_SOURCE"); p != "" {
+		return p
+	}
+	return sharedPath(t, "data/addok-fr/addok.ndjson.gz")
 }
