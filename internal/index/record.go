@@ -423,7 +423,7 @@ func (d *Doc) decodeBody(body []byte, first []Field) (Housenumber, error) {
 		var ref *Value
 		if v, ok := d.Get(key); ok {
 			ref = &v
-		} else if first != nil {
+		} else {
 			for j := range first {
 				if first[j].Key == key {
 					ref = &first[j].Value

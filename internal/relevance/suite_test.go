@@ -28,7 +28,6 @@ type suiteCase struct {
 	Name   string       `json:"name"` // street or municipality name
 	City   string       `json:"city"`
 	Number string       `json:"number,omitempty"`
-	src    *source.Document
 }
 
 type street struct {

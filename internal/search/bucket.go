@@ -261,8 +261,3 @@ func (b *bucket) add(ids []uint32) {
 }
 
 func (b *bucket) len() int { return len(b.docs) }
-
-func (b *bucket) has(d uint32) bool {
-	_, ok := b.seen[d]
-	return ok
-}

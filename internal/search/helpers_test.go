@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -172,18 +171,6 @@ func ids(rs []*Result) []string {
 		out = append(out, r.publicID)
 	}
 	return out
-}
-
-func hasShared(t *testing.T, rel string) string {
-	t.Helper()
-	p := filepath.Join("..", "..", "..", "shared", rel)
-	if _, err := os.Stat(p); err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("%s is missing in CI", p)
-		}
-		t.Skipf("%s not present", p)
-	}
-	return p
 }
 
 var _ = source.Null

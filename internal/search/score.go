@@ -19,15 +19,13 @@ type Result struct {
 	Distance    int     // metres, when HasDistance
 	HasDistance bool
 
-	folded           []string // labels folded like the query, for the string score
-	strScore         float64
-	importanceScore  float64
-	importanceCeil   float64
-	geoScore         float64
-	geoCeil          float64
-	publicID         string
-	attribution      string
-	stringComparison bool
+	folded          []string // labels folded like the query, for the string score
+	strScore        float64
+	importanceScore float64
+	importanceCeil  float64
+	geoScore        float64
+	geoCeil         float64
+	publicID        string
 }
 
 // Label is the display label (Addok's labels[0]).
