@@ -168,14 +168,15 @@ func (s *searcher) finishResult(r *Result, hasCenter bool, lat, lon float64) {
 }
 
 // total is sum(values)/sum(ceilings); adjust is Addok core's adjust_scores
-// (default profile with a center): string x0.9, importance x0.1.
+// (default profile with a center): the string value x0.9 and the
+// importance value x0.1, ceilings unchanged, so the geo part weighs more.
 func (r *Result) total(adjust bool) float64 {
 	str, strCeil := r.strScore, 1.0
 	imp, impCeil := r.importanceScore, r.importanceCeil
 	if adjust {
-		str, strCeil = str*0.9, strCeil*0.9
-		imp, impCeil = imp*0.1, impCeil*0.1
-		r.importanceScore, r.importanceCeil = imp, impCeil
+		str *= 0.9
+		imp *= 0.1
+		r.importanceScore = imp
 	}
 	ceil := strCeil + impCeil + r.geoCeil
 	if ceil == 0 {
@@ -239,7 +240,9 @@ func (e *Engine) labelSet(r *Result, folded bool) []string {
 		return p.display
 	}
 	if e.profile != text.ProfileFrench {
-		out := make([]string, 0, len(names)+2)
+		// Addok core: only labels[0] is customised ("name [postcode] city",
+		// then the housenumber in front); other name values stay as aliases.
+		out := make([]string, 0, len(names))
 		for _, n := range names {
 			out = append(out, pick(n))
 		}
@@ -250,11 +253,11 @@ func (e *Engine) labelSet(r *Result, folded bool) []string {
 				ps[n], n = postcode, n+1
 			}
 			ps[n], n = mkPart(city), n+1
-			out = slices.Insert(out, 0, join(folded, ps, n))
+			out[0] = join(folded, ps, n)
 			first = part{join(false, ps, n), join(true, ps, n)}
 		}
 		if hasHN {
-			out = slices.Insert(out, 0, join(folded, [3]part{hn, first}, 2))
+			out[0] = join(folded, [3]part{hn, first}, 2)
 		}
 		return out
 	}
