@@ -1,8 +1,10 @@
 package search
 
 import (
+	"encoding/binary"
 	"slices"
 	"sort"
+	"unsafe"
 
 	"balise/internal/index"
 )
@@ -56,6 +58,12 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 			return k.set
 		}
 		return s.topOfTerm(k.term, limit)
+	}
+	// The same intersection is often asked twice in one search (for 10,
+	// then for 100 documents): keep its hits.
+	sig := s.signature(all)
+	if hits, ok := s.memo[sig]; ok {
+		return topN(slices.Clone(hits), limit)
 	}
 	// Iterate the smallest operand, probe the others.
 	order := make([]key, len(all))
@@ -113,8 +121,31 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 		}
 	}
 done:
+	if s.memo == nil {
+		s.memo = map[string][]scored{}
+	}
+	s.memo[sig] = slices.Clone(hits)
 	s.scratchScored = hits[:0]
 	return topN(hits, limit)
+}
+
+// signature identifies a set of keys: term ids, and sets by identity (the
+// filter and area sets live for the whole search).
+func (s *searcher) signature(keys []key) string {
+	b := make([]byte, 0, 12*len(keys))
+	for _, k := range keys {
+		if k.isSet {
+			b = append(b, 's')
+			if len(k.set) > 0 {
+				b = binary.AppendUvarint(b, uint64(uintptr(unsafe.Pointer(&k.set[0]))))
+			}
+			b = binary.AppendUvarint(b, uint64(len(k.set)))
+		} else {
+			b = append(b, 't')
+			b = binary.AppendUvarint(b, uint64(k.term))
+		}
+	}
+	return string(b)
 }
 
 // gallop returns the first index >= from whose value is >= target.
@@ -139,16 +170,50 @@ func gallop(a []uint32, from int, target uint32) int {
 
 // topN returns the documents of the n best hits: weight desc, then doc asc
 // (Redis orders ties by member; any fixed order keeps answers deterministic).
+// Intersections of common tokens have tens of thousands of hits: a bounded
+// heap keeps the n best in one pass instead of sorting them all.
 func topN(hits []scored, n int) []uint32 {
-	if len(hits) > n {
-		slices.SortFunc(hits, cmpScored)
-		hits = hits[:n]
+	if len(hits) > n && n > 0 {
+		h := hits[:n]
+		// Max-heap on "worse": the root is the worst of the n kept.
+		for i := n/2 - 1; i >= 0; i-- {
+			siftDown(h, i)
+		}
+		for _, x := range hits[n:] {
+			if cmpScored(x, h[0]) < 0 {
+				h[0] = x
+				siftDown(h, 0)
+			}
+		}
+		hits = h
+	} else if n <= 0 {
+		hits = hits[:0]
 	}
+	slices.SortFunc(hits, cmpScored)
 	out := make([]uint32, len(hits))
 	for i, h := range hits {
 		out[i] = h.doc
 	}
 	return out
+}
+
+// siftDown restores the heap property below i; the parent is the worse.
+func siftDown(h []scored, i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		worst := l
+		if r := l + 1; r < len(h) && cmpScored(h[r], h[l]) > 0 {
+			worst = r
+		}
+		if cmpScored(h[worst], h[i]) <= 0 {
+			return
+		}
+		h[i], h[worst] = h[worst], h[i]
+		i = worst
+	}
 }
 
 func cmpScored(a, b scored) int {

@@ -55,6 +55,7 @@ type searcher struct {
 
 	scratchScored []scored
 	ngq           *text.NgramQuery
+	memo          map[string][]scored // intersections already computed
 	expiredFlag   bool
 }
 
