@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
@@ -31,6 +32,7 @@ type engineFlags struct {
 	queryMaxLength  *int
 	timeBudget      *time.Duration
 	fuzzy           *int
+	gcPercent       *int
 }
 
 func addEngineFlags(fs *flag.FlagSet) *engineFlags {
@@ -42,11 +44,15 @@ func addEngineFlags(fs *flag.FlagSet) *engineFlags {
 		queryMaxLength:  fs.Int("query-max-length", d.QueryMaxLength, "longest query accepted, in folded characters (longer: 413; Addok's QUERY_MAX_LENGTH)"),
 		timeBudget:      fs.Duration("time-budget", d.TimeBudget, "time one search may spend collecting candidates before answering with what it has (0: unbounded)"),
 		fuzzy:           fs.Int("fuzzy", d.Fuzzy, "typo tolerance: 1 tries one-edit variants when nothing matches, 0 disables it"),
+		gcPercent:       fs.Int("gc-percent", 400, "Go GC target (GOGC) unless GOGC is set: the index is memory-mapped, so the heap is small and the default 100 collects far too often (400 gave 1.7x the /search throughput)"),
 	}
 }
 
 // open opens the index (or the sample) and builds the engine.
-func (f *engineFlags) open(ctx context.Context) (*search.Engine, error) {
+func (f *engineFlags) open(ctx context.Context, env Env) (*search.Engine, error) {
+	if env.Getenv("GOGC") == "" && *f.gcPercent > 0 {
+		debug.SetGCPercent(*f.gcPercent)
+	}
 	path := *f.index
 	if path == "" {
 		p, err := sample.Path(ctx, *f.cacheDir)
@@ -129,6 +135,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.Var(&maxUpload, "max-upload-size", "largest CSV upload (413 above), e.g. 50MB, 1GB")
 	reverseMax := fs.Int("reverse-max-limit", 100, "cap on /reverse's limit (Addok has none)")
 	csvWorkers := fs.Int("csv-workers", runtime.GOMAXPROCS(0), "goroutines geocoding the rows of one CSV file")
+	batchBudget := fs.Duration("batch-time-budget", time.Second, "--time-budget for CSV rows and /batch items: larger, so that a loaded server still writes the same file")
 	gzip := fs.Bool("compression", true, "compress answers with gzip or zstd when the client accepts it")
 	accessLog := fs.Bool("access-log", true, "log one line per request")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
@@ -152,11 +159,19 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	start := time.Now()
-	e, err := ef.open(ctx)
+	e, err := ef.open(ctx, env)
 	if err != nil {
 		return err
 	}
-	holder := server.NewHolder(e, e.Index().Close)
+	bcfg := e.Config()
+	bcfg.TimeBudget = *batchBudget
+	batchEngine, err := search.New(e.Index(), bcfg, text.Config{})
+	if err != nil {
+		e.Index().Close()
+		return err
+	}
+	holder := &server.Holder{}
+	holder.SwapWithBatch(e, batchEngine, e.Index().Close)
 	defer holder.Close()
 	m := e.Index().Meta()
 	log.Info("index loaded", "path", e.Index().Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,

@@ -1,0 +1,101 @@
+package batch
+
+import (
+	"bufio"
+	"io"
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/text/encoding"
+	"golang.org/x/text/transform"
+)
+
+// Writer writes CSV like Python's csv module with Addok's dialect: minimal
+// quoting (fields holding the delimiter, a quote or a line break), quotes
+// doubled, "\r\n" after every row and inside multi-line fields (addok-csv
+// turns every line break into "\r\n" before parsing).
+type Writer struct {
+	w      *bufio.Writer
+	closer io.Closer // the encoder, when there is one
+	delim  string
+	d      rune
+}
+
+// NewWriter writes to w in charset cs, with a BOM first when bom is set.
+func newWriter(w io.Writer, delim rune, cs charset, bom bool) (*Writer, error) {
+	out := &Writer{delim: string(delim), d: delim}
+	if !cs.isUTF8() {
+		tw := transform.NewWriter(w, encoding.ReplaceUnsupported(cs.enc.NewEncoder()))
+		out.closer = tw
+		w = tw
+	}
+	out.w = bufio.NewWriterSize(w, 64<<10)
+	if bom && cs.isUTF8() {
+		if _, err := out.w.Write(utf8BOM); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// WriteRow writes one record.
+func (w *Writer) WriteRow(fields []string) error {
+	for i, f := range fields {
+		if i > 0 {
+			w.w.WriteString(w.delim)
+		}
+		w.writeField(f)
+	}
+	_, err := w.w.WriteString("\r\n")
+	return err
+}
+
+func (w *Writer) needsQuotes(f string) bool {
+	if w.d < utf8.RuneSelf {
+		for i := 0; i < len(f); i++ {
+			switch c := f[i]; c {
+			case '"', '\r', '\n', byte(w.d):
+				return true
+			}
+		}
+		return false
+	}
+	return strings.ContainsAny(f, "\"\r\n") || strings.ContainsRune(f, w.d)
+}
+
+func (w *Writer) writeField(f string) {
+	if !w.needsQuotes(f) {
+		w.w.WriteString(f)
+		return
+	}
+	if strings.ContainsAny(f, "\r\n") {
+		f = strings.ReplaceAll(f, "\r", "")
+		f = strings.ReplaceAll(f, "\n", "\r\n")
+	}
+	w.w.WriteByte('"')
+	for {
+		i := strings.IndexByte(f, '"')
+		if i < 0 {
+			break
+		}
+		w.w.WriteString(f[:i+1])
+		w.w.WriteByte('"')
+		f = f[i+1:]
+	}
+	w.w.WriteString(f)
+	w.w.WriteByte('"')
+}
+
+// Flush sends buffered rows on.
+func (w *Writer) Flush() error { return w.w.Flush() }
+
+// Close flushes everything, including the encoder's pending bytes.
+func (w *Writer) Close() error {
+	err := w.w.Flush()
+	if w.closer != nil {
+		if cerr := w.closer.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
+}

@@ -1,0 +1,140 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// syncBuffer is a bytes.Buffer safe for a server's concurrent logs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+var (
+	banIndexOnce sync.Once
+	banIndexPath string
+)
+
+// banIndex imports testdata/ban-nc with the import command, once.
+func banIndex(t *testing.T) string {
+	t.Helper()
+	banIndexOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "balise-cli-test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		p := filepath.Join(dir, "ban.balise")
+		var out bytes.Buffer
+		code := Run(context.Background(), []string{"import", "--quiet", "-o", p, filepath.Join("..", "..", "testdata", "ban-nc", "addok.ndjson.gz")}, Env{Stdout: &out, Stderr: &out})
+		if code != 0 {
+			t.Fatalf("import: %d %s", code, out.String())
+		}
+		banIndexPath = p
+	})
+	if banIndexPath == "" {
+		t.Fatal("no index")
+	}
+	return banIndexPath
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if banIndexPath != "" {
+		os.RemoveAll(filepath.Dir(banIndexPath))
+	}
+	os.Exit(code)
+}
+
+func TestServeCommand(t *testing.T) {
+	idx := banIndex(t)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
+		if k == "BALISE_COMMON_THRESHOLD" {
+			return "200" // flags also come from the environment
+		}
+		return ""
+	}}
+	go func() {
+		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--flavour", "ban"}, env)
+	}()
+	re := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	var addr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if m := re.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+			break
+		}
+	}
+	if addr == "" {
+		cancel()
+		t.Fatalf("no listening line: %s", logs.String())
+	}
+	resp, err := http.Get("http://" + addr + "/search?q=rue+des+sap&limit=3")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	var fc map[string]any
+	json.Unmarshal(b, &fc)
+	fs, _ := fc["features"].([]any)
+	if resp.StatusCode != 200 || len(fs) == 0 || !strings.Contains(string(b), "Rue des Sapins") {
+		t.Errorf("%d %s", resp.StatusCode, b) // G5 needs the lowered common threshold
+	}
+	if _, ok := fc["version"]; ok {
+		t.Errorf("ban flavour answered with version")
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, logs.String())
+	}
+	for _, want := range []string{`"msg":"index loaded"`, `"documents":1951`, `"common_threshold":200`, `"msg":"request"`, `"msg":"stopped"`} {
+		if !strings.Contains(logs.String(), want) {
+			t.Errorf("no %s in logs", want)
+		}
+	}
+}
+
+func TestServeBadFlags(t *testing.T) {
+	var out bytes.Buffer
+	for _, args := range [][]string{{"serve", "--flavour", "x"}, {"serve", "--log-format", "xml"}, {"serve", "--max-upload-size", "lots"}, {"serve", "extra"}} {
+		out.Reset()
+		if code := Run(context.Background(), args, Env{Stdout: &out, Stderr: &out}); code != 2 {
+			t.Errorf("%v: exit %d %s", args, code, out.String())
+		}
+	}
+}
+
+func TestByteSize(t *testing.T) {
+	for in, want := range map[string]int64{"50MB": 50e6, "64KiB": 65536, "1048576": 1 << 20, "1.5G": 3 << 29, "10 mb": 10e6} {
+		var b byteSize
+		if err := b.Set(in); err != nil || int64(b) != want {
+			t.Errorf("%s: %d %v", in, b, err)
+		}
+	}
+}

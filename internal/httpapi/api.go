@@ -1,0 +1,338 @@
+package httpapi
+
+import (
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"balise/internal/index"
+	"balise/internal/search"
+)
+
+// Flavour selects which Addok front-end the API reproduces.
+type Flavour int
+
+const (
+	// Addok is Addok 1.3's own HTTP app with the addok-csv plugin.
+	Addok Flavour = iota
+	// BAN is addok-server, the national address API's front (SPEC 1.8).
+	BAN
+)
+
+// ParseFlavour reads "addok" or "ban".
+func ParseFlavour(s string) (Flavour, error) {
+	switch strings.ToLower(s) {
+	case "addok", "":
+		return Addok, nil
+	case "ban", "addok-server":
+		return BAN, nil
+	}
+	return 0, fmt.Errorf("unknown flavour %q (addok or ban)", s)
+}
+
+func (f Flavour) String() string {
+	if f == BAN {
+		return "ban"
+	}
+	return "addok"
+}
+
+// Source lends the engine that serves a request. release must be called
+// once the response no longer needs the engine's data (strings returned by
+// the index are views over its mapped file).
+type Source interface {
+	Acquire() (e *search.Engine, release func())
+}
+
+// BatchSource is a Source that also lends an engine tuned for batch work
+// (CSV files, POST /batch): same index, typically a larger time budget.
+type BatchSource interface {
+	Source
+	AcquireBatch() (e *search.Engine, release func())
+}
+
+func (a *API) acquireBatch() (*search.Engine, func()) {
+	if bs, ok := a.opts.Engines.(BatchSource); ok {
+		return bs.AcquireBatch()
+	}
+	return a.opts.Engines.Acquire()
+}
+
+// Options configures the API.
+type Options struct {
+	Flavour Flavour
+	Engines Source
+	Logger  *slog.Logger // nil: slog.Default()
+	// MaxUploadBytes bounds a CSV upload (413 above); 0 means 50 MB.
+	MaxUploadBytes int64
+	// MaxBatchBytes bounds a POST /batch body; 0 means 1 MiB.
+	MaxBatchBytes int64
+	// MaxQueryBytes bounds a GET's query string (414 above); 0 means 8 KiB.
+	MaxQueryBytes int
+	// ReverseMaxLimit caps /reverse's limit, which Addok leaves unbounded;
+	// 0 means 100.
+	ReverseMaxLimit int
+	// CSVWorkers geocode CSV rows in parallel; 0 means GOMAXPROCS.
+	CSVWorkers int
+	// CSVIdleTimeout is how long a CSV upload or download may make no
+	// progress; each read or write pushes the connection's deadlines that
+	// far (the server-wide read/write timeouts would cut long files).
+	// 0 means 60 s.
+	CSVIdleTimeout time.Duration
+	// TempDir receives spooled multipart uploads ("" = the system's).
+	TempDir string
+	// Draining, when it returns true, makes /health answer 503 so that load
+	// balancers stop sending traffic during a graceful shutdown.
+	Draining func() bool
+}
+
+// API is the http.Handler of the whole API.
+type API struct {
+	opts Options
+	log  *slog.Logger
+}
+
+var _ http.Handler = (*API)(nil)
+
+// New builds the API.
+func New(opts Options) *API {
+	if opts.MaxUploadBytes <= 0 {
+		opts.MaxUploadBytes = 50 << 20
+	}
+	if opts.MaxBatchBytes <= 0 {
+		opts.MaxBatchBytes = 1 << 20
+	}
+	if opts.MaxQueryBytes <= 0 {
+		opts.MaxQueryBytes = 8 << 10
+	}
+	if opts.ReverseMaxLimit <= 0 {
+		opts.ReverseMaxLimit = 100
+	}
+	if opts.CSVWorkers <= 0 {
+		opts.CSVWorkers = runtime.GOMAXPROCS(0)
+	}
+	if opts.CSVIdleTimeout <= 0 {
+		opts.CSVIdleTimeout = 60 * time.Second
+	}
+	a := &API{opts: opts, log: opts.Logger}
+	if a.log == nil {
+		a.log = slog.Default()
+	}
+	return a
+}
+
+// Route is one endpoint, for documentation and tests.
+type Route struct {
+	Method string
+	Path   string // a pattern: /get/{id}
+}
+
+// Routes lists every endpoint the API serves.
+func Routes() []Route {
+	return []Route{
+		{"GET", "/search"}, {"GET", "/reverse"}, {"GET", "/health"},
+		{"POST", "/search/csv"}, {"POST", "/reverse/csv"}, {"POST", "/batch"},
+		{"GET", "/get/{id}"}, {"GET", "/openapi.json"},
+	}
+}
+
+// RouteName maps a request path to its route pattern ("" when none), a
+// bounded label for logs and metrics.
+func RouteName(path string) string {
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	switch path {
+	case "/search", "/reverse", "/health", "/search/csv", "/reverse/csv", "/batch", "/openapi.json":
+		return path
+	}
+	if id, ok := strings.CutPrefix(path, "/get/"); ok && id != "" {
+		return "/get/{id}"
+	}
+	return ""
+}
+
+func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	a.cors(w, r)
+	route := RouteName(r.URL.Path)
+	if route == "" {
+		a.notFound(w, r)
+		return
+	}
+	method := "GET"
+	if route == "/search/csv" || route == "/reverse/csv" || route == "/batch" {
+		method = "POST"
+	}
+	if r.Method == http.MethodOptions {
+		if a.opts.Flavour == BAN && r.Header.Get("Access-Control-Request-Method") != "" {
+			w.WriteHeader(http.StatusNoContent) // the cors package's preflight answer
+			return
+		}
+		w.Header().Set("Allow", method)
+		w.Header().Set("Content-Length", "0")
+		w.WriteHeader(http.StatusOK)
+		return
+	}
+	if r.Method != method {
+		w.Header().Set("Allow", method)
+		a.fail(w, &apiError{status: http.StatusMethodNotAllowed, title: "405 Method Not Allowed", ban: fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)})
+		return
+	}
+	if method == "GET" && len(r.URL.RawQuery) > a.opts.MaxQueryBytes {
+		a.fail(w, &apiError{status: http.StatusRequestURITooLong, title: "414 URI Too Long",
+			desc: fmt.Sprintf("The query string is longer than %d bytes.", a.opts.MaxQueryBytes)})
+		return
+	}
+	switch route {
+	case "/search":
+		a.search(w, r)
+	case "/reverse":
+		a.reverse(w, r)
+	case "/health":
+		a.health(w, r)
+	case "/search/csv":
+		a.csv(w, r, false)
+	case "/reverse/csv":
+		a.csv(w, r, true)
+	case "/batch":
+		a.batch(w, r)
+	case "/get/{id}":
+		a.get(w, r)
+	case "/openapi.json":
+		a.openapi(w, r)
+	}
+}
+
+// cors sets Addok's headers (every response, errors included), or
+// addok-server's (cors({origin: true}): the Origin echoed, preflights
+// answered).
+func (a *API) cors(w http.ResponseWriter, r *http.Request) {
+	h := w.Header()
+	if a.opts.Flavour == Addok {
+		h.Set("Access-Control-Allow-Origin", "*")
+		h.Set("Access-Control-Allow-Headers", "X-Requested-With")
+		return
+	}
+	if o := r.Header.Get("Origin"); o != "" {
+		h.Set("Access-Control-Allow-Origin", o)
+		h.Add("Vary", "Origin")
+	}
+	if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		h.Set("Access-Control-Allow-Methods", "GET,HEAD,PUT,PATCH,POST,DELETE")
+		if rh := r.Header.Get("Access-Control-Request-Headers"); rh != "" {
+			h.Set("Access-Control-Allow-Headers", rh)
+			h.Add("Vary", "Access-Control-Request-Headers")
+		}
+		h.Set("Content-Length", "0")
+	}
+}
+
+func (a *API) notFound(w http.ResponseWriter, r *http.Request) {
+	a.fail(w, &apiError{status: http.StatusNotFound, title: "404 Not Found", ban: fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)})
+}
+
+// apiError is one error answer, worded for both flavours.
+type apiError struct {
+	status int
+	title  string // Addok's falcon title
+	desc   string // Addok's description ("" omits it, as falcon does)
+	ban    string // addok-server's message ("" uses desc, then title)
+}
+
+func (e *apiError) Error() string { return e.title + ": " + e.desc }
+
+func badParam(name, why string) *apiError {
+	return &apiError{status: http.StatusBadRequest, title: "Invalid parameter", desc: fmt.Sprintf("The %q parameter is invalid. %s", name, why)}
+}
+
+func missingParam(name string) *apiError {
+	return &apiError{status: http.StatusBadRequest, title: "Missing parameter", desc: fmt.Sprintf("The %q parameter is required.", name)}
+}
+
+func banError(status int, msg string) *apiError {
+	return &apiError{status: status, title: http.StatusText(status), desc: msg, ban: msg}
+}
+
+var bufPool = sync.Pool{New: func() any { b := make([]byte, 0, 8<<10); return &b }}
+
+func getBuf() *[]byte { return bufPool.Get().(*[]byte) }
+
+func putBuf(b *[]byte) {
+	if cap(*b) <= 1<<20 { // do not keep the odd huge answer alive
+		*b = (*b)[:0]
+		bufPool.Put(b)
+	}
+}
+
+func (a *API) fail(w http.ResponseWriter, e *apiError) {
+	WriteError(w, a.opts.Flavour, e.status, e.title, e.desc, e.ban)
+}
+
+// WriteError writes an error answer in the flavour's shape: Addok's
+// {"title","description"} or addok-server's {"code","message"}. banMsg
+// overrides the message of the BAN flavour ("" uses desc, else title).
+func WriteError(w http.ResponseWriter, f Flavour, status int, title, desc, banMsg string) {
+	b := make([]byte, 0, 128)
+	if f == BAN {
+		msg := banMsg
+		if msg == "" {
+			msg = desc
+		}
+		if msg == "" {
+			msg = title
+		}
+		if status == http.StatusInternalServerError && banMsg == "" {
+			msg = "An unexpected error has occurred"
+		}
+		b = append(b, `{"code":`...)
+		b = strconv.AppendInt(b, int64(status), 10)
+		b = append(b, `,"message":`...)
+		b = index.AppendJSONString(b, msg)
+	} else {
+		b = append(b, `{"title":`...)
+		b = index.AppendJSONString(b, title)
+		if desc != "" {
+			b = append(b, `,"description":`...)
+			b = index.AppendJSONString(b, desc)
+		}
+	}
+	b = append(b, '}')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	w.WriteHeader(status)
+	w.Write(b)
+}
+
+func writeJSON(w http.ResponseWriter, status int, body []byte) {
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	w.Write(body)
+}
+
+func (a *API) health(w http.ResponseWriter, r *http.Request) {
+	if a.opts.Draining != nil && a.opts.Draining() {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"DRAINING"}`))
+		return
+	}
+	e, release := a.opts.Engines.Acquire()
+	defer release()
+	m := e.Index().Meta()
+	b := append([]byte(nil), `{"status":"HEALTHY","index":{"version":`...)
+	b = index.AppendJSONString(b, m.Version)
+	b = append(b, `,"documents":`...)
+	b = strconv.AppendInt(b, int64(m.Documents), 10)
+	b = append(b, `,"housenumbers":`...)
+	b = strconv.AppendInt(b, int64(m.Housenumbers), 10)
+	b = append(b, `,"built_at":`...)
+	b = index.AppendJSONString(b, m.BuiltAt)
+	b = append(b, "}}"...)
+	writeJSON(w, http.StatusOK, b)
+}

@@ -1,0 +1,143 @@
+package httpapi
+
+import (
+	"context"
+	"math"
+	"strings"
+
+	"balise/internal/batch"
+	"balise/internal/search"
+)
+
+// jsNum is a parameter as addok-cluster's validation sees it: undefined,
+// a number (possibly NaN), or a value of another JSON type.
+type jsNum struct {
+	defined   bool
+	notNumber bool
+	other     bool // the JavaScript truthiness of a non-number value
+	v         float64
+}
+
+func (n jsNum) truthy() bool {
+	if !n.defined {
+		return false
+	}
+	if n.notNumber {
+		return n.other
+	}
+	return n.v != 0 && !math.IsNaN(n.v)
+}
+
+type jsBool struct {
+	defined, notBool, v bool
+}
+
+type banFilter struct {
+	name   string
+	echo   string // as received, echoed back
+	values []string
+}
+
+// banParams are addok-server's geocode/reverse parameters (GET query or
+// one /batch item), before validation.
+type banParams struct {
+	q            string
+	hasQ         bool
+	qNotString   bool
+	limit        jsNum
+	autocomplete jsBool
+	lon, lat     jsNum
+	filters      []banFilter
+	badFilters   bool
+}
+
+// validate is addok-cluster's validateParams: the message of the first
+// failing rule, "" when the parameters are fine.
+func (p *banParams) validate(required []string) string {
+	for _, name := range required {
+		defined := false
+		switch name {
+		case "q":
+			defined = p.hasQ
+		case "lon":
+			defined = p.lon.defined
+		case "lat":
+			defined = p.lat.defined
+		}
+		if !defined {
+			return name + " is a required parameter"
+		}
+	}
+	if p.hasQ {
+		if p.qNotString {
+			return "q must be a string"
+		}
+		if !batch.ValidBANQuery(strings.TrimSpace(p.q)) {
+			return "q must contain between 3 and 200 chars and start with a number or a letter"
+		}
+	}
+	if p.limit.defined {
+		v := p.limit.v
+		if p.limit.notNumber || math.IsNaN(v) || v != math.Trunc(v) || v < 1 || v > 100 {
+			return "limit must be an integer between 1 and 100"
+		}
+	}
+	if p.autocomplete.defined && p.autocomplete.notBool {
+		return "autocomplete must be a boolean value"
+	}
+	if p.lon.defined || p.lat.defined {
+		if p.lon.truthy() != p.lat.truthy() {
+			return "lon/lat must be present together if defined"
+		}
+		if !p.lon.defined || !p.lat.defined || p.lon.notNumber || p.lat.notNumber {
+			return "lon/lat must be float numbers"
+		}
+		lon, lat := p.lon.v, p.lat.v
+		if math.IsNaN(lon) || lon <= -180 || lon >= 180 || math.IsNaN(lat) || lat <= -90 || lat >= 90 {
+			return "lon/lat must be valid WGS-84 coordinates"
+		}
+	}
+	if p.badFilters {
+		return "filters are not valid"
+	}
+	return ""
+}
+
+// run executes validated parameters.
+func (p *banParams) run(ctx context.Context, e *search.Engine, reverse bool) ([]*search.Result, error) {
+	var filters []search.Filter
+	for _, f := range p.filters {
+		filters = append(filters, search.Filter{Name: f.name, Values: f.values})
+	}
+	limit := 5
+	if p.limit.defined {
+		limit = int(p.limit.v)
+	}
+	if reverse {
+		return e.Reverse(ctx, search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: limit, Filters: filters})
+	}
+	return e.Search(ctx, search.Query{
+		Q: strings.TrimSpace(p.q), Limit: limit, Autocomplete: p.autocomplete.v,
+		HasCenter: p.lon.defined && p.lat.defined, Lat: p.lat.v, Lon: p.lon.v, Filters: filters,
+	})
+}
+
+// splitBANFilter splits a filter value on "+" first, else on spaces, trims
+// and dedupes (SPEC 1.8).
+func splitBANFilter(v string) []string {
+	parts := batch.SplitFilterValue(v)
+	out := parts[:0]
+	for _, p := range parts {
+		dup := false
+		for _, q := range out {
+			if q == p {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, p)
+		}
+	}
+	return out
+}

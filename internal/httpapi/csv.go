@@ -1,0 +1,281 @@
+package httpapi
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+
+	"balise/internal/batch"
+)
+
+// maxFormValue bounds one non-file multipart field (column names…).
+const maxFormValue = 64 << 10
+
+// csv is POST /search/csv and /reverse/csv (SPEC 5).
+//
+// A multipart upload (Addok's interface: the file in "data", options in
+// other fields, in any order) is first spooled to an unlinked temporary
+// file, because options may follow the file; the output then streams from
+// it. Any other body is taken as the CSV itself with the options in the
+// query string, and is geocoded while it arrives (full duplex): the way to
+// send files of any size with flat memory on both sides.
+func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
+	max := a.opts.MaxUploadBytes
+	if r.ContentLength > max {
+		a.tooLarge(w)
+		return
+	}
+	rc := http.NewResponseController(w)
+	idle := a.opts.CSVIdleTimeout
+	extend := func() {
+		// Long files legitimately outlast the server's read/write timeouts:
+		// deadlines follow progress instead.
+		rc.SetReadDeadline(time.Now().Add(idle))
+		rc.SetWriteDeadline(time.Now().Add(idle))
+	}
+	extend()
+	body := &progressReader{r: http.MaxBytesReader(w, r.Body, max), touch: extend}
+
+	fields := map[string][]string{}
+	qp := parseQuery(r.URL.RawQuery)
+	for i, k := range qp.keys {
+		fields[k] = append(fields[k], qp.vals[i])
+	}
+	var input io.Reader
+	filename := ""
+	mt, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if mt == "multipart/form-data" {
+		f, name, err := a.spool(body, mparams["boundary"], fields)
+		if f != nil {
+			defer f.Close()
+		}
+		if err != nil {
+			var mb *http.MaxBytesError
+			if errors.As(err, &mb) {
+				a.tooLarge(w)
+				return
+			}
+			a.fail(w, banBadRequest("cannot read the multipart body: "+err.Error()))
+			return
+		}
+		if f == nil {
+			a.fail(w, &apiError{status: http.StatusBadRequest, title: "Missing file", desc: "Missing file", ban: "A CSV file must be provided in data field"})
+			return
+		}
+		input, filename = f, name
+	} else {
+		if err := rc.EnableFullDuplex(); err != nil && !errors.Is(err, http.ErrNotSupported) {
+			a.log.Warn("cannot enable full duplex", "err", err)
+		}
+		input = body
+		filename = last(fields, "filename")
+	}
+
+	e, release := a.acquireBatch()
+	defer release()
+	opts := batch.Options{
+		Flavour:       batch.Addok,
+		Columns:       fields["columns"],
+		ResultColumns: fields["result_columns"],
+		LatColumn:     last(fields, "lat"),
+		LonColumn:     last(fields, "lon"),
+		Delimiter:     last(fields, "delimiter"),
+		Quote:         last(fields, "quote"),
+		Encoding:      last(fields, "encoding"),
+		MinScore:      -1,
+		Workers:       a.opts.CSVWorkers,
+	}
+	if a.opts.Flavour == BAN {
+		opts.Flavour = batch.BAN
+	}
+	if reverse {
+		opts.Mode = batch.Reverse
+	}
+	if v := last(fields, "with_bom"); v != "" {
+		opts.WithBOM, _ = pyBool(v)
+	}
+	if v := last(fields, "min_score"); v != "" {
+		f, ok := pyFloat(v)
+		if !ok {
+			a.fail(w, badParam("min_score", "invalid value"))
+			return
+		}
+		opts.MinScore = f
+	}
+	for _, name := range e.Filters() {
+		if col := last(fields, name); col != "" {
+			opts.Filters = append(opts.Filters, batch.FilterColumn{Filter: name, Column: col})
+		}
+	}
+	job, err := batch.NewJob(e, input, opts)
+	if err != nil {
+		var be *batch.Error
+		var mb *http.MaxBytesError
+		switch {
+		case errors.As(err, &be):
+			a.fail(w, &apiError{status: http.StatusBadRequest, title: be.Title, desc: be.Detail, ban: be.Detail})
+		case errors.As(err, &mb):
+			a.tooLarge(w)
+		default:
+			a.fail(w, banBadRequest("cannot read the CSV: "+err.Error()))
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", job.ContentType())
+	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
+	w.WriteHeader(http.StatusOK)
+	sum, err := job.Run(r.Context(), &progressWriter{w: w, touch: extend}, nil)
+	if err != nil {
+		// The status is sent already: cut the connection so the client sees
+		// a broken transfer rather than a file that silently stops.
+		a.log.Warn("CSV geocoding interrupted", "path", r.URL.Path, "rows", sum.Rows, "err", err)
+		panic(http.ErrAbortHandler)
+	}
+	a.log.Debug("CSV geocoded", "path", r.URL.Path, "rows", sum.Rows, "ok", sum.OK, "not_found", sum.NotFound, "errors", sum.Errors)
+}
+
+func (a *API) tooLarge(w http.ResponseWriter) {
+	msg := fmt.Sprintf("The file is larger than the %s upload limit (--max-upload-size).", humanBytes(a.opts.MaxUploadBytes))
+	a.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, title: "413 Payload Too Large", desc: msg, ban: msg})
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n%(1<<20) == 0:
+		return strconv.FormatInt(n>>20, 10) + " MiB"
+	case n%1000000 == 0:
+		return strconv.FormatInt(n/1000000, 10) + " MB"
+	}
+	return strconv.FormatInt(n, 10) + " bytes"
+}
+
+func last(m map[string][]string, k string) string {
+	if v := m[k]; len(v) > 0 {
+		return v[len(v)-1]
+	}
+	return ""
+}
+
+// spool reads a multipart body: the first "data" part goes to a temporary
+// file (unlinked at once, so nothing is left behind whatever happens),
+// other parts are small fields appended to fields. f is nil when there was
+// no data part.
+func (a *API) spool(body io.Reader, boundary string, fields map[string][]string) (f *os.File, filename string, err error) {
+	if boundary == "" {
+		return nil, "", errors.New("no multipart boundary")
+	}
+	mr := multipart.NewReader(body, boundary)
+	for parts := 0; ; parts++ {
+		p, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			return f, filename, nil
+		}
+		if err != nil {
+			return f, filename, err
+		}
+		if parts > 1000 {
+			return f, filename, errors.New("too many parts")
+		}
+		name := p.FormName()
+		if name == "data" && f == nil {
+			f, err = os.CreateTemp(a.opts.TempDir, "balise-upload-*.csv")
+			if err != nil {
+				return nil, "", err
+			}
+			os.Remove(f.Name())
+			filename = p.FileName()
+			if _, err := io.Copy(f, p); err != nil {
+				return f, filename, err
+			}
+			if _, err := f.Seek(0, io.SeekStart); err != nil {
+				return f, filename, err
+			}
+			continue
+		}
+		v, err := io.ReadAll(io.LimitReader(p, maxFormValue+1))
+		if err != nil {
+			return f, filename, err
+		}
+		if len(v) > maxFormValue {
+			return f, filename, fmt.Errorf("field %q is longer than %d bytes", name, maxFormValue)
+		}
+		if name != "" && name != "data" {
+			fields[name] = append(fields[name], string(v))
+		}
+	}
+}
+
+// contentDisposition names the output: addok-csv's "<name>.geocoded.csv"
+// (the upload's name without its extension), addok-server's
+// "geocoded-<name>".
+func contentDisposition(filename string, f Flavour) string {
+	base := path.Base(strings.ReplaceAll(filename, `\`, "/"))
+	if filename == "" || base == "." || base == "/" {
+		base = ""
+	}
+	var out string
+	if f == BAN {
+		out = "geocoded.csv"
+		if base != "" {
+			out = "geocoded-" + base
+		}
+	} else {
+		if base == "" {
+			base = "data.csv"
+		}
+		stem := base
+		if i := strings.LastIndexByte(base, '.'); i > 0 && strings.Trim(base[:i], ".") != "" {
+			stem = base[:i] // Python's os.path.splitext: leading dots are not an extension
+		}
+		out = stem + ".geocoded.csv"
+	}
+	out = strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f || r == '"' || r == '\\' {
+			return '_'
+		}
+		return r
+	}, out)
+	return `attachment; filename="` + out + `"`
+}
+
+// progressReader and progressWriter push the connection deadlines as data
+// moves (at most once a second).
+type progressReader struct {
+	r     io.Reader
+	touch func()
+	last  time.Time
+}
+
+func (p *progressReader) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	if n > 0 {
+		if now := time.Now(); now.Sub(p.last) > time.Second {
+			p.last = now
+			p.touch()
+		}
+	}
+	return n, err
+}
+
+type progressWriter struct {
+	w     io.Writer
+	touch func()
+	last  time.Time
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if now := time.Now(); now.Sub(p.last) > time.Second {
+		p.last = now
+		p.touch()
+	}
+	return p.w.Write(b)
+}

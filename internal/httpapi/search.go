@@ -1,0 +1,305 @@
+package httpapi
+
+import (
+	"errors"
+	"math"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"balise/internal/index"
+	"balise/internal/search"
+)
+
+// search is GET /search (SPEC 1.2).
+func (a *API) search(w http.ResponseWriter, r *http.Request) {
+	if a.opts.Flavour == BAN {
+		a.banGeo(w, r, false)
+		return
+	}
+	p := parseQuery(r.URL.RawQuery)
+	q, _ := p.last("q")
+	if q == "" {
+		a.fail(w, missingParam("q"))
+		return
+	}
+	limit := 5
+	if v, ok := p.last("limit"); ok {
+		n, ok := pyInt(v)
+		if !ok {
+			a.fail(w, badParam("limit", "The value must be an integer."))
+			return
+		}
+		if n != 0 { // Addok: `limit or 5`
+			limit = n
+		}
+		if limit < 1 || limit > 100 {
+			a.fail(w, badParam("limit", "out of range (1..100)"))
+			return
+		}
+	}
+	autocomplete := true
+	if v, ok := p.last("autocomplete"); ok {
+		b, ok := pyBool(v)
+		if !ok {
+			a.fail(w, badParam("autocomplete", `The value of the parameter must be "true" or "false".`))
+			return
+		}
+		autocomplete = b
+	}
+	ll, aerr := addokLonLat(p)
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
+	e, release := a.opts.Engines.Acquire()
+	defer release()
+	filters := addokFilters(p, e.Filters())
+	hasCenter := ll.hasLat && ll.hasLon
+	res, err := e.Search(r.Context(), search.Query{Q: q, Limit: limit, Autocomplete: autocomplete,
+		HasCenter: hasCenter, Lat: ll.lat, Lon: ll.lon, Filters: filters})
+	if err != nil {
+		a.engineError(w, r, err)
+		return
+	}
+	m := e.Index().Meta()
+	buf := getBuf()
+	defer putBuf(buf)
+	*buf = search.AppendFeatureCollection((*buf)[:0], search.Envelope{
+		Attribution: m.Attribution, Licence: m.Licence,
+		HasQuery: true, Query: q, Filters: filters,
+		// Addok echoes the center only when both are truthy: a 0 coordinate
+		// still biases the search but hides "center" (SPEC 1.2).
+		HasCenter: hasCenter && ll.lat != 0 && ll.lon != 0, Lat: ll.lat, Lon: ll.lon,
+		HasLimit: true, Limit: limit,
+	}, res)
+	writeJSON(w, http.StatusOK, *buf)
+}
+
+// reverse is GET /reverse (SPEC 1.3).
+func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
+	if a.opts.Flavour == BAN {
+		a.banGeo(w, r, true)
+		return
+	}
+	p := parseQuery(r.URL.RawQuery)
+	ll, aerr := addokLonLat(p)
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
+	if !ll.hasLon {
+		a.fail(w, missingParam("lon"))
+		return
+	}
+	if !ll.hasLat {
+		a.fail(w, missingParam("lat"))
+		return
+	}
+	limit := 1
+	if v, ok := p.last("limit"); ok {
+		n, ok := pyInt(v)
+		if !ok {
+			a.fail(w, badParam("limit", "The value must be an integer."))
+			return
+		}
+		if n != 0 {
+			limit = n
+		}
+	}
+	// Addok has no bound at all; a huge limit would only cost memory.
+	limit = max(1, min(limit, a.opts.ReverseMaxLimit))
+	e, release := a.opts.Engines.Acquire()
+	defer release()
+	filters := addokFilters(p, e.Filters())
+	res, err := e.Reverse(r.Context(), search.ReverseQuery{Lat: ll.lat, Lon: ll.lon, Limit: limit, Filters: filters})
+	if err != nil {
+		a.engineError(w, r, err)
+		return
+	}
+	m := e.Index().Meta()
+	buf := getBuf()
+	defer putBuf(buf)
+	*buf = search.AppendFeatureCollection((*buf)[:0], search.Envelope{
+		Attribution: m.Attribution, Licence: m.Licence, Filters: filters, HasLimit: true, Limit: limit,
+	}, res)
+	writeJSON(w, http.StatusOK, *buf)
+}
+
+func (a *API) engineError(w http.ResponseWriter, r *http.Request, err error) {
+	var tl *search.QueryTooLongError
+	if errors.As(err, &tl) {
+		a.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, title: tl.Error()})
+		return
+	}
+	if r.Context().Err() != nil {
+		return // the client is gone: nobody reads an answer
+	}
+	a.log.Error("engine failure", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	a.fail(w, &apiError{status: http.StatusInternalServerError, title: "500 Internal Server Error", desc: "The search failed; see the server log."})
+}
+
+type lonLat struct {
+	lat, lon       float64
+	hasLat, hasLon bool
+}
+
+// addokLonLat is Addok's parse_lon_lat: the first present alias wins, a
+// bad float is named by the alias sent, the range check is skipped for 0
+// (Python truthiness) and checks lon before lat.
+func addokLonLat(p params) (lonLat, *apiError) {
+	var ll lonLat
+	parse := func(keys ...string) (float64, bool, *apiError) {
+		for _, k := range keys {
+			if v, ok := p.last(k); ok {
+				f, ok := pyFloat(v)
+				if !ok || math.IsNaN(f) { // NaN would pass Addok's checks and fail later
+					return 0, false, badParam(k, "invalid value")
+				}
+				return f, true, nil
+			}
+		}
+		return 0, false, nil
+	}
+	var err *apiError
+	if ll.lat, ll.hasLat, err = parse("lat", "latitude"); err != nil {
+		return ll, err
+	}
+	if ll.lon, ll.hasLon, err = parse("lon", "lng", "long", "longitude"); err != nil {
+		return ll, err
+	}
+	if ll.lon != 0 && (ll.lon > 180 || ll.lon < -180) {
+		return ll, badParam("lon", "out of range")
+	}
+	if ll.lat != 0 && (ll.lat > 90 || ll.lat < -90) {
+		return ll, badParam("lat", "out of range")
+	}
+	return ll, nil
+}
+
+// addokFilters is Addok's match_filters (SPEC 1.5): every occurrence of each
+// configured filter, each split on the separator (a space) with empties
+// dropped only when it was split. The result is both echoed and searched
+// (the engine dedupes, sorts and ignores empty values).
+func addokFilters(p params, names []string) []search.Filter {
+	var out []search.Filter
+	for _, name := range names {
+		vals := p.all(name)
+		if len(vals) == 0 {
+			continue
+		}
+		f := search.Filter{Name: name, Values: make([]string, 0, len(vals))}
+		for _, v := range vals {
+			if !strings.Contains(v, " ") {
+				f.Values = append(f.Values, strings.TrimSpace(v))
+				continue
+			}
+			for _, part := range strings.Split(v, " ") {
+				if part = strings.TrimSpace(part); part != "" {
+					f.Values = append(f.Values, part)
+				}
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+// banGeo is addok-server's GET /search and /reverse.
+func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
+	p := parseQuery(r.URL.RawQuery)
+	var bp banParams
+	bp.limit = jsNum{defined: true, v: 5}
+	if v, ok := p.last("limit"); ok && v != "" {
+		f, ok := jsParseInt(v)
+		if !ok {
+			f = math.NaN()
+		}
+		bp.limit = jsNum{defined: true, v: f}
+	}
+	for _, c := range []struct {
+		name string
+		dst  *jsNum
+	}{{"lon", &bp.lon}, {"lat", &bp.lat}} {
+		if v, ok := p.last(c.name); ok && v != "" {
+			f, ok := jsParseFloat(v)
+			if !ok {
+				f = math.NaN()
+			}
+			*c.dst = jsNum{defined: true, v: f}
+		}
+	}
+	required := []string{"lon", "lat"}
+	if !reverse {
+		required = []string{"q"}
+		if v, ok := p.last("q"); ok {
+			bp.q, bp.hasQ = v, true
+		}
+		bp.autocomplete = jsBool{defined: true, v: true}
+		if v, ok := p.last("autocomplete"); ok {
+			bp.autocomplete.v = v != "0"
+		}
+	}
+	e, release := a.opts.Engines.Acquire()
+	defer release()
+	for _, name := range e.Filters() {
+		if v, ok := p.last(name); ok && v != "" {
+			bp.filters = append(bp.filters, banFilter{name: name, echo: v, values: splitBANFilter(v)})
+		}
+	}
+	if msg := bp.validate(required); msg != "" {
+		a.fail(w, banError(http.StatusBadRequest, msg))
+		return
+	}
+	res, err := bp.run(r.Context(), e, reverse)
+	if err != nil {
+		a.engineError(w, r, err)
+		return
+	}
+	m := e.Index().Meta()
+	buf := getBuf()
+	defer putBuf(buf)
+	b := append((*buf)[:0], `{"type":"FeatureCollection","features":[`...)
+	for i, res := range res {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = res.AppendFeature(b)
+	}
+	b = append(b, `],"attribution":`...)
+	b = index.AppendJSONString(b, m.Attribution)
+	b = append(b, `,"licence":`...)
+	b = index.AppendJSONString(b, m.Licence)
+	if !reverse {
+		b = append(b, `,"query":`...)
+		b = index.AppendJSONString(b, bp.q)
+	}
+	if len(bp.filters) > 0 {
+		b = append(b, `,"filters":{`...)
+		for i, f := range bp.filters {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = index.AppendJSONString(b, f.name)
+			b = append(b, ':')
+			b = index.AppendJSONString(b, f.echo)
+		}
+		b = append(b, '}')
+	}
+	if bp.lon.truthy() && bp.lat.truthy() {
+		b = append(b, `,"center":[`...)
+		b = strconv.AppendFloat(b, bp.lon.v, 'f', -1, 64)
+		b = append(b, ',')
+		b = strconv.AppendFloat(b, bp.lat.v, 'f', -1, 64)
+		b = append(b, ']')
+	}
+	b = append(b, `,"limit":`...)
+	if reverse {
+		b = append(b, '1') // addok-server echoes 1 whatever the limit
+	} else {
+		b = strconv.AppendInt(b, int64(bp.limit.v), 10)
+	}
+	b = append(b, '}')
+	*buf = b
+	writeJSON(w, http.StatusOK, b)
+}

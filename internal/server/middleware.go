@@ -1,0 +1,209 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"strconv"
+	"sync/atomic"
+	"time"
+
+	"github.com/klauspost/compress/gzhttp"
+
+	"balise/internal/httpapi"
+)
+
+// Middleware wraps a handler.
+type Middleware func(http.Handler) http.Handler
+
+// Chain applies middlewares, the first one outermost.
+func Chain(h http.Handler, mws ...Middleware) http.Handler {
+	for i := len(mws) - 1; i >= 0; i-- {
+		h = mws[i](h)
+	}
+	return h
+}
+
+type ctxKey struct{}
+
+// RequestIDFrom returns the request id set by the RequestID middleware.
+func RequestIDFrom(ctx context.Context) string {
+	id, _ := ctx.Value(ctxKey{}).(string)
+	return id
+}
+
+// RequestID accepts a sane X-Request-Id from the client (a proxy's) or
+// makes one, stores it in the request context and returns it in the
+// response headers, so one id follows a request through every log line.
+func RequestID() Middleware {
+	var prefix [4]byte
+	rand.Read(prefix[:])
+	p := hex.EncodeToString(prefix[:]) + "-"
+	var n atomic.Uint64
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			id := r.Header.Get("X-Request-Id")
+			if !validRequestID(id) {
+				id = p + strconv.FormatUint(n.Add(1), 36)
+			}
+			w.Header().Set("X-Request-Id", id)
+			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
+		})
+	}
+}
+
+func validRequestID(id string) bool {
+	if id == "" || len(id) > 128 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
+			return false
+		}
+	}
+	return true
+}
+
+// statusWriter records what a handler sent. It keeps Flush and exposes
+// Unwrap so http.ResponseController reaches the connection (deadlines,
+// full duplex) through it.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	bytes  int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
+}
+
+func (w *statusWriter) Flush() {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// AccessLog writes one line per request: id, method, route, path, status,
+// bytes, duration.
+func AccessLog(log *slog.Logger) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			start := time.Now()
+			sw := &statusWriter{ResponseWriter: w}
+			defer func() {
+				status := sw.status
+				if status == 0 {
+					status = http.StatusOK
+				}
+				route := httpapi.RouteName(r.URL.Path)
+				if route == "" {
+					route = "other"
+				}
+				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
+					slog.String("request_id", RequestIDFrom(r.Context())),
+					slog.String("method", r.Method),
+					slog.String("route", route),
+					slog.String("path", r.URL.Path),
+					slog.Int("status", status),
+					slog.Int64("bytes", sw.bytes),
+					slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000),
+					slog.String("remote", r.RemoteAddr),
+				)
+			}()
+			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+// headerWriter tracks whether the status line has gone out.
+type headerWriter struct {
+	http.ResponseWriter
+	sent bool
+}
+
+func (w *headerWriter) WriteHeader(code int) {
+	w.sent = true
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *headerWriter) Write(b []byte) (int, error) {
+	w.sent = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *headerWriter) Flush() {
+	w.sent = true
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *headerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Recover turns a handler panic into a 500 carrying the request id (and
+// logs the stack under that id), instead of a dropped connection. A panic
+// after the answer has started can only cut the connection.
+func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			hw := &headerWriter{ResponseWriter: w}
+			defer func() {
+				p := recover()
+				if p == nil {
+					return
+				}
+				if p == http.ErrAbortHandler {
+					panic(p) // a deliberate cut (see the CSV handler)
+				}
+				id := RequestIDFrom(r.Context())
+				log.Error("handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path,
+					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if hw.sent {
+					panic(http.ErrAbortHandler)
+				}
+				for k := range w.Header() {
+					if k != "X-Request-Id" && k != "Access-Control-Allow-Origin" && k != "Access-Control-Allow-Headers" && k != "Vary" {
+						w.Header().Del(k)
+					}
+				}
+				httpapi.WriteError(w, flavour, http.StatusInternalServerError, "500 Internal Server Error",
+					"The server failed on request "+id+"; the error is logged under that id.",
+					"An unexpected error has occurred (request "+id+")")
+			}()
+			next.ServeHTTP(hw, r)
+		})
+	}
+}
+
+// Compress negotiates gzip or zstd from Accept-Encoding (klauspost's
+// gzhttp; fast levels: answers are small and latency matters more than
+// ratio). Answers under 1 KiB are sent as they are.
+func Compress() (Middleware, error) {
+	wrap, err := gzhttp.NewWrapper(gzhttp.MinSize(1024), gzhttp.CompressionLevel(1))
+	if err != nil {
+		return nil, err
+	}
+	return func(h http.Handler) http.Handler { return wrap(h) }, nil
+}

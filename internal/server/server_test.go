@@ -1,0 +1,278 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/klauspost/compress/zstd"
+
+	"balise/internal/httpapi"
+	"balise/internal/index"
+	"balise/internal/search"
+	"balise/internal/text"
+)
+
+func testEngine(t testing.TB, name string) (*search.Engine, *index.Index) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "t.balise")
+	b, err := index.NewBuilder(path, index.BuildOptions{Text: text.Config{Profile: text.ProfileDefault}, Workers: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	line := fmt.Sprintf(`{"id":"d1","type":"street","name":%q,"lat":44,"lon":4,"importance":0.5}`, name)
+	done := false
+	if _, err := b.Build(context.Background(), func() (index.Batch, error) {
+		if done {
+			return nil, io.EOF
+		}
+		done = true
+		return index.Batch{{Line: []byte(line), LineNo: 1}}, io.EOF
+	}, func(int, error) error { return nil }); err != nil {
+		t.Fatal(err)
+	}
+	ix, err := index.Open(path, index.OpenOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := search.DefaultConfig()
+	cfg.TimeBudget = 0 // the race detector is slow: no partial answers
+	e, err := search.New(ix, cfg, text.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e, ix
+}
+
+// start runs a server on a real loopback listener until the test ends (or
+// cancel is called).
+func start(t *testing.T, cfg Config, h *Holder, log *slog.Logger) (url string, cancel func(), done chan error) {
+	t.Helper()
+	s, err := New(cfg, h, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done = make(chan error, 1)
+	go func() { done <- s.Serve(ctx, ln) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return "http://" + ln.Addr().String(), cancel, done
+}
+
+func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func TestHolderSwapUnderLoad(t *testing.T) {
+	e1, ix1 := testEngine(t, "rue un")
+	h := NewHolder(e1, ix1.Close)
+	var closed atomic.Int32
+	stop := make(chan struct{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				e, release := h.Acquire()
+				res, err := e.Search(context.Background(), search.Query{Q: "rue", Limit: 1})
+				if err != nil || len(res) != 1 {
+					t.Errorf("search on a leased engine: %v %d", err, len(res))
+				} else if !strings.HasPrefix(res[0].Label(), "rue ") { // reads the mapping: must still be open
+					t.Errorf("label %q", res[0].Label())
+				}
+				release()
+			}
+		}()
+	}
+	var olds []*index.Index
+	for i := range 20 {
+		e, ix := testEngine(t, fmt.Sprintf("rue %d", i))
+		olds = append(olds, ix)
+		h.Swap(e, func() error { closed.Add(1); return ix.Close() })
+		time.Sleep(2 * time.Millisecond)
+	}
+	close(stop)
+	wg.Wait()
+	if got := closed.Load(); got != 19 {
+		t.Errorf("%d retired engines closed, want 19", got)
+	}
+	h.Close()
+	if got := closed.Load(); got != 20 {
+		t.Errorf("%d closed after Close, want 20", got)
+	}
+	_ = olds
+}
+
+func TestRequestIDAndRecover(t *testing.T) {
+	var logs bytes.Buffer
+	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	h := Chain(boom, RequestID(), AccessLog(log), Recover(log, httpapi.Addok))
+	srv := &http.Server{Handler: h}
+	ln, _ := net.Listen("tcp", "127.0.0.1:0")
+	go srv.Serve(ln)
+	defer srv.Close()
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/search", nil)
+	req.Header.Set("X-Request-Id", "abc-123")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 500 || resp.Header.Get("X-Request-Id") != "abc-123" || !strings.Contains(string(body), "abc-123") {
+		t.Errorf("%d %v %s", resp.StatusCode, resp.Header, body)
+	}
+	if !strings.Contains(logs.String(), `"request_id":"abc-123"`) || !strings.Contains(logs.String(), `"panic":"boom"`) || !strings.Contains(logs.String(), `"status":500`) {
+		t.Errorf("logs: %s", logs.String())
+	}
+	// An unusable client id is replaced.
+	req.Header.Set("X-Request-Id", "bad id with spaces")
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if id := resp.Header.Get("X-Request-Id"); id == "" || strings.Contains(id, " ") {
+		t.Errorf("generated id %q", id)
+	}
+}
+
+func TestServerEndToEnd(t *testing.T) {
+	e, ix := testEngine(t, "rue des avions")
+	h := NewHolder(e, ix.Close)
+	cfg := DefaultConfig()
+	url, _, _ := start(t, cfg, h, quietLog())
+
+	// gzip and zstd are negotiated; identity otherwise.
+	for _, enc := range []string{"gzip", "zstd", ""} {
+		req, _ := http.NewRequest("GET", url+"/openapi.json", nil)
+		if enc != "" {
+			req.Header.Set("Accept-Encoding", enc)
+		}
+		tr := &http.Transport{DisableCompression: true}
+		resp, err := (&http.Client{Transport: tr}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if got := resp.Header.Get("Content-Encoding"); got != enc {
+			t.Errorf("Accept-Encoding %q: Content-Encoding %q", enc, got)
+		}
+		if enc == "zstd" {
+			d, _ := zstd.NewReader(nil)
+			if body, err = d.DecodeAll(body, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if enc != "gzip" && !bytes.Equal(body, httpapi.OpenAPI()) {
+			t.Errorf("%s: body differs", enc)
+		}
+	}
+	resp, err := http.Get(url + "/search?q=avions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Header.Get("X-Request-Id") == "" {
+		t.Errorf("%d %v", resp.StatusCode, resp.Header)
+	}
+}
+
+// A shutdown lets an in-flight request finish, answers /health 503 while
+// draining, then refuses connections.
+func TestGracefulShutdown(t *testing.T) {
+	e, ix := testEngine(t, "rue des avions")
+	h := NewHolder(e, ix.Close)
+	cfg := DefaultConfig()
+	cfg.ShutdownDelay = 300 * time.Millisecond
+	cfg.API.CSVWorkers = 1
+	url, cancel, done := start(t, cfg, h, quietLog())
+
+	// A slow CSV upload is in flight when the shutdown starts.
+	pr, pw := io.Pipe()
+	result := make(chan string, 1)
+	go func() {
+		resp, err := http.Post(url+"/search/csv?columns=a", "text/csv", pr)
+		if err != nil {
+			result <- "error: " + err.Error()
+			return
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		result <- string(b)
+	}()
+	pw.Write([]byte("a\nrue des avions\n"))
+	time.Sleep(100 * time.Millisecond)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	resp, err := http.Get(url + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 503 {
+		t.Errorf("health while draining: %d", resp.StatusCode)
+	}
+	pw.Write([]byte("rue des avions\n"))
+	pw.Close()
+	if got := <-result; strings.Count(got, ";ok\r\n") != 2 {
+		t.Errorf("in-flight upload: %q", got)
+	}
+	if err := <-done; err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+	done <- nil // for the cleanup
+	if _, err := http.Get(url + "/health"); err == nil {
+		t.Error("still accepting after shutdown")
+	}
+}
+
+// The server's write timeout does not cut a CSV answer that keeps flowing:
+// CSV routes push their deadlines as data moves.
+func TestCSVOutlivesWriteTimeout(t *testing.T) {
+	e, ix := testEngine(t, "rue des avions")
+	h := NewHolder(e, ix.Close)
+	cfg := DefaultConfig()
+	cfg.ReadTimeout = 300 * time.Millisecond
+	cfg.WriteTimeout = 300 * time.Millisecond
+	cfg.API.CSVIdleTimeout = 2 * time.Second
+	url, _, _ := start(t, cfg, h, quietLog())
+	pr, pw := io.Pipe()
+	go func() {
+		pw.Write([]byte("a\n"))
+		for range 12 {
+			pw.Write([]byte("rue des avions\n"))
+			time.Sleep(100 * time.Millisecond)
+		}
+		pw.Close()
+	}()
+	resp, err := http.Post(url+"/search/csv", "text/csv", pr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil || strings.Count(string(b), ";ok\r\n") != 12 {
+		t.Errorf("%v %q", err, b)
+	}
+}
