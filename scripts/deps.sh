@@ -1,5 +1,17 @@
 #!/usr/bin/env bash
-# Installs what the test suite needs on a fresh Debian machine: Go modules.
+# Installs what the test suite needs on a fresh Debian/Ubuntu machine:
+# Go modules, redis-server (cache tier integration and chaos tests) and
+# promtool (Debian's prometheus package; checks the alerting rules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+missing=()
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+if [ ${#missing[@]} -gt 0 ]; then
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing ${missing[*]}"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 go mod download
