@@ -23,7 +23,9 @@ func (r *Result) Properties() []Property {
 	fields := r.Doc.Fields()
 	props := make([]Property, 0, len(fields)+6)
 	props = append(props, Property{"label", index.Value{Kind: index.KindString, Str: r.Label()}})
-	props = append(props, Property{"score", index.Value{Kind: index.KindFloat, Float: r.Score}})
+	if !r.noScore {
+		props = append(props, Property{"score", index.Value{Kind: index.KindFloat, Float: r.Score}})
+	}
 	hn := r.Housenumber
 	if hn != nil {
 		props = append(props, Property{"housenumber", index.Value{Kind: index.KindString, Str: hn.Raw}})

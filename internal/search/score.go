@@ -26,6 +26,7 @@ type Result struct {
 	geoScore        float64
 	geoCeil         float64
 	publicID        string
+	noScore         bool // a document fetched by id: nothing was scored
 }
 
 // Label is the display label (Addok's labels[0]).
