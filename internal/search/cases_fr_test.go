@@ -131,3 +131,19 @@ func TestOldCommuneAndWrongPostcode(t *testing.T) {
 		t.Errorf("wrong postcode scored %v, not below the exact match's %v", wrong[0].Score, exact[0].Score)
 	}
 }
+
+func TestDocumentByID(t *testing.T) {
+	f := buildFixture(t, fr(), doc{"id": "98825_y6as4k", "name": "Rue des Sapins", "city": "Pouembout", "lat": -21.12, "lon": 164.9,
+		"housenumbers": map[string]any{"10": map[string]any{"id": "98825_y6as4k_00010", "lat": -21.120919, "lon": 164.900792}}})
+	r, ok, err := f.e.Document("98825_y6as4k")
+	if err != nil || !ok || r.Label() != "Rue des Sapins Pouembout" || r.Housenumber != nil {
+		t.Fatalf("street: %v %v %v", r, ok, err)
+	}
+	r, ok, err = f.e.Document("98825_y6as4k_00010")
+	if err != nil || !ok || r.Label() != "10 Rue des Sapins Pouembout" || r.Lat != -21.120919 || prop(r, "score") != "" {
+		t.Fatalf("housenumber: %v %v %v", r, ok, err)
+	}
+	if _, ok, _ := f.e.Document("98825_nope"); ok {
+		t.Error("unknown id found")
+	}
+}
