@@ -1,0 +1,324 @@
+package cache
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/sony/gobreaker/v2"
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/codes"
+	"go.opentelemetry.io/otel/trace"
+	"go.opentelemetry.io/otel/trace/noop"
+	"golang.org/x/sync/singleflight"
+)
+
+// Cache is the two-tier answer cache. It is safe for concurrent use.
+// Values returned by Get and Do are shared with the cache: never modify
+// them.
+type Cache struct {
+	cfg    Config
+	l1     *l1 // nil when MaxBytes is 0
+	l2     *l2 // nil without RedisURL
+	m      *metrics
+	log    *slog.Logger
+	tracer trace.Tracer
+	group  singleflight.Group
+}
+
+// New builds the cache and starts the L2 write workers when Redis is
+// configured. It does not contact Redis: an unreachable Redis is not an
+// error (the breaker handles it), only a malformed configuration is. reg
+// may be nil (metrics are then kept but not exported); logger may be nil.
+func New(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Cache, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	if logger == nil {
+		logger = slog.New(slog.DiscardHandler)
+	}
+	tp := cfg.TracerProvider
+	if tp == nil {
+		tp = noop.NewTracerProvider()
+	}
+	c := &Cache{cfg: cfg, log: logger.With("component", "cache"), tracer: tp.Tracer("balise/internal/cache")}
+	var err error
+	if c.m, err = newMetrics(reg, c); err != nil {
+		return nil, err
+	}
+	if c.l1, err = newL1(cfg, c.m, c.log); err != nil {
+		return nil, err
+	}
+	if cfg.RedisURL != "" {
+		if c.l2, err = newL2(cfg, c.m, c.log, c.tracer); err != nil {
+			return nil, err
+		}
+	}
+	return c, nil
+}
+
+// Close stops the L2 writers (flushing what is queued, within one write
+// timeout per batch) and closes the Redis client.
+func (c *Cache) Close() error {
+	if c.l1 != nil {
+		c.l1.c.StopAllGoroutines()
+	}
+	if c.l2 != nil {
+		if err := c.l2.close(); err != nil {
+			return fmt.Errorf("cannot close redis client: %w", err)
+		}
+	}
+	return nil
+}
+
+// Get looks key up in L1, then L2 (promoting an L2 hit into L1).
+func (c *Cache) Get(ctx context.Context, key string) (value []byte, tier Tier, ok bool) {
+	if v, ok := c.getL1(key); ok {
+		return v, TierL1, true
+	}
+	if v, ok := c.getL2(ctx, key); ok {
+		return v, TierL2, true
+	}
+	return nil, TierNone, false
+}
+
+// Set stores value in L1 and queues it for L2, with the class's TTL.
+// ClassNoStore (or a class whose TTL is 0) stores nothing.
+func (c *Cache) Set(ctx context.Context, key string, value []byte, class Class) {
+	ttl := c.cfg.TTL.Of(class)
+	if ttl <= 0 {
+		return
+	}
+	if c.l1 != nil {
+		c.m.storedBytes.WithLabelValues("l1").Add(float64(c.l1.set(key, value, ttl)))
+	}
+	if c.l2 != nil {
+		c.l2.enqueue(key, value, class, ttl)
+	}
+}
+
+// result is what one singleflight call yields.
+type result struct {
+	body []byte
+	tier Tier
+}
+
+// Do returns the cached answer for key or computes it. Concurrent calls
+// for one key share one L2 lookup and one computation. The answer is
+// stored with the class compute returns (ClassNoStore: not stored).
+// compute receives the context of the call that runs it; the only error
+// Do returns is compute's.
+func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Context) ([]byte, Class, error)) ([]byte, Tier, error) {
+	if v, ok := c.getL1(key); ok {
+		return v, TierL1, nil
+	}
+	ch := c.group.DoChan(key, func() (any, error) {
+		return c.fill(ctx, key, compute)
+	})
+	var r singleflight.Result
+	select {
+	case r = <-ch:
+	case <-ctx.Done():
+		// The caller is gone; the shared call carries on for the others.
+		return nil, TierNone, ctx.Err()
+	}
+	if r.Shared {
+		c.m.shared.Inc()
+	}
+	if r.Err != nil {
+		if r.Shared && ctx.Err() == nil && isContextErr(r.Err) {
+			// The leader's own request ended; ours has not.
+			res, err := c.fill(ctx, key, compute)
+			if err != nil {
+				return nil, TierNone, err
+			}
+			return res.body, res.tier, nil
+		}
+		return nil, TierNone, r.Err
+	}
+	res := r.Val.(result)
+	return res.body, res.tier, nil
+}
+
+// fill is one miss: L1 again (another call may just have filled it), L2,
+// then compute and store.
+func (c *Cache) fill(ctx context.Context, key string, compute func(context.Context) ([]byte, Class, error)) (result, error) {
+	if c.l1 != nil {
+		if v, ok := c.l1.get(key); ok {
+			return result{v, TierL1}, nil
+		}
+	}
+	if v, ok := c.getL2(ctx, key); ok {
+		return result{v, TierL2}, nil
+	}
+	body, class, err := compute(ctx)
+	if err != nil {
+		c.m.computeErrors.Inc()
+		return result{}, err
+	}
+	c.m.computes.WithLabelValues(class.String()).Inc()
+	c.Set(ctx, key, body, class)
+	return result{body, TierNone}, nil
+}
+
+func isContextErr(err error) bool {
+	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)
+}
+
+func (c *Cache) getL1(key string) ([]byte, bool) {
+	if c.l1 == nil {
+		return nil, false
+	}
+	v, ok := c.l1.get(key)
+	if ok {
+		c.m.hits.WithLabelValues("l1").Inc()
+	} else {
+		c.m.misses.WithLabelValues("l1").Inc()
+	}
+	return v, ok
+}
+
+// getL2 reads L2 and promotes a hit into L1 for the rest of its life.
+func (c *Cache) getL2(ctx context.Context, key string) ([]byte, bool) {
+	if c.l2 == nil {
+		return nil, false
+	}
+	ctx, span := c.tracer.Start(ctx, "cache l2 lookup")
+	defer span.End()
+	body, _, expires, ok := c.l2.get(ctx, key)
+	span.SetAttributes(attribute.Bool("balise.cache.hit", ok))
+	if !ok {
+		return nil, false
+	}
+	if c.l1 != nil {
+		if ttl := time.Until(expires); ttl > 0 {
+			c.m.storedBytes.WithLabelValues("l1").Add(float64(c.l1.set(key, body, ttl)))
+		}
+	}
+	return body, true
+}
+
+// L2Health is what a readiness check reports about Redis.
+type L2Health struct {
+	Enabled bool
+	// Breaker is closed, half_open or open.
+	Breaker string
+	// Latency of a PING that bypasses the breaker.
+	Latency time.Duration
+	Err     error
+}
+
+// Ping checks Redis. A cache without L2 reports Enabled false. A failing
+// Redis does not make the service unready: answers are computed instead.
+func (c *Cache) Ping(ctx context.Context) L2Health {
+	if c.l2 == nil {
+		return L2Health{}
+	}
+	ctx, span := c.tracer.Start(ctx, "redis PING", trace.WithSpanKind(trace.SpanKindClient))
+	defer span.End()
+	d, err := c.l2.ping(ctx)
+	if err != nil {
+		span.SetStatus(codes.Error, err.Error())
+	}
+	return L2Health{Enabled: true, Breaker: stateLabel(c.l2.cb.State()), Latency: d, Err: err}
+}
+
+// Stats is a snapshot of the cache for health endpoints and tests.
+type Stats struct {
+	L1Entries    int
+	L1Bytes      uint64
+	L1MaxBytes   int64
+	L2Enabled    bool
+	Breaker      string // closed, half_open, open ("" without L2)
+	QueueLen     int
+	QueueCap     int
+	L1Hits       uint64
+	L1Misses     uint64
+	L2Hits       uint64
+	L2Misses     uint64
+	Computes     uint64
+	WritesDone   uint64
+	WritesDrop   uint64
+	Evictions    uint64
+	SharedCalls  uint64
+	BreakerOpens uint64
+}
+
+// Stats returns a snapshot; the counters are the Prometheus ones.
+func (c *Cache) Stats() Stats {
+	s := Stats{
+		L1Entries:   c.l1Entries(),
+		L1Bytes:     c.l1Bytes(),
+		L1MaxBytes:  c.cfg.MaxBytes,
+		L2Enabled:   c.l2 != nil,
+		QueueLen:    c.queueLen(),
+		QueueCap:    c.queueCap(),
+		L1Hits:      counterValue(c.m.hits.WithLabelValues("l1")),
+		L1Misses:    counterValue(c.m.misses.WithLabelValues("l1")),
+		L2Hits:      counterValue(c.m.hits.WithLabelValues("l2")),
+		L2Misses:    counterValue(c.m.misses.WithLabelValues("l2")),
+		WritesDone:  counterValue(c.m.writesDone),
+		SharedCalls: counterValue(c.m.shared),
+	}
+	for _, class := range []Class{ClassExact, ClassFuzzy, ClassNotFound, ClassNoStore} {
+		s.Computes += counterValue(c.m.computes.WithLabelValues(class.String()))
+	}
+	for _, r := range []string{"queue_full", "breaker_open", "error"} {
+		s.WritesDrop += counterValue(c.m.writesDropped.WithLabelValues(r))
+	}
+	for _, r := range []string{"size", "expired"} {
+		s.Evictions += counterValue(c.m.evictions.WithLabelValues("l1", r))
+	}
+	if c.l2 != nil {
+		s.Breaker = stateLabel(c.l2.cb.State())
+		s.BreakerOpens = counterValue(c.m.breakerTrans.WithLabelValues("open"))
+	}
+	return s
+}
+
+func (c *Cache) l1Bytes() uint64 {
+	if c.l1 == nil {
+		return 0
+	}
+	return c.l1.c.WeightedSize()
+}
+
+func (c *Cache) l1Entries() int {
+	if c.l1 == nil {
+		return 0
+	}
+	return c.l1.c.EstimatedSize()
+}
+
+func (c *Cache) breakerState() int {
+	if c.l2 == nil {
+		return 0
+	}
+	switch c.l2.cb.State() {
+	case gobreaker.StateHalfOpen:
+		return 1
+	case gobreaker.StateOpen:
+		return 2
+	}
+	return 0
+}
+
+func (c *Cache) queueLen() int {
+	if c.l2 == nil {
+		return 0
+	}
+	return len(c.l2.queue)
+}
+
+func (c *Cache) queueCap() int {
+	if c.l2 == nil {
+		return 0
+	}
+	return cap(c.l2.queue)
+}

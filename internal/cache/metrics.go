@@ -1,0 +1,154 @@
+package cache
+
+import (
+	"fmt"
+
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
+)
+
+// metrics are the cache's Prometheus series. Labels are bounded: tier,
+// class, operation, outcome and reason take a handful of fixed values.
+type metrics struct {
+	hits, misses   *prometheus.CounterVec // tier
+	evictions      *prometheus.CounterVec // tier, reason
+	storedBytes    *prometheus.CounterVec // tier
+	computes       *prometheus.CounterVec // class
+	computeErrors  prometheus.Counter
+	shared         prometheus.Counter
+	redisDuration  *prometheus.HistogramVec // op, outcome
+	redisDecodeErr prometheus.Counter
+	breakerTrans   *prometheus.CounterVec // to
+	writesDropped  *prometheus.CounterVec // reason
+	writesDone     prometheus.Counter
+}
+
+// Redis call outcomes.
+const (
+	outcomeOK       = "ok"
+	outcomeMiss     = "miss"
+	outcomeError    = "error"
+	outcomeTimeout  = "timeout"
+	outcomeRejected = "rejected" // the breaker refused the call
+)
+
+func newMetrics(reg prometheus.Registerer, c *Cache) (*metrics, error) {
+	m := &metrics{
+		hits: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_hits_total",
+			Help: "Cache lookups answered, by tier (l1, l2).",
+		}, []string{"tier"}),
+		misses: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_misses_total",
+			Help: "Cache lookups not answered, by tier (l1, l2). An L2 lookup the breaker refused is not counted here but in balise_cache_redis_request_duration_seconds{outcome=\"rejected\"}.",
+		}, []string{"tier"}),
+		evictions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_evictions_total",
+			Help: "L1 entries removed by the cache itself, by reason (size: the byte budget; expired: the TTL). L2 evictions are Redis' own (redis_exporter: redis_evicted_keys_total).",
+		}, []string{"tier", "reason"}),
+		storedBytes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_stored_bytes_total",
+			Help: "Bytes written to each tier (L1: key + body + overhead; L2: encoded, compressed value).",
+		}, []string{"tier"}),
+		computes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_computes_total",
+			Help: "Answers computed after a miss in every tier, by the class the engine gave them.",
+		}, []string{"class"}),
+		computeErrors: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balise_cache_compute_errors_total",
+			Help: "Computations that returned an error (not cached).",
+		}),
+		shared: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balise_cache_singleflight_shared_total",
+			Help: "Lookups that waited for an identical in-flight lookup instead of doing their own.",
+		}),
+		redisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:                           "balise_cache_redis_request_duration_seconds",
+			Help:                           "Redis calls by operation (get, set: a pipelined batch) and outcome (ok, miss, error, timeout, rejected by the breaker: then the duration is ~0).",
+			Buckets:                        []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1},
+			NativeHistogramBucketFactor:    1.1,
+			NativeHistogramMaxBucketNumber: 100,
+		}, []string{"op", "outcome"}),
+		redisDecodeErr: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balise_cache_redis_decode_errors_total",
+			Help: "L2 values that could not be decoded (bad header or body); treated as misses.",
+		}),
+		breakerTrans: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_redis_breaker_transitions_total",
+			Help: "Redis circuit breaker state changes, by new state (closed, half_open, open).",
+		}, []string{"to"}),
+		writesDropped: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_redis_writes_dropped_total",
+			Help: "L2 writes given up, by reason (queue_full, breaker_open, error).",
+		}, []string{"reason"}),
+		writesDone: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balise_cache_redis_writes_total",
+			Help: "L2 writes that Redis acknowledged.",
+		}),
+	}
+	gauges := []prometheus.Collector{
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_bytes",
+			Help: "L1 weighted size in bytes (keys + bodies + per-entry overhead).",
+		}, func() float64 { return float64(c.l1Bytes()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_max_bytes",
+			Help: "L1 byte budget.",
+		}, func() float64 { return float64(c.cfg.MaxBytes) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_entries",
+			Help: "L1 entries (estimate; may count expired entries not yet cleaned up).",
+		}, func() float64 { return float64(c.l1Entries()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_redis_enabled",
+			Help: "1 when L2 (Redis) is configured.",
+		}, func() float64 {
+			if c.l2 != nil {
+				return 1
+			}
+			return 0
+		}),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_redis_breaker_state",
+			Help: "Redis circuit breaker state: 0 closed (L2 in use), 1 half-open (probing), 2 open (L2 skipped). 0 when L2 is off.",
+		}, func() float64 { return float64(c.breakerState()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_redis_write_queue_length",
+			Help: "L2 writes waiting in the asynchronous queue.",
+		}, func() float64 { return float64(c.queueLen()) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "balise_cache_redis_write_queue_capacity",
+			Help: "Capacity of the asynchronous L2 write queue.",
+		}, func() float64 { return float64(c.queueCap()) }),
+	}
+	for _, col := range append([]prometheus.Collector{m.hits, m.misses, m.evictions, m.storedBytes,
+		m.computes, m.computeErrors, m.shared, m.redisDuration, m.redisDecodeErr, m.breakerTrans,
+		m.writesDropped, m.writesDone}, gauges...) {
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("cannot register cache metrics: %w", err)
+		}
+	}
+	// Make the usual series exist from the start, so rate() and the
+	// dashboard see zeros rather than gaps.
+	for _, t := range []string{"l1", "l2"} {
+		m.hits.WithLabelValues(t)
+		m.misses.WithLabelValues(t)
+		m.storedBytes.WithLabelValues(t)
+	}
+	m.evictions.WithLabelValues("l1", "size")
+	m.evictions.WithLabelValues("l1", "expired")
+	for _, r := range []string{"queue_full", "breaker_open", "error"} {
+		m.writesDropped.WithLabelValues(r)
+	}
+	return m, nil
+}
+
+// counterValue reads a counter for Stats; the Prometheus counters are the
+// single source of truth.
+func counterValue(c prometheus.Counter) uint64 {
+	var m dto.Metric
+	if err := c.Write(&m); err != nil || m.Counter == nil {
+		return 0
+	}
+	return uint64(m.Counter.GetValue())
+}
