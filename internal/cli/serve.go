@@ -4,19 +4,19 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
-	"log/slog"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
+	"balise/internal/cache"
 	"balise/internal/httpapi"
 	"balise/internal/index"
 	"balise/internal/sample"
 	"balise/internal/search"
 	"balise/internal/server"
+	"balise/internal/telemetry"
 	"balise/internal/text"
 )
 
@@ -99,21 +99,6 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(level)); err != nil {
-		return nil, usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", level)}
-	}
-	opts := &slog.HandlerOptions{Level: lvl}
-	switch format {
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	}
-	return nil, usageError{fmt.Sprintf("invalid --log-format %q (json or text)", format)}
-}
-
 func runServe(ctx context.Context, env Env, args []string) error {
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	d := server.DefaultConfig()
@@ -140,8 +125,26 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	accessLog := fs.Bool("access-log", true, "log one line per request")
 	logFormat := fs.String("log-format", "json", "log format: json or text")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	logQueries := fs.Bool("log-queries", false, "write the query text in access-log lines (addresses are personal data: off by default)")
+	accessSample := fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
+	metricsOn := fs.Bool("metrics", true, "Prometheus metrics, tracing middleware and the telemetry access log (false: none of them, the plain access log only)")
+	publicMetrics := fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
+	adminAddr := fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
+	traceRatio := fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
+	cd := cache.DefaultConfig()
+	kd := cache.DefaultKeyConfig()
+	cacheSize := byteSize(cd.MaxBytes)
+	fs.Var(&cacheSize, "cache-size", "L1 answer cache budget in bytes (e.g. 256MiB); 0 disables L1")
+	ttlExact := fs.Duration("cache-ttl-exact", cd.TTL.Exact, "cache lifetime of answers matched without fuzzy matching")
+	ttlFuzzy := fs.Duration("cache-ttl-fuzzy", cd.TTL.Fuzzy, "cache lifetime of answers that needed fuzzy matching")
+	ttlNotFound := fs.Duration("cache-ttl-not-found", cd.TTL.NotFound, "cache lifetime of answers with no result")
+	redisURL := fs.String("redis-url", "", "Redis L2 cache (optional): redis://[user:pass@]host:port[/db] (or rediss://) for one node; a comma-separated list of host:port or redis:// URLs for a Cluster")
+	redisCluster := fs.Bool("redis-cluster", false, "treat a single --redis-url as a Cluster seed")
+	redisTimeout := fs.Duration("redis-timeout", cd.RedisTimeout, "bound on each L2 read (a slow Redis never costs a request more than this, until the breaker opens)")
+	focusDecimals := fs.Int("cache-focus-decimals", kd.FocusDecimals, "decimals of a /search focus point (lat/lon) kept in cache keys; answers are computed at the rounded point")
+	reverseCell := fs.Float64("cache-reverse-cell", kd.ReverseCell, "grid step in degrees to which /reverse points are snapped (answers are computed at the grid node); 0 keeps exact points")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /get/{id}, /openapi.json;\nPOST /search/csv, /reverse/csv, /batch). Every flag can also be set as BALISE_<FLAG>.")
+		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /health/ready, /get/{id},\n/openapi.json, /metrics; POST /search/csv, /reverse/csv, /batch) and an admin listener\n(pprof, expvar, /metrics). Every flag can also be set as BALISE_<FLAG>; tracing reads\nthe standard OTEL_* variables.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env); err != nil {
@@ -154,9 +157,55 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	log, err := newLogger(env.Stdout, *logFormat, *logLevel)
+	version := buildVersion()
+	tcfg := telemetry.DefaultConfig()
+	tcfg.Version = version
+	tcfg.LogLevel, tcfg.LogFormat, tcfg.LogOutput = *logLevel, *logFormat, env.Stdout
+	tcfg.LogQueries = *logQueries
+	tcfg.AccessLog = *accessLog
+	tcfg.AccessLogSample = *accessSample
+	tcfg.TraceSampleRatio = *traceRatio
+	tcfg.RequestID = server.RequestIDFrom
+	if _, err := telemetry.ParseLevel(*logLevel); err != nil {
+		return usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *logLevel)}
+	}
+	if *logFormat != "json" && *logFormat != "text" {
+		return usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *logFormat)}
+	}
+	if *accessSample < 0 || *accessSample > 1 || *traceRatio < 0 || *traceRatio > 1 {
+		return usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}
+	}
+	tel, shutdownTel, err := telemetry.Setup(ctx, tcfg)
 	if err != nil {
 		return err
+	}
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if err := shutdownTel(sctx); err != nil {
+			tel.Logger.Warn("telemetry shutdown", "err", err)
+		}
+	}()
+	log := tel.Logger
+
+	ccfg := cd
+	ccfg.MaxBytes = int64(cacheSize)
+	ccfg.TTL = cache.TTLs{Exact: *ttlExact, Fuzzy: *ttlFuzzy, NotFound: *ttlNotFound}
+	ccfg.RedisURL, ccfg.RedisCluster = redisURLOf(*redisURL)
+	ccfg.RedisCluster = ccfg.RedisCluster || *redisCluster
+	ccfg.RedisTimeout = *redisTimeout
+	ccfg.TracerProvider = tel.TracerProvider
+	keys, err := cache.NewKeys(cache.KeyConfig{FocusDecimals: *focusDecimals, ReverseCell: *reverseCell,
+		MaxFilterValues: search.DefaultConfig().MaxFilterValues})
+	if err != nil {
+		return usageError{err.Error()}
+	}
+	var answers *cache.Cache
+	if ccfg.MaxBytes > 0 || ccfg.RedisURL != "" {
+		if answers, err = cache.New(ccfg, tel.Registry, log); err != nil {
+			return usageError{err.Error()}
+		}
+		defer answers.Close()
 	}
 	start := time.Now()
 	e, err := ef.open(ctx, env)
@@ -171,6 +220,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	holder := &server.Holder{}
+	holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(server.IndexInfo(e)) })
 	holder.SwapWithBatch(e, batchEngine, e.Index().Close)
 	defer holder.Close()
 	m := e.Index().Meta()
@@ -190,7 +240,13 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		MaxHeaderBytes:    int(maxHeader),
 		AccessLog:         *accessLog,
 		Compression:       *gzip,
+		Cache:             answers,
+		AdminAddr:         *adminAddr,
+		PublicMetrics:     *publicMetrics,
+		Version:           version,
 		API: httpapi.Options{
+			Keys:            keys,
+			LogQueries:      *logQueries,
 			Flavour:         fl,
 			MaxUploadBytes:  int64(maxUpload),
 			MaxQueryBytes:   int(maxQuery),
@@ -199,9 +255,77 @@ func runServe(ctx context.Context, env Env, args []string) error {
 			CSVIdleTimeout:  *csvIdle,
 		},
 	}
+	if *metricsOn {
+		cfg.Telemetry = tel
+	}
+	log.Info("cache", "l1_bytes", ccfg.MaxBytes, "redis", ccfg.RedisURL != "", "redis_cluster", ccfg.RedisCluster,
+		"ttl_exact", ccfg.TTL.Exact.String(), "ttl_fuzzy", ccfg.TTL.Fuzzy.String(), "ttl_not_found", ccfg.TTL.NotFound.String())
 	srv, err := server.New(cfg, holder, log)
 	if err != nil {
 		return err
 	}
 	return srv.ListenAndServe(ctx)
+}
+
+// redisURLOf reads --redis-url: one URL is used as is; a comma-separated
+// list (host:port or redis:// URLs) becomes go-redis' Cluster URL, the
+// first as the seed and the others as addr parameters.
+func redisURLOf(s string) (url string, cluster bool) {
+	s = strings.TrimSpace(s)
+	if !strings.Contains(s, ",") {
+		if s != "" && !strings.Contains(s, "://") {
+			s = "redis://" + s
+		}
+		return s, false
+	}
+	var first string
+	var addrs []string
+	for _, p := range strings.Split(s, ",") {
+		if p = strings.TrimSpace(p); p == "" {
+			continue
+		}
+		if first == "" {
+			first = p
+			if !strings.Contains(first, "://") {
+				first = "redis://" + first
+			}
+			continue
+		}
+		if i := strings.Index(p, "://"); i >= 0 {
+			p = p[i+3:]
+		}
+		if i := strings.IndexAny(p, "/?"); i >= 0 {
+			p = p[:i]
+		}
+		if i := strings.LastIndex(p, "@"); i >= 0 {
+			p = p[i+1:]
+		}
+		addrs = append(addrs, "addr="+p)
+	}
+	if len(addrs) == 0 {
+		return first, true
+	}
+	sep := "?"
+	if strings.Contains(first, "?") {
+		sep = "&"
+	}
+	return first + sep + strings.Join(addrs, "&"), true
+}
+
+// buildVersion is the main module's version (a VCS revision for a
+// development build), for /health/ready and balise_build_info.
+func buildVersion() string {
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return "dev"
+	}
+	if v := bi.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	for _, s := range bi.Settings {
+		if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+			return "dev-" + s.Value[:12]
+		}
+	}
+	return "dev"
 }

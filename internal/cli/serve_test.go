@@ -80,7 +80,7 @@ func TestServeCommand(t *testing.T) {
 		return ""
 	}}
 	go func() {
-		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--flavour", "ban"}, env)
+		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--admin-addr", "", "--flavour", "ban"}, env)
 	}()
 	re := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
 	var addr string
@@ -120,9 +120,105 @@ func TestServeCommand(t *testing.T) {
 	}
 }
 
+// The observability and cache flags, end to end through the command.
+func TestServeObservabilityFlags(t *testing.T) {
+	idx := banIndex(t)
+	var logs syncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
+		if k == "BALISE_PUBLIC_METRICS" {
+			return "false"
+		}
+		return ""
+	}}
+	go func() {
+		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+			"--cache-size", "1MiB", "--cache-ttl-exact", "1h", "--common-threshold", "200"}, env)
+	}()
+	listen := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	admin := regexp.MustCompile(`"msg":"admin listening[^"]*","addr":"([^"]+)"`)
+	var addr, adminAddr string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && (addr == "" || adminAddr == ""); time.Sleep(20 * time.Millisecond) {
+		if m := listen.FindStringSubmatch(logs.String()); m != nil {
+			addr = m[1]
+		}
+		if m := admin.FindStringSubmatch(logs.String()); m != nil {
+			adminAddr = m[1]
+		}
+	}
+	if addr == "" || adminAddr == "" {
+		cancel()
+		t.Fatalf("no listening lines: %s", logs.String())
+	}
+	get := func(u string) (int, http.Header, string) {
+		t.Helper()
+		resp, err := http.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.StatusCode, resp.Header, string(b)
+	}
+	for _, want := range []string{"miss", "l1"} {
+		if code, h, b := get("http://" + addr + "/search?q=rue+des+sapins"); code != 200 || h.Get("X-Cache") != want {
+			t.Errorf("search: %d X-Cache %q, want %q: %s", code, h.Get("X-Cache"), want, b)
+		}
+	}
+	if code, _, b := get("http://" + addr + "/health/ready"); code != 200 || !strings.Contains(b, `"status":"ready"`) {
+		t.Errorf("ready: %d %s", code, b)
+	}
+	if code, _, _ := get("http://" + addr + "/metrics"); code != 404 {
+		t.Errorf("public /metrics with BALISE_PUBLIC_METRICS=false: %d", code)
+	}
+	if code, _, _ := get("http://" + addr + "/debug/pprof/"); code != 404 {
+		t.Errorf("public pprof: %d", code)
+	}
+	code, _, b := get("http://" + adminAddr + "/metrics")
+	if code != 200 || !strings.Contains(b, "balise_index_info{version=") || !strings.Contains(b, `balise_cache_hits_total{tier="l1"} 1`) ||
+		!strings.Contains(b, `balise_cache_max_bytes 1.048576e+06`) {
+		t.Errorf("admin /metrics: %d\n%s", code, b)
+	}
+	if code, _, _ := get("http://" + adminAddr + "/debug/pprof/"); code != 200 {
+		t.Errorf("admin pprof: %d", code)
+	}
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("exit %d: %s", code, logs.String())
+	}
+	out := logs.String()
+	for _, want := range []string{`"route":"/search"`, `"cache":"l1"`, `"results":`, `"request_id":`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("no %s in logs:\n%s", want, out)
+		}
+	}
+	if strings.Contains(out, "sapins") {
+		t.Errorf("query text logged without --log-queries:\n%s", out)
+	}
+}
+
+func TestRedisURLOf(t *testing.T) {
+	for in, want := range map[string]struct {
+		url     string
+		cluster bool
+	}{
+		"":                                 {"", false},
+		"redis://h:6379/0":                 {"redis://h:6379/0", false},
+		"h:6379":                           {"redis://h:6379", false},
+		"a:1,b:2,c:3":                      {"redis://a:1?addr=b:2&addr=c:3", true},
+		"redis://u:p@a:1, redis://u:p@b:2": {"redis://u:p@a:1?addr=b:2", true},
+	} {
+		u, c := redisURLOf(in)
+		if u != want.url || c != want.cluster {
+			t.Errorf("%q: %q %v, want %q %v", in, u, c, want.url, want.cluster)
+		}
+	}
+}
+
 func TestServeBadFlags(t *testing.T) {
 	var out bytes.Buffer
-	for _, args := range [][]string{{"serve", "--flavour", "x"}, {"serve", "--log-format", "xml"}, {"serve", "--max-upload-size", "lots"}, {"serve", "extra"}} {
+	for _, args := range [][]string{{"serve", "--flavour", "x"}, {"serve", "--log-format", "xml"}, {"serve", "--access-log-sample", "2"}, {"serve", "--cache-size", "-1"}, {"serve", "--max-upload-size", "lots"}, {"serve", "extra"}} {
 		out.Reset()
 		if code := Run(context.Background(), args, Env{Stdout: &out, Stderr: &out}); code != 2 {
 			t.Errorf("%v: exit %d %s", args, code, out.String())

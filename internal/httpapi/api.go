@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"balise/internal/cache"
 	"balise/internal/index"
 	"balise/internal/search"
+	"balise/internal/telemetry"
 )
 
 // Flavour selects which Addok front-end the API reproduces.
@@ -89,12 +91,27 @@ type Options struct {
 	// Draining, when it returns true, makes /health answer 503 so that load
 	// balancers stop sending traffic during a graceful shutdown.
 	Draining func() bool
+
+	// Cache, when set, answers GET /search and /reverse (both flavours)
+	// from its tiers; Keys normalises requests into its keys (nil: the
+	// defaults). CSV and POST /batch bypass it.
+	Cache *cache.Cache
+	Keys  *cache.Keys
+	// Telemetry, when set, receives search stages, per-query statistics
+	// and CSV row counts, and opens the cache-lookup span.
+	Telemetry *telemetry.T
+	// LogQueries allows query text in error logs (privacy: off).
+	LogQueries bool
+	// Ready serves GET /health/ready (nil: 200 {"status":"ready"} unless
+	// draining).
+	Ready http.Handler
 }
 
 // API is the http.Handler of the whole API.
 type API struct {
 	opts Options
 	log  *slog.Logger
+	keys *cache.Keys
 }
 
 var _ http.Handler = (*API)(nil)
@@ -119,9 +136,12 @@ func New(opts Options) *API {
 	if opts.CSVIdleTimeout <= 0 {
 		opts.CSVIdleTimeout = 60 * time.Second
 	}
-	a := &API{opts: opts, log: opts.Logger}
+	a := &API{opts: opts, log: opts.Logger, keys: opts.Keys}
 	if a.log == nil {
 		a.log = slog.Default()
+	}
+	if a.keys == nil {
+		a.keys, _ = cache.NewKeys(cache.DefaultKeyConfig()) // the defaults are valid
 	}
 	return a
 }
@@ -135,7 +155,7 @@ type Route struct {
 // Routes lists every endpoint the API serves.
 func Routes() []Route {
 	return []Route{
-		{"GET", "/search"}, {"GET", "/reverse"}, {"GET", "/health"},
+		{"GET", "/search"}, {"GET", "/reverse"}, {"GET", "/health"}, {"GET", "/health/ready"},
 		{"POST", "/search/csv"}, {"POST", "/reverse/csv"}, {"POST", "/batch"},
 		{"GET", "/get/{id}"}, {"GET", "/openapi.json"},
 	}
@@ -148,7 +168,7 @@ func RouteName(path string) string {
 		path = strings.TrimSuffix(path, "/")
 	}
 	switch path {
-	case "/search", "/reverse", "/health", "/search/csv", "/reverse/csv", "/batch", "/openapi.json":
+	case "/search", "/reverse", "/health", "/health/ready", "/search/csv", "/reverse/csv", "/batch", "/openapi.json":
 		return path
 	}
 	if id, ok := strings.CutPrefix(path, "/get/"); ok && id != "" {
@@ -164,6 +184,9 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.notFound(w, r)
 		return
 	}
+	// The API routes itself (no ServeMux pattern): name the route for the
+	// metrics, the access log and the span.
+	telemetry.Info(r.Context()).SetRoute(route)
 	method := "GET"
 	if route == "/search/csv" || route == "/reverse/csv" || route == "/batch" {
 		method = "POST"
@@ -195,6 +218,8 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		a.reverse(w, r)
 	case "/health":
 		a.health(w, r)
+	case "/health/ready":
+		a.ready(w, r)
 	case "/search/csv":
 		a.csv(w, r, false)
 	case "/reverse/csv":
@@ -335,4 +360,18 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	b = index.AppendJSONString(b, m.BuiltAt)
 	b = append(b, "}}"...)
 	writeJSON(w, http.StatusOK, b)
+}
+
+// ready is GET /health/ready: Options.Ready when set (the server's full
+// readiness report), else a minimal one.
+func (a *API) ready(w http.ResponseWriter, r *http.Request) {
+	if a.opts.Ready != nil {
+		a.opts.Ready.ServeHTTP(w, r)
+		return
+	}
+	if a.opts.Draining != nil && a.opts.Draining() {
+		writeJSON(w, http.StatusServiceUnavailable, []byte(`{"status":"not_ready","checks":{"shutdown":{"ok":false}}}`))
+		return
+	}
+	writeJSON(w, http.StatusOK, []byte(`{"status":"ready"}`))
 }

@@ -105,21 +105,36 @@ func (p *banParams) validate(required []string) string {
 
 // run executes validated parameters.
 func (p *banParams) run(ctx context.Context, e *search.Engine, reverse bool) ([]*search.Result, error) {
+	if reverse {
+		return e.Reverse(ctx, p.reverseQuery())
+	}
+	return e.Search(ctx, p.searchQuery())
+}
+
+func (p *banParams) engineFilters() []search.Filter {
 	var filters []search.Filter
 	for _, f := range p.filters {
 		filters = append(filters, search.Filter{Name: f.name, Values: f.values})
 	}
-	limit := 5
+	return filters
+}
+
+func (p *banParams) limitOr5() int {
 	if p.limit.defined {
-		limit = int(p.limit.v)
+		return int(p.limit.v)
 	}
-	if reverse {
-		return e.Reverse(ctx, search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: limit, Filters: filters})
+	return 5
+}
+
+func (p *banParams) searchQuery() search.Query {
+	return search.Query{
+		Q: strings.TrimSpace(p.q), Limit: p.limitOr5(), Autocomplete: p.autocomplete.v,
+		HasCenter: p.lon.defined && p.lat.defined, Lat: p.lat.v, Lon: p.lon.v, Filters: p.engineFilters(),
 	}
-	return e.Search(ctx, search.Query{
-		Q: strings.TrimSpace(p.q), Limit: limit, Autocomplete: p.autocomplete.v,
-		HasCenter: p.lon.defined && p.lat.defined, Lat: p.lat.v, Lon: p.lon.v, Filters: filters,
-	})
+}
+
+func (p *banParams) reverseQuery() search.ReverseQuery {
+	return search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: p.limitOr5(), Filters: p.engineFilters()}
 }
 
 // splitBANFilter splits a filter value on "+" first, else on spaces, trims

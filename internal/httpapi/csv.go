@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"balise/internal/batch"
+	"balise/internal/telemetry"
 )
 
 // maxFormValue bounds one non-file multipart field (column names…).
@@ -133,7 +134,24 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	h.Set("Content-Type", job.ContentType())
 	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
 	w.WriteHeader(http.StatusOK)
-	sum, err := job.Run(r.Context(), &progressWriter{w: w, touch: extend}, nil)
+	endpoint := "search_csv"
+	if reverse {
+		endpoint = "reverse_csv"
+	}
+	ctx := r.Context()
+	var endBatch func(rows int, err error)
+	if t := a.opts.Telemetry; t != nil {
+		ctx, endBatch = t.CSVBatch(ctx, endpoint)
+	}
+	sum, err := job.Run(ctx, &progressWriter{w: w, touch: extend}, nil)
+	if t := a.opts.Telemetry; t != nil {
+		endBatch(int(sum.Rows), err)
+		t.Search.CSVRows(endpoint, "ok", int(sum.OK))
+		t.Search.CSVRows(endpoint, "not_found", int(sum.NotFound))
+		t.Search.CSVRows(endpoint, "skipped", int(sum.Skipped))
+		t.Search.CSVRows(endpoint, "error", int(sum.Errors))
+	}
+	telemetry.Info(r.Context()).SetResults(int(sum.OK))
 	if err != nil {
 		// The status is sent already: cut the connection so the client sees
 		// a broken transfer rather than a file that silently stops.

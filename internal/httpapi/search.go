@@ -9,6 +9,7 @@ import (
 
 	"balise/internal/index"
 	"balise/internal/search"
+	"balise/internal/telemetry"
 )
 
 // search is GET /search (SPEC 1.2).
@@ -56,24 +57,23 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	filters := addokFilters(p, e.Filters())
 	hasCenter := ll.hasLat && ll.hasLon
-	res, err := e.Search(r.Context(), search.Query{Q: q, Limit: limit, Autocomplete: autocomplete,
-		HasCenter: hasCenter, Lat: ll.lat, Lon: ll.lon, Filters: filters})
+	telemetry.Info(r.Context()).SetQuery(q)
+	key, lat, lon := a.searchKey(e, "search", q, limit, autocomplete, hasCenter, ll.lat, ll.lon, filters)
+	ans, err := a.lookup(r.Context(), w, "search", key, a.computeSearch("search", search.Query{Q: q, Limit: limit,
+		Autocomplete: autocomplete, HasCenter: hasCenter, Lat: lat, Lon: lon, Filters: filters}))
 	if err != nil {
 		a.engineError(w, r, err)
 		return
 	}
 	m := e.Index().Meta()
-	buf := getBuf()
-	defer putBuf(buf)
-	*buf = search.AppendFeatureCollection((*buf)[:0], search.Envelope{
+	writeCollection(w, search.Envelope{
 		Attribution: m.Attribution, Licence: m.Licence,
 		HasQuery: true, Query: q, Filters: filters,
 		// Addok echoes the center only when both are truthy: a 0 coordinate
 		// still biases the search but hides "center" (SPEC 1.2).
 		HasCenter: hasCenter && ll.lat != 0 && ll.lon != 0, Lat: ll.lat, Lon: ll.lon,
 		HasLimit: true, Limit: limit,
-	}, res)
-	writeJSON(w, http.StatusOK, *buf)
+	}, ans.features)
 }
 
 // reverse is GET /reverse (SPEC 1.3).
@@ -112,18 +112,17 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 	e, release := a.opts.Engines.Acquire()
 	defer release()
 	filters := addokFilters(p, e.Filters())
-	res, err := e.Reverse(r.Context(), search.ReverseQuery{Lat: ll.lat, Lon: ll.lon, Limit: limit, Filters: filters})
+	key, lat, lon := a.reverseKey(e, "reverse", ll.lat, ll.lon, limit, filters)
+	ans, err := a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse",
+		search.ReverseQuery{Lat: lat, Lon: lon, Limit: limit, Filters: filters}))
 	if err != nil {
 		a.engineError(w, r, err)
 		return
 	}
 	m := e.Index().Meta()
-	buf := getBuf()
-	defer putBuf(buf)
-	*buf = search.AppendFeatureCollection((*buf)[:0], search.Envelope{
+	writeCollection(w, search.Envelope{
 		Attribution: m.Attribution, Licence: m.Licence, Filters: filters, HasLimit: true, Limit: limit,
-	}, res)
-	writeJSON(w, http.StatusOK, *buf)
+	}, ans.features)
 }
 
 func (a *API) engineError(w http.ResponseWriter, r *http.Request, err error) {
@@ -135,7 +134,11 @@ func (a *API) engineError(w http.ResponseWriter, r *http.Request, err error) {
 	if r.Context().Err() != nil {
 		return // the client is gone: nobody reads an answer
 	}
-	a.log.Error("engine failure", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	if a.opts.LogQueries {
+		a.log.ErrorContext(r.Context(), "engine failure", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
+	} else {
+		a.log.ErrorContext(r.Context(), "engine failure", "path", r.URL.Path, "err", err)
+	}
 	a.fail(w, &apiError{status: http.StatusInternalServerError, title: "500 Internal Server Error", desc: "The search failed; see the server log."})
 }
 
@@ -251,7 +254,20 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 		a.fail(w, banError(http.StatusBadRequest, msg))
 		return
 	}
-	res, err := bp.run(r.Context(), e, reverse)
+	var ans answer
+	var err error
+	if reverse {
+		q := bp.reverseQuery()
+		var key string
+		key, q.Lat, q.Lon = a.reverseKey(e, "reverse", q.Lat, q.Lon, q.Limit, q.Filters)
+		ans, err = a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse", q))
+	} else {
+		q := bp.searchQuery()
+		telemetry.Info(r.Context()).SetQuery(q.Q)
+		var key string
+		key, q.Lat, q.Lon = a.searchKey(e, "search", q.Q, q.Limit, q.Autocomplete, q.HasCenter, q.Lat, q.Lon, q.Filters)
+		ans, err = a.lookup(r.Context(), w, "search", key, a.computeSearch("search", q))
+	}
 	if err != nil {
 		a.engineError(w, r, err)
 		return
@@ -260,12 +276,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	buf := getBuf()
 	defer putBuf(buf)
 	b := append((*buf)[:0], `{"type":"FeatureCollection","features":[`...)
-	for i, res := range res {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = res.AppendFeature(b)
-	}
+	b = append(b, ans.features...)
 	b = append(b, `],"attribution":`...)
 	b = index.AppendJSONString(b, m.Attribution)
 	b = append(b, `,"licence":`...)

@@ -14,7 +14,18 @@ import (
 // index are views over its mapping, which is why a request keeps its lease
 // until its answer is written.
 type Holder struct {
-	cur atomic.Pointer[lease]
+	cur    atomic.Pointer[lease]
+	onSwap atomic.Pointer[func(*search.Engine)]
+}
+
+// OnSwap registers fn, called with the new engine after every Swap (to
+// publish the index's version in the metrics). It is called at once with
+// the current engine, if any.
+func (h *Holder) OnSwap(fn func(e *search.Engine)) {
+	h.onSwap.Store(&fn)
+	if e := h.Current(); e != nil {
+		fn(e)
+	}
 }
 
 type lease struct {
@@ -91,6 +102,9 @@ func (h *Holder) SwapWithBatch(e, batch *search.Engine, close func() error) {
 	l.refs.Store(1)
 	if old := h.cur.Swap(l); old != nil {
 		old.release()
+	}
+	if fn := h.onSwap.Load(); fn != nil && e != nil {
+		(*fn)(e)
 	}
 }
 

@@ -3,14 +3,18 @@ package server
 import (
 	"context"
 	"errors"
+	"expvar"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"sync/atomic"
 	"time"
 
+	"balise/internal/cache"
 	"balise/internal/httpapi"
+	"balise/internal/telemetry"
 )
 
 // Config holds the server's settings (the serve command's flags).
@@ -30,9 +34,26 @@ type Config struct {
 	// listener closes, so that load balancers notice first.
 	ShutdownDelay  time.Duration
 	MaxHeaderBytes int
-	AccessLog      bool
-	Compression    bool
-	API            httpapi.Options // Engines and Draining are set by New
+	// AccessLog writes one line per request. With Telemetry set, the line
+	// is telemetry's (with trace ids, cache tier and result count) and
+	// this package's own access log is not used: one line per request.
+	AccessLog   bool
+	Compression bool
+	API         httpapi.Options // Engines, Draining, Ready, Cache and Telemetry are set by New
+
+	// Telemetry, when set, wraps the API in its trace, metrics and
+	// access-log middlewares and receives the engine's metrics.
+	Telemetry *telemetry.T
+	// Cache, when set, answers GET /search and /reverse.
+	Cache *cache.Cache
+	// AdminAddr is the admin listener's address (pprof, expvar, metrics,
+	// readiness); "" disables it. Never the public address.
+	AdminAddr string
+	// PublicMetrics also serves GET /metrics on the public listener (it is
+	// always on the admin listener).
+	PublicMetrics bool
+	// Version is reported by /health/ready.
+	Version string
 }
 
 // DefaultConfig returns sane production defaults.
@@ -47,6 +68,9 @@ func DefaultConfig() Config {
 		MaxHeaderBytes:    64 << 10,
 		AccessLog:         true,
 		Compression:       true,
+		AdminAddr:         "127.0.0.1:7879",
+		PublicMetrics:     true,
+		Version:           "dev",
 	}
 }
 
@@ -56,7 +80,9 @@ type Server struct {
 	holder   *Holder
 	log      *slog.Logger
 	handler  http.Handler
+	admin    http.Handler
 	draining atomic.Bool
+	started  time.Time
 }
 
 // New builds a server answering with the engines of holder.
@@ -64,15 +90,29 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Server{cfg: cfg, holder: holder, log: log}
+	s := &Server{cfg: cfg, holder: holder, log: log, started: time.Now()}
 	api := cfg.API
 	api.Engines = holder
 	api.Draining = s.draining.Load
+	api.Ready = http.HandlerFunc(s.ready)
+	api.Cache = cfg.Cache
+	api.Telemetry = cfg.Telemetry
 	if api.Logger == nil {
 		api.Logger = log
 	}
+	var h http.Handler = httpapi.New(api)
+	tel := cfg.Telemetry
+	if tel != nil {
+		if cfg.PublicMetrics {
+			h = withMetrics(h, tel.MetricsHandler())
+		}
+		// Inside RequestID (the access line carries its id) and Recover
+		// (a panic is seen, then turned into a 500 outside); the API names
+		// its routes itself (telemetry.Info(ctx).SetRoute).
+		h = tel.Middleware(h)
+	}
 	mws := []Middleware{RequestID()}
-	if cfg.AccessLog {
+	if cfg.AccessLog && tel == nil {
 		mws = append(mws, AccessLog(log))
 	}
 	mws = append(mws, Recover(log, api.Flavour))
@@ -83,9 +123,47 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 		}
 		mws = append(mws, c)
 	}
-	s.handler = Chain(httpapi.New(api), mws...)
+	s.handler = Chain(h, mws...)
+	s.admin = s.adminHandler()
 	return s, nil
 }
+
+// withMetrics serves GET /metrics before the API.
+func withMetrics(api, metrics http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+			telemetry.Info(r.Context()).SetRoute("/metrics")
+			metrics.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// adminHandler serves the admin listener: pprof, expvar, metrics and the
+// health checks. It is never mounted on the public listener.
+func (s *Server) adminHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
+	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
+	mux.Handle("GET /debug/vars", expvar.Handler())
+	if s.cfg.Telemetry != nil {
+		mux.Handle("GET /metrics", s.cfg.Telemetry.MetricsHandler())
+	}
+	mux.HandleFunc("GET /health/ready", s.ready)
+	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		w.Write([]byte(`{"status":"HEALTHY"}`))
+	})
+	return mux
+}
+
+// AdminHandler is the admin listener's handler, for tests and embedding.
+func (s *Server) AdminHandler() http.Handler { return s.admin }
 
 // Handler is the full middleware chain and API, for tests and embedding.
 func (s *Server) Handler() http.Handler { return s.handler }
@@ -93,19 +171,34 @@ func (s *Server) Handler() http.Handler { return s.handler }
 // Holder returns the engine holder (to swap the index).
 func (s *Server) Holder() *Holder { return s.holder }
 
-// ListenAndServe listens on cfg.Addr and serves until ctx ends.
+// ListenAndServe listens on cfg.Addr (and cfg.AdminAddr) and serves until
+// ctx ends.
 func (s *Server) ListenAndServe(ctx context.Context) error {
 	ln, err := net.Listen("tcp", s.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("cannot listen on %s: %w", s.cfg.Addr, err)
 	}
-	return s.Serve(ctx, ln)
+	var admin net.Listener
+	if s.cfg.AdminAddr != "" {
+		if admin, err = net.Listen("tcp", s.cfg.AdminAddr); err != nil {
+			ln.Close()
+			return fmt.Errorf("cannot listen on the admin address %s: %w", s.cfg.AdminAddr, err)
+		}
+	}
+	return s.ServeWithAdmin(ctx, ln, admin)
 }
 
 // Serve answers on ln until ctx ends, then shuts down gracefully: /health
 // turns 503, new connections are refused, in-flight requests finish (for
 // at most ShutdownTimeout).
 func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
+	return s.ServeWithAdmin(ctx, ln, nil)
+}
+
+// ServeWithAdmin is Serve with the admin handler on a second listener
+// (nil: none). The admin listener stays up while the public one drains,
+// and closes after it.
+func (s *Server) ServeWithAdmin(ctx context.Context, ln, adminLn net.Listener) error {
 	srv := &http.Server{
 		Handler:           s.handler,
 		ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
@@ -116,6 +209,19 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 		// Requests must outlive ctx: draining means letting them finish.
 		BaseContext: func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	var adminSrv *http.Server
+	if adminLn != nil {
+		adminSrv = &http.Server{
+			Handler:           s.admin,
+			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
+			// No write timeout: CPU profiles and traces last as long as asked.
+			IdleTimeout: s.cfg.IdleTimeout,
+			ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+		}
+		go adminSrv.Serve(adminLn)
+		s.log.Info("admin listening (pprof, expvar, metrics)", "addr", adminLn.Addr().String())
+		defer adminSrv.Close()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()

@@ -1,0 +1,246 @@
+package httpapi
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"go.opentelemetry.io/otel/attribute"
+	"go.opentelemetry.io/otel/trace"
+
+	"balise/internal/cache"
+	"balise/internal/search"
+	"balise/internal/telemetry"
+	"balise/internal/text"
+)
+
+// answer is what GET /search and /reverse cache: the features of the
+// answer, not the envelope (the key holds the folded query and the rounded
+// point, so the query as typed, the filters as given and the center are
+// written per request). Encoded as uvarint(result count) followed by the
+// features, comma-separated, without the brackets.
+type answer struct {
+	results  int
+	features []byte
+}
+
+func decodeAnswer(b []byte) (answer, error) {
+	n, k := binary.Uvarint(b)
+	if k <= 0 {
+		return answer{}, errors.New("corrupt cached answer")
+	}
+	return answer{results: int(n), features: b[k:]}, nil
+}
+
+func encodeAnswer(results []*search.Result) []byte {
+	b := make([]byte, 0, 512*len(results)+4)
+	b = binary.AppendUvarint(b, uint64(len(results)))
+	for i, r := range results {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = r.AppendFeature(b)
+	}
+	return b
+}
+
+func cacheFilters(fs []search.Filter) []cache.Filter {
+	if len(fs) == 0 {
+		return nil
+	}
+	out := make([]cache.Filter, len(fs))
+	for i, f := range fs {
+		out[i] = cache.Filter{Name: f.Name, Values: f.Values}
+	}
+	return out
+}
+
+// lookup answers from the cache when one is configured, else computes.
+// compute returns the encoded answer and its TTL class.
+func (a *API) lookup(ctx context.Context, w http.ResponseWriter, endpoint, key string,
+	compute func(ctx context.Context) ([]byte, cache.Class, error)) (answer, error) {
+	info := telemetry.Info(ctx)
+	var body []byte
+	var err error
+	if a.opts.Cache == nil {
+		body, _, err = compute(ctx)
+	} else {
+		var tier cache.Tier
+		lctx, span := a.startCacheLookup(ctx, endpoint)
+		body, tier, err = a.opts.Cache.Do(lctx, key, compute)
+		span.SetAttributes(attribute.String("balise.cache", tier.String()))
+		telemetry.EndSpan(span, err)
+		if err == nil {
+			w.Header().Set("X-Cache", tier.String())
+			info.SetCache(tier.String())
+		}
+	}
+	if err != nil {
+		return answer{}, err
+	}
+	ans, err := decodeAnswer(body)
+	if err != nil {
+		return answer{}, err
+	}
+	info.SetResults(ans.results)
+	return ans, nil
+}
+
+func (a *API) startCacheLookup(ctx context.Context, endpoint string) (context.Context, trace.Span) {
+	if t := a.opts.Telemetry; t != nil {
+		return t.StartCacheLookup(ctx, endpoint)
+	}
+	return ctx, trace.SpanFromContext(ctx)
+}
+
+// searchKey returns the cache key of a forward search and the focus point
+// to search with ("" and the request's point without a cache).
+func (a *API) searchKey(e *search.Engine, endpoint, q string, limit int, autocomplete, hasCenter bool,
+	lat, lon float64, filters []search.Filter) (string, float64, float64) {
+	if a.opts.Cache == nil {
+		return "", lat, lon
+	}
+	return a.keys.Search(cache.SearchRequest{
+		IndexVersion: e.Index().Meta().Version, Endpoint: endpoint, Flavour: a.opts.Flavour.String(),
+		// The engine folds exactly this (search/collect.go: pipe.Query on
+		// the trimmed query, whose first step is text.Ascii); everything
+		// it does afterwards derives from the folded form.
+		Folded:  text.Ascii(strings.TrimSpace(q)),
+		Filters: cacheFilters(filters), Limit: limit, Autocomplete: autocomplete,
+		HasFocus: hasCenter, Lat: lat, Lon: lon,
+	})
+}
+
+// reverseKey is searchKey for a reverse lookup: the point returned is the
+// grid node to look up from.
+func (a *API) reverseKey(e *search.Engine, endpoint string, lat, lon float64, limit int, filters []search.Filter) (string, float64, float64) {
+	if a.opts.Cache == nil {
+		return "", lat, lon
+	}
+	return a.keys.Reverse(cache.ReverseRequest{
+		IndexVersion: e.Index().Meta().Version, Endpoint: endpoint, Flavour: a.opts.Flavour.String(),
+		Lat: lat, Lon: lon, Filters: cacheFilters(filters), Limit: limit,
+	})
+}
+
+// computeSearch runs a search, records its stages and statistics, and
+// picks its TTL class.
+//
+// compute may outlive the request that started it (the cache runs it in
+// a goroutine shared by identical requests), so it takes its own lease on
+// the current engine: the index stays mapped until it has encoded its
+// answer.
+func (a *API) computeSearch(endpoint string, q search.Query) func(context.Context) ([]byte, cache.Class, error) {
+	return func(ctx context.Context) ([]byte, cache.Class, error) {
+		e, release := a.opts.Engines.Acquire()
+		defer release()
+		start := time.Now()
+		res, st, err := e.SearchStats(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		t := a.opts.Telemetry
+		if t != nil {
+			stageSpans(ctx, t, endpoint, start, []stageTiming{{"parse", st.Prepare}, {"collect", st.Collect}, {"score", st.Score}})
+		}
+		body := a.encode(ctx, endpoint, res)
+		if t != nil {
+			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Candidates: st.Candidates, Results: len(res),
+				BudgetCut: st.BudgetSpent, Fuzzy: st.Fuzzy})
+		}
+		class := cache.ClassExact
+		switch {
+		case st.BudgetSpent:
+			class = cache.ClassNoStore
+		case len(res) == 0:
+			class = cache.ClassNotFound
+		case st.Fuzzy:
+			class = cache.ClassFuzzy
+		}
+		return body, class, nil
+	}
+}
+
+// computeReverse runs a reverse lookup (the engine reports no stages: the
+// whole lookup is the collect stage).
+func (a *API) computeReverse(endpoint string, q search.ReverseQuery) func(context.Context) ([]byte, cache.Class, error) {
+	return func(ctx context.Context) ([]byte, cache.Class, error) {
+		e, release := a.opts.Engines.Acquire()
+		defer release()
+		start := time.Now()
+		res, err := e.Reverse(ctx, q)
+		if err != nil {
+			return nil, 0, err
+		}
+		t := a.opts.Telemetry
+		if t != nil {
+			stageSpans(ctx, t, endpoint, start, []stageTiming{{"collect", time.Since(start)}})
+		}
+		body := a.encode(ctx, endpoint, res)
+		if t != nil {
+			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Results: len(res)})
+		}
+		if len(res) == 0 {
+			return body, cache.ClassNotFound, nil
+		}
+		return body, cache.ClassExact, nil
+	}
+}
+
+func (a *API) encode(ctx context.Context, endpoint string, res []*search.Result) []byte {
+	if t := a.opts.Telemetry; t != nil {
+		_, end := t.Stage(ctx, endpoint, "encode")
+		defer end()
+	}
+	return encodeAnswer(res)
+}
+
+type stageTiming struct {
+	name string
+	d    time.Duration
+}
+
+// stageSpans records stages the engine timed itself: their durations in
+// balise_search_stage_duration_seconds and, with tracing on, one span
+// each, laid end to end from start.
+func stageSpans(ctx context.Context, t *telemetry.T, endpoint string, start time.Time, stages []stageTiming) {
+	traced := trace.SpanFromContext(ctx).IsRecording()
+	at := start
+	for _, s := range stages {
+		t.Search.ObserveStage(endpoint, s.name, s.d)
+		if traced {
+			_, span := t.Tracer().Start(ctx, "search "+s.name, trace.WithTimestamp(at),
+				trace.WithAttributes(attribute.String("balise.endpoint", endpoint)))
+			span.End(trace.WithTimestamp(at.Add(s.d)))
+		}
+		at = at.Add(s.d)
+	}
+}
+
+// writeCollection writes a FeatureCollection around cached features, in
+// the shape search.AppendFeatureCollection gives.
+func writeCollection(w http.ResponseWriter, env search.Envelope, features []byte) {
+	env1 := getBuf()
+	defer putBuf(env1)
+	b := search.AppendFeatureCollection((*env1)[:0], env, nil)
+	*env1 = b
+	// With no results the envelope holds `"features":[]`: splice the
+	// cached features in.
+	i := bytes.Index(b, []byte(`"features":[`))
+	if i < 0 || len(features) == 0 {
+		writeJSON(w, http.StatusOK, b)
+		return
+	}
+	i += len(`"features":[`)
+	out := getBuf()
+	defer putBuf(out)
+	o := append((*out)[:0], b[:i]...)
+	o = append(o, features...)
+	o = append(o, b[i:]...)
+	*out = o
+	writeJSON(w, http.StatusOK, o)
+}

@@ -1,0 +1,642 @@
+package server
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"balise/internal/cache"
+	"balise/internal/index"
+	"balise/internal/search"
+	"balise/internal/telemetry"
+	"balise/internal/text"
+)
+
+func l1Config() *cache.Config {
+	c := cache.DefaultConfig()
+	c.MaxBytes = 8 << 20
+	return &c
+}
+
+const (
+	qFound    = "/search?q=rue+des+sapins+pouembout"
+	qNotFound = "/search?q=xqzwv+kpjh"
+	qReverse  = "/reverse?lat=-21.120813&lon=164.900029"
+)
+
+// The real server, with the cache and telemetry as serve wires them: send
+// traffic, scrape /metrics over HTTP, check the series and their values.
+func TestMetricsEndToEnd(t *testing.T) {
+	r := newRig(t, rigOptions{cache: l1Config()})
+
+	var tiers []string
+	var bodies [][]byte
+	for range 3 {
+		rep := get(t, r.url+qFound)
+		if rep.status != 200 {
+			t.Fatalf("search: %d %s", rep.status, rep.body)
+		}
+		tiers = append(tiers, rep.header.Get("X-Cache"))
+		bodies = append(bodies, rep.body)
+	}
+	if !slices.Equal(tiers, []string{"miss", "l1", "l1"}) {
+		t.Errorf("X-Cache = %v, want miss l1 l1", tiers)
+	}
+	for _, b := range bodies[1:] {
+		if string(b) != string(bodies[0]) {
+			t.Errorf("cached body differs:\n%s\n%s", bodies[0], b)
+		}
+	}
+	var fc struct {
+		Features []json.RawMessage `json:"features"`
+		Query    string            `json:"query"`
+	}
+	if err := json.Unmarshal(bodies[0], &fc); err != nil || len(fc.Features) == 0 || fc.Query != "rue des sapins pouembout" {
+		t.Fatalf("bad answer (%v): %s", err, bodies[0])
+	}
+	// The same folded query typed differently shares the entry, and the
+	// envelope echoes the query as typed.
+	rep := get(t, r.url+"/search?q=Rue+des+SAPINS++Pouembout")
+	if rep.header.Get("X-Cache") != "l1" || !strings.Contains(string(rep.body), `"query":"Rue des SAPINS  Pouembout"`) {
+		t.Errorf("folded variant: X-Cache %q, body %s", rep.header.Get("X-Cache"), rep.body)
+	}
+	for range 2 {
+		if rep := get(t, r.url+qNotFound); rep.status != 200 || !strings.Contains(string(rep.body), `"features":[]`) {
+			t.Fatalf("not found: %d %s", rep.status, rep.body)
+		}
+	}
+	for range 2 {
+		if rep := get(t, r.url+qReverse); rep.status != 200 || !strings.Contains(string(rep.body), "Sapins") {
+			t.Fatalf("reverse: %d %s", rep.status, rep.body)
+		}
+	}
+	get(t, r.url+"/health")
+	get(t, r.url+"/nowhere")
+	get(t, r.url+"/search") // 400: q missing
+
+	for _, base := range []string{r.url, r.admin} {
+		mf := scrape(t, base)
+		check := func(want float64, name string, labels ...string) {
+			t.Helper()
+			if got := value(t, mf, name, labels...); got != want {
+				t.Errorf("%s: %s%v = %v, want %v", base, name, labels, got, want)
+			}
+		}
+		check(6, "balise_http_requests_total", "route", "/search", "method", "GET", "code_class", "2xx")
+		check(1, "balise_http_requests_total", "route", "/search", "method", "GET", "code_class", "4xx")
+		check(2, "balise_http_requests_total", "route", "/reverse", "method", "GET", "code_class", "2xx")
+		check(1, "balise_http_requests_total", "route", "/health", "method", "GET", "code_class", "2xx")
+		check(1, "balise_http_requests_total", "route", "unmatched", "method", "GET", "code_class", "4xx")
+		check(6, "balise_http_request_duration_seconds", "route", "/search", "code_class", "2xx")
+		// Hits: found ×3 (incl. the folded variant), not found ×1, reverse ×1.
+		check(5, "balise_cache_hits_total", "tier", "l1")
+		check(2, "balise_cache_computes_total", "class", "exact") // the search and the reverse
+		check(1, "balise_cache_computes_total", "class", "not_found")
+		// Stages and per-query figures count computed queries only.
+		check(2, "balise_search_stage_duration_seconds", "endpoint", "search", "stage", "collect")
+		check(2, "balise_search_stage_duration_seconds", "endpoint", "search", "stage", "parse")
+		check(2, "balise_search_stage_duration_seconds", "endpoint", "search", "stage", "encode")
+		check(1, "balise_search_stage_duration_seconds", "endpoint", "reverse", "stage", "collect")
+		check(2, "balise_search_results", "endpoint", "search")
+		check(2, "balise_search_candidates", "endpoint", "search")
+		check(1, "balise_index_info", "version", r.version)
+		check(1951, "balise_index_documents")
+		if v := value(t, mf, "balise_cache_bytes"); v <= 0 {
+			t.Errorf("balise_cache_bytes = %v", v)
+		}
+		if v := value(t, mf, "balise_build_info"); v != 1 {
+			t.Errorf("balise_build_info = %v", v)
+		}
+		if _, ok := mf["go_goroutines"]; !ok {
+			t.Error("go runtime collector missing")
+		}
+	}
+	// Results per query: one query found something, one did not.
+	mf := scrape(t, r.admin)
+	h := mf["balise_search_results"].Metric[0].Histogram
+	if h.GetSampleSum() < 1 {
+		t.Errorf("results sum = %v", h.GetSampleSum())
+	}
+}
+
+// With the cache the answers are byte for byte those of a server without
+// it, when the focus point is within the key's rounding (4 decimals).
+func TestCachedAnswersMatchUncached(t *testing.T) {
+	withCache := newRig(t, rigOptions{cache: l1Config()})
+	without := newRig(t, rigOptions{})
+	// A reverse point with 6 decimals is snapped to the 5e-5° grid (the
+	// documented tolerance); one with 4 decimals is a grid node itself.
+	for _, q := range []string{qFound, qNotFound, "/reverse?lat=-21.1208&lon=164.9",
+		"/search?q=rue+des&lat=-21.12&lon=164.9&limit=3",
+		"/search?q=impasse&autocomplete=0&type=street",
+		"/reverse?lat=-21.1216&lon=164.8994&limit=3",
+	} {
+		want := get(t, without.url+q)
+		if want.header.Get("X-Cache") != "" {
+			t.Errorf("X-Cache without a cache: %q", want.header.Get("X-Cache"))
+		}
+		for _, tier := range []string{"miss", "l1"} {
+			got := get(t, withCache.url+q)
+			if got.header.Get("X-Cache") != tier || string(got.body) != string(want.body) {
+				t.Errorf("%s (%s, X-Cache %q):\n got %s\nwant %s", q, tier, got.header.Get("X-Cache"), got.body, want.body)
+			}
+		}
+	}
+}
+
+// Access-log lines carry the request id, the trace id (tracing on, with
+// an in-memory exporter), route, status, duration, bytes, cache tier and
+// result count; the query text only with --log-queries.
+func TestAccessLog(t *testing.T) {
+	for _, logQueries := range []bool{false, true} {
+		t.Run(fmt.Sprint("log-queries=", logQueries), func(t *testing.T) {
+			exp := tracetest.NewInMemoryExporter()
+			r := newRig(t, rigOptions{cache: l1Config(), exporter: exp, logQueries: logQueries})
+			rep := get(t, r.url+"/search?q=rue+des+jameloniers", "X-Request-Id", "req-42")
+			if rep.status != 200 || rep.header.Get("X-Request-Id") != "req-42" {
+				t.Fatalf("%d %v", rep.status, rep.header)
+			}
+			r.tel.ForceFlush(t.Context())
+			var line map[string]any
+			for _, rec := range r.logs.records(t) {
+				if rec["msg"] == "request" && rec["request_id"] == "req-42" {
+					line = rec
+				}
+			}
+			if line == nil {
+				t.Fatalf("no access line for req-42 in:\n%s", r.logs)
+			}
+			for _, k := range []string{"trace_id", "span_id", "route", "status", "dur_ms", "bytes", "cache", "results"} {
+				if _, ok := line[k]; !ok {
+					t.Errorf("access line lacks %s: %v", k, line)
+				}
+			}
+			if line["route"] != "/search" || line["status"] != float64(200) || line["cache"] != "miss" ||
+				line["results"].(float64) < 1 || line["bytes"].(float64) != float64(len(rep.body)) {
+				t.Errorf("access line: %v", line)
+			}
+			spans := exp.GetSpans()
+			var names []string
+			traceOK := false
+			for _, s := range spans {
+				names = append(names, s.Name)
+				if s.Name == "GET /search" && s.SpanContext.TraceID().String() == line["trace_id"] {
+					traceOK = true
+				}
+			}
+			if !traceOK {
+				t.Errorf("no GET /search span with the logged trace id %v; spans %v", line["trace_id"], names)
+			}
+			for _, want := range []string{"cache lookup", "search parse", "search collect", "search score", "search encode"} {
+				if !slices.Contains(names, want) {
+					t.Errorf("span %q missing: %v", want, names)
+				}
+			}
+			hasQuery := strings.Contains(r.logs.String(), "jameloniers")
+			if hasQuery != logQueries {
+				t.Errorf("query text in the logs = %v with log-queries %v:\n%s", hasQuery, logQueries, r.logs)
+			}
+		})
+	}
+}
+
+// pprof and expvar are on the admin listener only.
+func TestAdminListener(t *testing.T) {
+	r := newRig(t, rigOptions{})
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars", "/metrics", "/health/ready"} {
+		if rep := get(t, r.admin+p); rep.status != 200 {
+			t.Errorf("admin %s: %d", p, rep.status)
+		}
+		if p == "/debug/vars" {
+			var v map[string]any
+			if err := json.Unmarshal(get(t, r.admin+p).body, &v); err != nil || v["memstats"] == nil {
+				t.Errorf("expvar: %v", err)
+			}
+		}
+	}
+	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars"} {
+		if rep := get(t, r.url+p); rep.status != 404 {
+			t.Errorf("public %s: %d, want 404", p, rep.status)
+		}
+	}
+}
+
+type readyBody struct {
+	Status string `json:"status"`
+	Checks struct {
+		Index struct {
+			OK        bool   `json:"ok"`
+			Version   string `json:"version"`
+			Documents int    `json:"documents"`
+			Path      string `json:"path"`
+		} `json:"index"`
+		Redis struct {
+			OK        bool    `json:"ok"`
+			Enabled   bool    `json:"enabled"`
+			Breaker   string  `json:"breaker"`
+			LatencyMS float64 `json:"latency_ms"`
+			Error     string  `json:"error"`
+		} `json:"redis"`
+		Memory struct {
+			OK        bool   `json:"ok"`
+			HeapBytes uint64 `json:"heap_bytes"`
+			RSSBytes  uint64 `json:"rss_bytes"`
+		} `json:"memory"`
+		Shutdown struct {
+			OK bool `json:"ok"`
+		} `json:"shutdown"`
+	} `json:"checks"`
+	Failing  []string `json:"failing"`
+	Warnings []string `json:"warnings"`
+	UptimeS  float64  `json:"uptime_s"`
+	Build    struct {
+		Version string `json:"version"`
+		Go      string `json:"go"`
+	} `json:"build"`
+}
+
+func ready(t *testing.T, base string) (int, readyBody) {
+	t.Helper()
+	rep := get(t, base+"/health/ready")
+	var b readyBody
+	if err := json.Unmarshal(rep.body, &b); err != nil {
+		t.Fatalf("/health/ready: %v: %s", err, rep.body)
+	}
+	return rep.status, b
+}
+
+// /health/ready is 200 normally and 503 while draining for a shutdown.
+func TestReadiness(t *testing.T) {
+	r := newRig(t, rigOptions{shutdownDelay: 1500 * time.Millisecond})
+	status, b := ready(t, r.url)
+	if status != 200 || b.Status != "ready" || !b.Checks.Index.OK || b.Checks.Index.Documents != 1951 ||
+		b.Checks.Index.Version != r.version || b.Checks.Index.Path == "" || b.Checks.Redis.Enabled || !b.Checks.Redis.OK ||
+		!b.Checks.Memory.OK || b.Checks.Memory.HeapBytes == 0 || !b.Checks.Shutdown.OK || b.Build.Go == "" || b.Build.Version != "test" {
+		t.Fatalf("ready: %d %+v", status, b)
+	}
+	if rep := get(t, r.url+"/health"); rep.status != 200 || !strings.Contains(string(rep.body), `"status":"HEALTHY"`) {
+		t.Errorf("/health: %d %s", rep.status, rep.body)
+	}
+	r.cancel()
+	deadline := time.Now().Add(time.Second)
+	for {
+		status, b = ready(t, r.url)
+		if status == 503 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("still %d while draining", status)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if b.Status != "not_ready" || b.Checks.Shutdown.OK || !slices.Equal(b.Failing, []string{"shutdown"}) {
+		t.Errorf("draining: %+v", b)
+	}
+}
+
+// X-Cache goes miss → l1 with L1; with L1 disabled, answers come from
+// Redis (l2), including those another instance computed.
+func TestRedisTiers(t *testing.T) {
+	rs := startRedis(t)
+	c1 := cache.DefaultConfig()
+	c1.RedisURL = rs.url()
+	c1.RedisTimeout = 200 * time.Millisecond // -race and a shared machine
+	a := newRig(t, rigOptions{cache: &c1})
+	c2 := c1
+	c2.MaxBytes = 0
+	b := newRig(t, rigOptions{cache: &c2})
+
+	if got := get(t, a.url+qFound).header.Get("X-Cache"); got != "miss" {
+		t.Errorf("first: %q", got)
+	}
+	if got := get(t, a.url+qFound).header.Get("X-Cache"); got != "l1" {
+		t.Errorf("second: %q", got)
+	}
+	// a's write to Redis is asynchronous.
+	waitTier(t, b.url+qFound, "l2")
+	// b computes a new answer, writes it, then reads it back from Redis.
+	if got := get(t, b.url+qReverse).header.Get("X-Cache"); got != "miss" {
+		t.Errorf("b reverse first: %q", got)
+	}
+	waitTier(t, b.url+qReverse, "l2")
+	mf := scrape(t, b.admin)
+	if v := value(t, mf, "balise_cache_hits_total", "tier", "l2"); v < 2 {
+		t.Errorf("l2 hits = %v", v)
+	}
+	if v := value(t, mf, "balise_cache_redis_enabled"); v != 1 {
+		t.Errorf("redis enabled = %v", v)
+	}
+	if v := value(t, mf, "balise_cache_redis_breaker_state"); v != 0 {
+		t.Errorf("breaker state = %v", v)
+	}
+	status, rb := ready(t, b.url)
+	if status != 200 || !rb.Checks.Redis.Enabled || !rb.Checks.Redis.OK || rb.Checks.Redis.Breaker != "closed" {
+		t.Errorf("ready with redis: %d %+v", status, rb.Checks.Redis)
+	}
+}
+
+func waitTier(t *testing.T, u, tier string) {
+	t.Helper()
+	deadline := time.Now().Add(3 * time.Second)
+	for {
+		rep := get(t, u)
+		if rep.status != 200 {
+			t.Fatalf("%s: %d", u, rep.status)
+		}
+		if rep.header.Get("X-Cache") == tier {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: X-Cache %q after 3 s, want %q", u, rep.header.Get("X-Cache"), tier)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Chaos through HTTP: Redis killed (or paused: a Redis that stops
+// answering) under load → no failed request, the breaker opens (readiness
+// shows it, as a warning: still 200), p99 stays bounded; Redis restarted
+// (resumed) → L2 hits resume.
+func TestChaosRedisUnderLoad(t *testing.T) {
+	for _, fault := range []string{"kill", "pause"} {
+		t.Run(fault, func(t *testing.T) { chaos(t, fault) })
+	}
+}
+
+func chaos(t *testing.T, fault string) {
+	rs := startRedis(t)
+	cc := cache.DefaultConfig()
+	cc.RedisURL = rs.url()
+	cc.MaxBytes = 0 // every lookup goes to Redis
+	cc.RedisTimeout = 25 * time.Millisecond
+	cc.BreakerOpen = 500 * time.Millisecond
+	r := newRig(t, rigOptions{cache: &cc})
+
+	var queries []string
+	for _, q := range []string{"rue des sapins", "rue du pigeonnier", "impasse des yuccas", "rue des goyaviers",
+		"avenue de pouembout", "rue du parc", "route du lycee", "rue sabiran", "impasse des kaoris", "rue des flamboyants",
+		"pouembout", "rue adeline seux", "impasse des cassis", "rue alexis gibert", "route du creek sale", "rue"} {
+		queries = append(queries, "/search?q="+url.QueryEscape(q))
+	}
+	queries = append(queries, "/reverse?lat=-21.1208&lon=164.9", "/reverse?lat=-21.1163&lon=164.8994")
+
+	type sample struct {
+		at   time.Duration
+		d    time.Duration
+		tier string
+	}
+	var (
+		mu       sync.Mutex
+		samples  []sample
+		failures atomic.Int64
+		firstErr atomic.Value
+		stop     atomic.Bool
+	)
+	start := time.Now()
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var local []sample
+			for i := g; !stop.Load(); i++ {
+				q := queries[(i*7+g)%len(queries)]
+				t0 := time.Now()
+				resp, err := client.Get(r.url + q)
+				if err != nil {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				var buf [4096]byte
+				for {
+					if _, err := resp.Body.Read(buf[:]); err != nil {
+						break
+					}
+				}
+				resp.Body.Close()
+				if resp.StatusCode != 200 {
+					failures.Add(1)
+					firstErr.CompareAndSwap(nil, resp.Status)
+				}
+				local = append(local, sample{time.Since(start), time.Since(t0), resp.Header.Get("X-Cache")})
+			}
+			mu.Lock()
+			samples = append(samples, local...)
+			mu.Unlock()
+		}()
+	}
+
+	time.Sleep(800 * time.Millisecond)
+	killedAt := time.Since(start)
+	if fault == "kill" {
+		rs.kill()
+	} else {
+		rs.pause()
+	}
+	sawOpen := false
+	deadline := time.Now().Add(1500 * time.Millisecond)
+	for time.Now().Before(deadline) {
+		status, b := ready(t, r.url)
+		if status != 200 {
+			t.Errorf("readiness %d with Redis down: Redis is a warning, not a failure: %+v", status, b)
+		}
+		if b.Checks.Redis.Breaker == "open" {
+			sawOpen = true
+			if b.Checks.Redis.OK || !slices.Contains(b.Warnings, "redis") || b.Checks.Redis.Error == "" {
+				t.Errorf("readiness with the breaker open: %+v", b)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	restartedAt := time.Since(start)
+	if fault == "kill" {
+		rs.start()
+	} else {
+		rs.resume()
+	}
+	// Load goes on until L2 hits are seen again (bounded).
+	var resumedAt time.Duration
+	deadline = time.Now().Add(8 * time.Second)
+	for resumedAt == 0 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+		mf := scrape(t, r.admin)
+		if value(t, mf, "balise_cache_redis_breaker_state") == 0 {
+			rep := get(t, r.url+queries[0])
+			if rep.header.Get("X-Cache") == "l2" {
+				resumedAt = time.Since(start)
+			}
+		}
+	}
+	time.Sleep(300 * time.Millisecond)
+	stop.Store(true)
+	wg.Wait()
+
+	if n := failures.Load(); n != 0 {
+		t.Errorf("%d failed requests (first: %v)", n, firstErr.Load())
+	}
+	if !sawOpen {
+		t.Error("readiness never showed the breaker open while Redis was down")
+	}
+	if resumedAt == 0 {
+		t.Error("no L2 hit within 8 s of the restart")
+	}
+	mf := scrape(t, r.admin)
+	if v := value(t, mf, "balise_cache_redis_breaker_transitions_total", "to", "open"); v < 1 {
+		t.Errorf("breaker opened %v times", v)
+	}
+	durs := make([]time.Duration, len(samples))
+	var l2Before, l2After, during int
+	for i, s := range samples {
+		durs[i] = s.d
+		switch {
+		case s.at < killedAt && s.tier == "l2":
+			l2Before++
+		case s.at >= killedAt && s.at < restartedAt:
+			during++
+		case resumedAt > 0 && s.at >= resumedAt && s.tier == "l2":
+			l2After++
+		}
+	}
+	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
+	pct := func(p float64) time.Duration { return durs[min(len(durs)-1, int(p*float64(len(durs))))] }
+	t.Logf("chaos (%s): %d requests, %d failed; p50 %v p99 %v p99.9 %v max %v; l2 hits before the fault %d, requests during the fault %d, l2 hits after recovery %d; fault at %v, ended at %v, L2 resumed at %v",
+		fault, len(durs), failures.Load(), pct(0.5), pct(0.99), pct(0.999), durs[len(durs)-1], l2Before, during, l2After,
+		killedAt.Round(time.Millisecond), restartedAt.Round(time.Millisecond), resumedAt.Round(time.Millisecond))
+	if len(durs) < 100 || during == 0 {
+		t.Errorf("too little load: %d requests, %d while Redis was down", len(durs), during)
+	}
+	// Generous: -race, 8 clients and the server share a loaded machine.
+	if p99 := pct(0.99); p99 > 500*time.Millisecond {
+		t.Errorf("p99 %v > 500 ms", p99)
+	}
+}
+
+// A hot swap publishes the new index in the metrics and in readiness, and
+// cache keys carry the version: the new index never serves old answers.
+func TestHotSwapIndexInfo(t *testing.T) {
+	tcfg := telemetry.DefaultConfig()
+	tcfg.LogOutput = io.Discard
+	tel, shutdown, err := telemetry.Setup(t.Context(), tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(t.Context())
+	c, err := cache.New(*l1Config(), tel.Registry, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	e1, ix1 := testEngine(t, "rue un")
+	e2, ix2 := testEngine(t, "rue deux")
+	h := &Holder{}
+	h.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
+	h.Swap(e1, ix1.Close)
+	cfg := DefaultConfig()
+	cfg.Telemetry, cfg.Cache = tel, c
+	url, _, _ := start(t, cfg, h, quietLog())
+
+	first := get(t, url+"/search?q=rue")
+	if !strings.Contains(string(first.body), "rue un") || first.header.Get("X-Cache") != "miss" {
+		t.Fatalf("%s %s", first.header.Get("X-Cache"), first.body)
+	}
+	if get(t, url+"/search?q=rue").header.Get("X-Cache") != "l1" {
+		t.Fatal("no l1 hit")
+	}
+	mf := scrape(t, url)
+	if v := value(t, mf, "balise_index_info", "version", ix1.Meta().Version); v != 1 {
+		t.Fatalf("index_info v1 = %v", v)
+	}
+	h.Swap(e2, ix2.Close)
+	rep := get(t, url+"/search?q=rue")
+	if !strings.Contains(string(rep.body), "rue deux") || rep.header.Get("X-Cache") != "miss" {
+		t.Errorf("after the swap: %s %s", rep.header.Get("X-Cache"), rep.body)
+	}
+	mf = scrape(t, url)
+	if v := value(t, mf, "balise_index_info", "version", ix2.Meta().Version); v != 1 {
+		t.Errorf("index_info v2 = %v", v)
+	}
+	if len(mf["balise_index_info"].Metric) != 1 {
+		t.Errorf("index_info has %d series", len(mf["balise_index_info"].Metric))
+	}
+}
+
+// The cost of the telemetry middlewares on an L1 hit (the cheapest
+// answer, where it shows most), without the network:
+//
+//	go test -run '^$' -bench ObservabilityOverhead -benchtime 2s -count 3 ./internal/server/
+func BenchmarkObservabilityOverhead(b *testing.B) {
+	ix, err := index.Open(ncIndex(b), index.OpenOptions{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	scfg := search.DefaultConfig()
+	scfg.CommonThreshold = 200
+	e, err := search.New(ix, scfg, text.Config{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	h := NewHolder(e, ix.Close)
+	defer h.Close()
+	for _, mode := range []string{"off", "metrics", "metrics+accesslog", "metrics+traces-10%", "metrics+traces-100%"} {
+		b.Run(mode, func(b *testing.B) {
+			tcfg := telemetry.DefaultConfig()
+			tcfg.LogOutput = io.Discard
+			tcfg.AccessLog = mode == "metrics+accesslog"
+			tcfg.RequestID = RequestIDFrom
+			switch mode {
+			case "metrics+traces-10%":
+				tcfg.SpanExporter, tcfg.TraceSampleRatio = tracetest.NewNoopExporter(), 0.1
+			case "metrics+traces-100%":
+				tcfg.SpanExporter, tcfg.TraceSampleRatio = tracetest.NewNoopExporter(), 1
+			}
+			tel, shutdown, err := telemetry.Setup(b.Context(), tcfg)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer shutdown(b.Context())
+			c, err := cache.New(*l1Config(), tel.Registry, nil)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer c.Close()
+			cfg := DefaultConfig()
+			cfg.AccessLog = false
+			cfg.Compression = false
+			cfg.Cache = c
+			if mode != "off" {
+				cfg.Telemetry = tel
+			}
+			s, err := New(cfg, h, slog.New(slog.DiscardHandler))
+			if err != nil {
+				b.Fatal(err)
+			}
+			handler := s.Handler()
+			req := httptest.NewRequest("GET", qFound, nil)
+			handler.ServeHTTP(httptest.NewRecorder(), req)
+			b.ReportAllocs()
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					w := httptest.NewRecorder()
+					handler.ServeHTTP(w, req)
+					if w.Code != 200 || w.Header().Get("X-Cache") != "l1" {
+						b.Fatalf("%d %q", w.Code, w.Header().Get("X-Cache"))
+					}
+				}
+			})
+		})
+	}
+}
