@@ -145,7 +145,12 @@ func (a *API) computeSearch(endpoint string, q search.Query) func(context.Contex
 		}
 		t := a.opts.Telemetry
 		if t != nil {
-			stageSpans(ctx, t, endpoint, start, []stageTiming{{"parse", st.Prepare}, {"collect", st.Collect}, {"score", st.Score}})
+			stages := []stageTiming{{"parse", st.Prepare}, {"collect", st.Collect - st.FuzzyTime}, {"score", st.Score}}
+			if st.FuzzyTime > 0 {
+				// Fuzzy matching runs inside the collector chain; it is reported on its own.
+				stages = []stageTiming{stages[0], stages[1], {"fuzzy", st.FuzzyTime}, stages[2]}
+			}
+			stageSpans(ctx, t, endpoint, start, stages)
 		}
 		body := a.encode(ctx, endpoint, res)
 		if t != nil {

@@ -439,3 +439,15 @@ func TestTimeBudgetCutsCollection(t *testing.T) {
 		t.Error("budget spent without a budget")
 	}
 }
+
+func TestStatsReportFuzzyTime(t *testing.T) {
+	f := buildFixture(t, def(), doc{"name": "Andrésy", "type": "city"})
+	_, st, err := f.e.SearchStats(t.Context(), Query{Q: "andreys", Limit: 5})
+	if err != nil || !st.Fuzzy || st.FuzzyTime <= 0 || st.FuzzyTime > st.Collect {
+		t.Fatalf("typo: %+v %v", st, err)
+	}
+	_, st, _ = f.e.SearchStats(t.Context(), Query{Q: "andresy", Limit: 5})
+	if st.Fuzzy || st.FuzzyTime != 0 {
+		t.Errorf("exact: %+v", st)
+	}
+}

@@ -592,6 +592,8 @@ func (s *searcher) fuzzy() bool {
 	if s.cfg.Fuzzy <= 0 || s.hasCream() {
 		return false
 	}
+	start := time.Now()
+	defer func() { s.stats.FuzzyTime += time.Since(start) }()
 	if len(s.notFound) > 0 {
 		s.tryFuzzy(s.notFound, true)
 	}

@@ -164,7 +164,8 @@ type Stats struct {
 	Fuzzy        bool
 	Collector    string // the collector that ended the chain, "" when all ran
 	Prepare      time.Duration
-	Collect      time.Duration
+	Collect      time.Duration // all collectors, fuzzy included
+	FuzzyTime    time.Duration // the fuzzy collector's share of Collect
 	Score        time.Duration
 	NotFoundOnly bool
 }
