@@ -24,7 +24,9 @@
 #   BENCH_STEP      duration of each step of the step search [5s]
 #   BENCH_SLO       step search: latency bound at BENCH_SLO_P [50ms]
 #   BENCH_SLO_P     step search: percentile [95]
-#   BENCH_SIZES     which sizes to run, among s m l ["s m l"]
+#   BENCH_SIZES     which sizes to run, among s m l x ["s m l", plus x when BENCH_EXTRA is set]
+#   BENCH_EXTRA     an Addok ndjson file measured as size "x", e.g. the full BAN export:
+#                   the check of docs/capacity.md's projection
 #   BENCH_MIXES     which request mixes ["search autocomplete reverse mixed"]
 #   BENCH_STEP_MIXES
 #                   mixes that also get the step search (slow) ["mixed"]
@@ -44,7 +46,7 @@ DURATION=${BENCH_DURATION:-15s}
 STEP=${BENCH_STEP:-5s}
 SLO=${BENCH_SLO:-50ms}
 SLO_P=${BENCH_SLO_P:-95}
-SIZES=${BENCH_SIZES:-s m l}
+SIZES=${BENCH_SIZES:-s m l${BENCH_EXTRA:+ x}}
 MIXES=${BENCH_MIXES:-search autocomplete reverse mixed}
 STEP_MIXES=${BENCH_STEP_MIXES:-mixed}
 if [[ $mode == quick ]]; then
@@ -97,7 +99,7 @@ machine_md() {
 	mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo 2>/dev/null)
 	echo "- date: $(date -u +'%Y-%m-%d %H:%M UTC')"
 	echo "- machine: $ncpu CPUs (${cpu:-unknown}), $mem memory, $(uname -sr)"
-	echo "- $(go version | cut -d' ' -f3-), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$(git -C "$repo" diff --quiet 2>/dev/null || echo ' (with uncommitted changes)')"
+	echo "- $(go version | cut -d' ' -f3-), commit $(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)$([[ -z $(git -C "$repo" status --porcelain 2>/dev/null) ]] || echo ' (with uncommitted changes)')"
 	echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 }
 
@@ -180,6 +182,7 @@ subset() { # subset SIZE OUT: the three data sizes, as lines of the shared file 
 	s) zcat "$src" | grep '"context":"90,' | gzip -1 >"$2" ;;
 	m) zcat "$src" | grep -E '"context":"(75|04|05|07|08|09),' | gzip -1 >"$2" ;;
 	l) cp "$src" "$2" ;;
+	x) cp "${BENCH_EXTRA:?BENCH_EXTRA must name the file of size x}" "$2" ;;
 	esac
 }
 
@@ -188,6 +191,7 @@ size_name() {
 	s) echo "one département (90)" ;;
 	m) echo "Paris + 5 départements (75, 04, 05, 07, 08, 09)" ;;
 	l) echo "everything (addok-fr)" ;;
+	x) echo "$(basename "$BENCH_EXTRA")" ;;
 	esac
 }
 
@@ -445,18 +449,22 @@ compare() {
 		local src=$DATA/addok-fr/addok.ndjson.gz
 		for side in old new; do
 			build "$cmp/$side" "$WORK/balise-$side"
-			"$WORK/balise-$side" import -quiet -o "$WORK/$side.balise" "$src"
+			"$WORK/balise-$side" import -quiet -o "$WORK/$side.balise" "$src" >/dev/null
 		done
 		"$WORK/balise-new" bench --index "$WORK/new.balise" --mix mixed --write-requests "$WORK/mixed.txt" 2>/dev/null
 		for side in old new; do
-			start_server "$WORK/balise-$side" "$WORK/$side.balise"
+			# The engine, not the answer cache, is compared (older builds have no cache flag).
+			local nocache=() help
+			help=$("$WORK/balise-$side" serve -h 2>&1 || true)
+			[[ $help != *-cache-size* ]] || nocache=(--cache-size 0)
+			start_server "$WORK/balise-$side" "$WORK/$side.balise" "${nocache[@]}"
 			log "HTTP $side: closed loop $DURATION"
 			"${pin_client[@]}" "$WORK/balise-new" bench --target "$server_url" --queries "$WORK/mixed.txt" --concurrency 8 \
 				--duration "$DURATION" --warmup 2s --format json --out "$WORK/http-$side.json" --label "$side" --quiet
 			stop_server
 		done
 		echo
-		echo "HTTP, mixed requests, closed loop ($pinning):"
+		echo "HTTP, mixed requests, answer cache off, closed loop ($pinning):"
 		echo
 		"$WORK/balise-new" bench report --format markdown "$WORK/http-old.json" "$WORK/http-new.json"
 	fi

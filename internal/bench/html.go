@@ -80,7 +80,9 @@ svg{display:block;margin:1em 0;background:#fff}svg text{font:11px sans-serif;fil
 		p99 := series{name: runName(r, i) + " p99", color: palette[i%len(palette)]}
 		p50 := series{name: runName(r, i) + " p50", color: palette[i%len(palette)], dashed: true}
 		for _, tk := range r.Timeline {
-			t.xs, t.ys = append(t.xs, tk.T), append(t.ys, tk.RPS)
+			if !tk.Partial {
+				t.xs, t.ys = append(t.xs, tk.T), append(t.ys, tk.RPS)
+			}
 			if tk.Answers+tk.Errors > 0 {
 				p99.xs, p99.ys = append(p99.xs, tk.T), append(p99.ys, tk.P99)
 				p50.xs, p50.ys = append(p50.xs, tk.T), append(p50.ys, tk.P50)

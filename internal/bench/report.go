@@ -111,6 +111,9 @@ type Tick struct {
 	P50      float64 `json:"p50"`
 	P99      float64 `json:"p99"`
 	Max      float64 `json:"max"`
+	// Partial marks a last interval shorter than half the others (the
+	// drain after the last send): its rate is not comparable.
+	Partial bool `json:"partial,omitempty"`
 }
 
 // Step is one rate of a step run.

@@ -178,7 +178,7 @@ func (s *runState) harvest(now time.Time, scratch *hdr.Histogram) Tick {
 	defer s.tlMu.Unlock()
 	span := now.Sub(s.lastTick).Seconds()
 	s.lastTick = now
-	t := Tick{T: round3(now.Sub(s.start).Seconds()), Answers: answers, Errors: errs, NonEmpty: ne}
+	t := Tick{T: round3(now.Sub(s.start).Seconds()), Answers: answers, Errors: errs, NonEmpty: ne, Partial: span < s.interval.Seconds()/2}
 	if span > 0 {
 		t.RPS = round3(float64(answers+errs) / span)
 	}
@@ -207,7 +207,8 @@ func coarsen(tl []Tick) []Tick {
 		}
 		a, b := tl[i], tl[i+1]
 		m := Tick{T: b.T, Answers: a.Answers + b.Answers, Errors: a.Errors + b.Errors, NonEmpty: a.NonEmpty + b.NonEmpty,
-			RPS: round3((a.RPS + b.RPS) / 2), P50: round3((a.P50 + b.P50) / 2), P99: math.Max(a.P99, b.P99), Max: math.Max(a.Max, b.Max)}
+			RPS: round3((a.RPS + b.RPS) / 2), P50: round3((a.P50 + b.P50) / 2), P99: math.Max(a.P99, b.P99), Max: math.Max(a.Max, b.Max),
+			Partial: b.Partial}
 		out = append(out, m)
 	}
 	return out

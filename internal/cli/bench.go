@@ -112,7 +112,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	// The target first: a refused target should fail before any work.
 	var tgt bench.Target
 	inprocess := *target == "inprocess" || *target == "in-process"
-	var idxForGen string
+	idxForGen := *indexPath
 	if inprocess {
 		e, err := openEngine(ctx, *indexPath)
 		if err != nil {
@@ -121,7 +121,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		defer e.Index().Close()
 		tgt = bench.NewInProcess(e)
 		idxForGen = e.Index().Path()
-	} else {
+	} else if *writeReqs == "" { // writing the list needs no target
 		conns := *concurrency
 		if conns == 0 {
 			conns = bench.DefaultOpenConcurrency
@@ -135,7 +135,6 @@ func runBench(ctx context.Context, env Env, args []string) error {
 		}
 		defer h.Close()
 		tgt = h
-		idxForGen = *indexPath
 	}
 
 	// Then the requests.
@@ -218,8 +217,12 @@ func runBench(ctx context.Context, env Env, args []string) error {
 				if !s.Pass {
 					verdict = "fail: " + s.Why
 				}
-				fmt.Fprintf(env.Stderr, "\r\033[Kbench: step %g req/s → %.1f req/s, p50 %.2f ms, p%g %.2f ms, errors %.2f%%: %s\n",
-					s.Rate, s.Throughput, s.P50, *sloP, s.PSLO, 100*s.ErrorRate, verdict)
+				clear := ""
+				if progress.IsTerminal(env.Stderr) {
+					clear = "\r\033[K"
+				}
+				fmt.Fprintf(env.Stderr, "%sbench: step %g req/s → %.1f req/s, p50 %.2f ms, p%g %.2f ms, errors %.2f%%: %s\n",
+					clear, s.Rate, s.Throughput, s.P50, *sloP, s.PSLO, 100*s.ErrorRate, verdict)
 			}
 			cfg.Progress = nil // one line per step is enough
 		}

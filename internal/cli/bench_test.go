@@ -133,3 +133,23 @@ func TestBenchRefusals(t *testing.T) {
 	f(2, "zipf", "--target", "http://127.0.0.1:1", "--zipf", "-1", "--requests", "1", "--generate-count", "10")
 	f(2, "needs a --duration", "--step", "--duration", "0", "--requests", "5")
 }
+
+func TestBenchWriteRequests(t *testing.T) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "q.txt")
+	// No target is contacted (nor checked) to write a list.
+	code, _, stderr := runBenchCLI(t, "--target", "http://example.com", "--mix", "reverse", "--generate-count", "50", "--write-requests", out)
+	if code != 0 || !strings.Contains(stderr, "wrote 50 requests") {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	b, _ := os.ReadFile(out)
+	if lines := strings.Split(strings.TrimSpace(string(b)), "\n"); len(lines) != 50 || !strings.HasPrefix(lines[0], "/reverse?lat=") {
+		t.Errorf("written list: %q", b)
+	}
+	csvOut := filepath.Join(dir, "q.csv")
+	code, _, stderr = runBenchCLI(t, "--mix", "search", "--generate-count", "20", "--write-requests", csvOut)
+	b, _ = os.ReadFile(csvOut)
+	if code != 0 || !strings.HasPrefix(string(b), "q\n") || strings.Count(string(b), "\n") < 21 {
+		t.Errorf("CSV: exit %d %s\n%s", code, stderr, b)
+	}
+}
