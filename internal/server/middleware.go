@@ -2,19 +2,17 @@ package server
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"strconv"
-	"sync/atomic"
 	"time"
 
 	"github.com/klauspost/compress/gzhttp"
 
 	"balise/internal/httpapi"
+
+	"balise/internal/telemetry"
 )
 
 // Middleware wraps a handler.
@@ -28,45 +26,15 @@ func Chain(h http.Handler, mws ...Middleware) http.Handler {
 	return h
 }
 
-type ctxKey struct{}
-
 // RequestIDFrom returns the request id set by the RequestID middleware.
-func RequestIDFrom(ctx context.Context) string {
-	id, _ := ctx.Value(ctxKey{}).(string)
-	return id
-}
+func RequestIDFrom(ctx context.Context) string { return telemetry.RequestIDFrom(ctx) }
 
 // RequestID accepts a sane X-Request-Id from the client (a proxy's) or
 // makes one, stores it in the request context and returns it in the
 // response headers, so one id follows a request through every log line.
+// It is telemetry's middleware, so log records and the server agree on it.
 func RequestID() Middleware {
-	var prefix [4]byte
-	rand.Read(prefix[:])
-	p := hex.EncodeToString(prefix[:]) + "-"
-	var n atomic.Uint64
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			id := r.Header.Get("X-Request-Id")
-			if !validRequestID(id) {
-				id = p + strconv.FormatUint(n.Add(1), 36)
-			}
-			w.Header().Set("X-Request-Id", id)
-			next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxKey{}, id)))
-		})
-	}
-}
-
-func validRequestID(id string) bool {
-	if id == "" || len(id) > 128 {
-		return false
-	}
-	for i := 0; i < len(id); i++ {
-		c := id[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_' || c == '.' || c == ':') {
-			return false
-		}
-	}
-	return true
+	return func(next http.Handler) http.Handler { return telemetry.RequestID(next) }
 }
 
 // statusWriter records what a handler sent. It keeps Flush and exposes
