@@ -46,7 +46,7 @@ type searcher struct {
 	checkHN    bool
 	onlyHN     bool
 	hnRef      string   // the flagged housenumber's processed key
-	hnLoose    []string // numbers written elsewhere in the query (NumberAnywhere)
+	hnLoose    []looseNumber // numbers written elsewhere in the query (NumberAnywhere)
 
 	keys        []key
 	bucket      bucket
@@ -202,13 +202,17 @@ func (s *searcher) geohashArea(lat, lon float64) []uint32 {
 	return slices.Compact(docs)
 }
 
+// looseNumber is a number written after the start of the query: its
+// processed housenumber key and the query word it came from.
+type looseNumber struct{ key, word string }
+
 // looseNumbers finds numbers written after the start of the query
 // ("rue x 12 ville"): Addok only looks at a number in first position or
 // before a street type (its issue #406). Each is returned as a processed
 // housenumber key, with a following ordinal glued ("12 bis").
-func (s *searcher) looseNumbers() []string {
+func (s *searcher) looseNumbers() []looseNumber {
 	words := strings.Fields(s.folded)
-	var out []string
+	var out []looseNumber
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		n := 0
@@ -223,11 +227,11 @@ func (s *searcher) looseNumbers() []string {
 			raw = w + " " + words[i+1]
 		}
 		if k := s.e.pipe.HousenumberKey(raw); k != "" {
-			out = append(out, k)
+			out = append(out, looseNumber{k, w})
 		}
 		if raw != w {
 			if k := s.e.pipe.HousenumberKey(w); k != "" {
-				out = append(out, k)
+				out = append(out, looseNumber{k, w})
 			}
 		}
 	}

@@ -129,19 +129,11 @@ func (s *searcher) result(d uint32) *Result {
 // number is part of the street's own name ("rue du 8 mai").
 func (s *searcher) matchLooseNumber(r *Result) {
 	nameWords := strings.Fields(text.Ascii(firstText(&r.Doc, "name")))
-	words := strings.Fields(s.folded)
-	for _, k := range s.hnLoose {
-		inName := false
-		for _, w := range words {
-			if s.e.pipe.HousenumberKey(w) == k && slices.Contains(nameWords, w) {
-				inName = true
-				break
-			}
-		}
-		if inName {
+	for _, n := range s.hnLoose {
+		if slices.Contains(nameWords, n.word) {
 			continue
 		}
-		if h, ok, _ := r.Doc.FindHousenumber(k); ok {
+		if h, ok, _ := r.Doc.FindHousenumber(n.key); ok {
 			r.Housenumber = &h
 			return
 		}
