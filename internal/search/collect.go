@@ -45,7 +45,7 @@ type searcher struct {
 	geohash    []uint32
 	checkHN    bool
 	onlyHN     bool
-	hnRef      string   // the flagged housenumber's processed key
+	hnRef      string        // the flagged housenumber's processed key
 	hnLoose    []looseNumber // numbers written elsewhere in the query (NumberAnywhere)
 
 	keys        []key
