@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Runs every native fuzz target for a short time ($1, default 10s).
+# Runs every native fuzz target for a bounded budget ($1, default 100000x).
+#
+# The budget is an execution count, not a duration: with a duration, Go 1.26's
+# fuzz coordinator can report "context deadline exceeded" as a failure when the
+# deadline races a worker that is still running an input (golang/go#75804, fixed
+# in Go 1.27). A count has no deadline to race. A duration (e.g. 30s) still works
+# for longer local runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-t="${1:-10s}"
+t="${1:-100000x}"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")
   for f in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/func //' | sort -u); do
