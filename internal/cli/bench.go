@@ -14,6 +14,7 @@ import (
 	"balise/internal/bench"
 	"balise/internal/progress"
 	"balise/internal/sample"
+	"balise/internal/search"
 )
 
 func init() {
@@ -114,7 +115,7 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	inprocess := *target == "inprocess" || *target == "in-process"
 	idxForGen := *indexPath
 	if inprocess {
-		e, err := openEngine(ctx, *indexPath)
+		e, err := openEngine(ctx, *indexPath, "", search.DefaultConfig(), false)
 		if err != nil {
 			return err
 		}

@@ -8,31 +8,12 @@ import (
 	"io"
 	"strings"
 
-	"balise/internal/index"
-	"balise/internal/sample"
 	"balise/internal/search"
-	"balise/internal/text"
 )
 
 func init() {
 	register(command{"search", "geocode a query (or one query per line from stdin with -) and print GeoJSON", runSearch})
 	register(command{"reverse", "reverse-geocode a point and print GeoJSON", runReverse})
-}
-
-// openEngine opens --index, or the bundled sample (built on first use).
-func openEngine(ctx context.Context, path string) (*search.Engine, error) {
-	if path == "" {
-		p, err := sample.Path(ctx, "")
-		if err != nil {
-			return nil, fmt.Errorf("cannot prepare the bundled sample index: %w", err)
-		}
-		path = p
-	}
-	ix, err := index.Open(path, index.OpenOptions{})
-	if err != nil {
-		return nil, err
-	}
-	return search.New(ix, search.DefaultConfig(), text.Config{})
 }
 
 func filterFlags(fs *flag.FlagSet) map[string]*multiFlag {
@@ -89,7 +70,7 @@ func runSearch(ctx context.Context, env Env, args []string) error {
 			hasCenter = true
 		}
 	})
-	e, err := openEngine(ctx, *indexPath)
+	e, err := openEngine(ctx, *indexPath, "", search.DefaultConfig(), false)
 	if err != nil {
 		return err
 	}
@@ -150,7 +131,7 @@ func runReverse(ctx context.Context, env Env, args []string) error {
 	if *lat < -90 || *lat > 90 || *lon < -180 || *lon > 180 {
 		return usageError{"--lat must be in [-90, 90] and --lon in [-180, 180]"}
 	}
-	e, err := openEngine(ctx, *indexPath)
+	e, err := openEngine(ctx, *indexPath, "", search.DefaultConfig(), false)
 	if err != nil {
 		return err
 	}

@@ -4,16 +4,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"os"
+	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"balise/internal/cache"
 	"balise/internal/httpapi"
-	"balise/internal/index"
-	"balise/internal/sample"
 	"balise/internal/search"
 	"balise/internal/server"
 	"balise/internal/telemetry"
@@ -22,60 +23,6 @@ import (
 
 func init() {
 	register(command{"serve", "run the Addok-compatible HTTP API", runServe})
-}
-
-// engineFlags are the search settings shared by serve and geocode.
-type engineFlags struct {
-	index           *string
-	cacheDir        *string
-	commonThreshold *int
-	queryMaxLength  *int
-	timeBudget      *time.Duration
-	fuzzy           *int
-	gcPercent       *int
-}
-
-func addEngineFlags(fs *flag.FlagSet) *engineFlags {
-	d := search.DefaultConfig()
-	return &engineFlags{
-		index:           fs.String("index", "", "index `file` (default: the bundled Paris sample, built on first use into the cache directory)"),
-		cacheDir:        fs.String("cache-dir", "", "where the bundled sample index is built (default: the user cache directory)"),
-		commonThreshold: fs.Int("common-threshold", d.CommonThreshold, "tokens found in more documents than this are \"common\" (Addok's COMMON_THRESHOLD; lower it on small indexes)"),
-		queryMaxLength:  fs.Int("query-max-length", d.QueryMaxLength, "longest query accepted, in folded characters (longer: 413; Addok's QUERY_MAX_LENGTH)"),
-		timeBudget:      fs.Duration("time-budget", d.TimeBudget, "time one search may spend collecting candidates before answering with what it has (0: unbounded)"),
-		fuzzy:           fs.Int("fuzzy", d.Fuzzy, "typo tolerance: 1 tries one-edit variants when nothing matches, 0 disables it"),
-		gcPercent:       fs.Int("gc-percent", 400, "Go GC target (GOGC) unless GOGC is set: the index is memory-mapped, so the heap is small and the default 100 collects far too often (400 gave 1.7x the /search throughput)"),
-	}
-}
-
-// open opens the index (or the sample) and builds the engine.
-func (f *engineFlags) open(ctx context.Context, env Env) (*search.Engine, error) {
-	if env.Getenv("GOGC") == "" && *f.gcPercent > 0 {
-		debug.SetGCPercent(*f.gcPercent)
-	}
-	path := *f.index
-	if path == "" {
-		p, err := sample.Path(ctx, *f.cacheDir)
-		if err != nil {
-			return nil, fmt.Errorf("cannot prepare the bundled sample index: %w", err)
-		}
-		path = p
-	}
-	ix, err := index.Open(path, index.OpenOptions{})
-	if err != nil {
-		return nil, err
-	}
-	cfg := search.DefaultConfig()
-	cfg.CommonThreshold = *f.commonThreshold
-	cfg.QueryMaxLength = *f.queryMaxLength
-	cfg.TimeBudget = *f.timeBudget
-	cfg.Fuzzy = *f.fuzzy
-	e, err := search.New(ix, cfg, text.Config{})
-	if err != nil {
-		ix.Close()
-		return nil, err
-	}
-	return e, nil
 }
 
 // byteSize is a flag holding a size: 50MB, 50MiB, 1GB, 512KiB or bytes.
@@ -131,6 +78,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	publicMetrics := fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
 	adminAddr := fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
 	traceRatio := fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
+	reloadPoll := fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
 	cd := cache.DefaultConfig()
 	kd := cache.DefaultKeyConfig()
 	cacheSize := byteSize(cd.MaxBytes)
@@ -144,7 +92,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	focusDecimals := fs.Int("cache-focus-decimals", kd.FocusDecimals, "decimals of a /search focus point (lat/lon) kept in cache keys; answers are computed at the rounded point")
 	reverseCell := fs.Float64("cache-reverse-cell", kd.ReverseCell, "grid step in degrees to which /reverse points are snapped (answers are computed at the grid node); 0 keeps exact points")
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /health/ready, /get/{id},\n/openapi.json, /metrics; POST /search/csv, /reverse/csv, /batch) and an admin listener\n(pprof, expvar, /metrics). Every flag can also be set as BALISE_<FLAG>; tracing reads\nthe standard OTEL_* variables.")
+		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /health/ready, /get/{id},\n/openapi.json, /metrics; POST /search/csv, /reverse/csv, /batch) and an admin listener\n(pprof, expvar, /metrics, POST /admin/reload). SIGHUP reloads the index file (swapped in\nwithout failing a request; refused, and the old one kept, if its checksums fail). Every flag can also be set as BALISE_<FLAG>; tracing reads\nthe standard OTEL_* variables.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env); err != nil {
@@ -208,20 +156,34 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		defer answers.Close()
 	}
 	start := time.Now()
-	e, err := ef.open(ctx, env)
+	if env.Getenv("GOGC") == "" && *ef.gcPercent > 0 {
+		debug.SetGCPercent(*ef.gcPercent)
+	}
+	// openEngines opens the index with the interactive settings and a
+	// second engine over it with the batch budget; a reload verifies every
+	// checksum first, so a bad new file never replaces a good one.
+	openEngines := func(ctx context.Context, verify bool) (server.Engines, error) {
+		e, err := openEngine(ctx, *ef.index, *ef.cacheDir, ef.config(), verify)
+		if err != nil {
+			return server.Engines{}, err
+		}
+		bcfg := e.Config()
+		bcfg.TimeBudget = *batchBudget
+		batch, err := search.New(e.Index(), bcfg, text.Config{})
+		if err != nil {
+			e.Index().Close()
+			return server.Engines{}, err
+		}
+		return server.Engines{Search: e, Batch: batch, Close: e.Index().Close}, nil
+	}
+	first, err := openEngines(ctx, false)
 	if err != nil {
 		return err
 	}
-	bcfg := e.Config()
-	bcfg.TimeBudget = *batchBudget
-	batchEngine, err := search.New(e.Index(), bcfg, text.Config{})
-	if err != nil {
-		e.Index().Close()
-		return err
-	}
+	e := first.Search
 	holder := &server.Holder{}
 	holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(server.IndexInfo(e)) })
-	holder.SwapWithBatch(e, batchEngine, e.Index().Close)
+	holder.SwapWithBatch(e, first.Batch, first.Close)
 	defer holder.Close()
 	m := e.Index().Meta()
 	log.Info("index loaded", "path", e.Index().Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,
@@ -244,6 +206,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		AdminAddr:         *adminAddr,
 		PublicMetrics:     *publicMetrics,
 		Version:           version,
+		Reload:            func(ctx context.Context) (server.Engines, error) { return openEngines(ctx, true) },
 		API: httpapi.Options{
 			Keys:            keys,
 			LogQueries:      *logQueries,
@@ -264,7 +227,30 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return err
 	}
+	reloadOnHangup(ctx, srv)
+	if *reloadPoll > 0 {
+		go srv.PollIndex(ctx, e.Index().Path(), *reloadPoll)
+	}
 	return srv.ListenAndServe(ctx)
+}
+
+// reloadOnHangup reloads the index on every SIGHUP until ctx ends. The
+// signal is caught from the moment it returns (SIGHUP would otherwise end
+// the process).
+func reloadOnHangup(ctx context.Context, srv *server.Server) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				srv.Reload(ctx) // logged and counted by Reload
+			}
+		}
+	}()
 }
 
 // redisURLOf reads --redis-url: one URL is used as is; a comma-separated

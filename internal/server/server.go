@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/pprof"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,9 @@ type Config struct {
 	PublicMetrics bool
 	// Version is reported by /health/ready.
 	Version string
+	// Reload, when set, opens the index again for Reload (SIGHUP,
+	// POST /admin/reload on the admin listener, PollIndex).
+	Reload Opener
 }
 
 // DefaultConfig returns sane production defaults.
@@ -83,6 +87,7 @@ type Server struct {
 	admin    http.Handler
 	draining atomic.Bool
 	started  time.Time
+	reloadMu sync.Mutex
 }
 
 // New builds a server answering with the engines of holder.
@@ -140,8 +145,8 @@ func withMetrics(api, metrics http.Handler) http.Handler {
 	})
 }
 
-// adminHandler serves the admin listener: pprof, expvar, metrics and the
-// health checks. It is never mounted on the public listener.
+// adminHandler serves the admin listener: pprof, expvar, metrics, the
+// health checks and the index reload. It is never mounted on the public listener.
 func (s *Server) adminHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
@@ -155,6 +160,7 @@ func (s *Server) adminHandler() http.Handler {
 		mux.Handle("GET /metrics", s.cfg.Telemetry.MetricsHandler())
 	}
 	mux.HandleFunc("GET /health/ready", s.ready)
+	mux.HandleFunc("POST /admin/reload", s.serveReload)
 	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json; charset=utf-8")
 		w.Write([]byte(`{"status":"HEALTHY"}`))

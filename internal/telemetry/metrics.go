@@ -196,6 +196,7 @@ type SearchMetrics struct {
 	indexSize   prometheus.Gauge
 	indexBuilt  prometheus.Gauge
 	indexLoaded prometheus.Gauge
+	reloads     *prometheus.CounterVec // result
 }
 
 func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
@@ -241,12 +242,19 @@ func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 		indexSize:   prometheus.NewGauge(prometheus.GaugeOpts{Name: "balise_index_file_size_bytes", Help: "Size of the loaded index file."}),
 		indexBuilt:  prometheus.NewGauge(prometheus.GaugeOpts{Name: "balise_index_build_timestamp_seconds", Help: "When the loaded index was built (Unix time)."}),
 		indexLoaded: prometheus.NewGauge(prometheus.GaugeOpts{Name: "balise_index_loaded_timestamp_seconds", Help: "When the loaded index was opened (Unix time)."}),
+		reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_index_reloads_total",
+			Help: "Index reloads (SIGHUP, POST /admin/reload, --reload-poll), by result: swapped, unchanged (same content version) or failed (the previous index kept serving).",
+		}, []string{"result"}),
 	}
 	for _, c := range []prometheus.Collector{m.stage, m.candidates, m.results, m.budgetCuts, m.fuzzy, m.csvRows,
-		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded} {
+		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("cannot register search metrics: %w", err)
 		}
+	}
+	for _, r := range reloadResults {
+		m.reloads.WithLabelValues(r)
 	}
 	for _, e := range endpoints[:2] {
 		m.budgetCuts.WithLabelValues(e)
@@ -307,6 +315,14 @@ type IndexInfo struct {
 	FileSize     int64
 	BuildTime    time.Time
 	LoadedAt     time.Time // zero: now
+}
+
+var reloadResults = []string{"swapped", "unchanged", "failed"}
+
+// ObserveReload counts one index reload by its result: swapped, unchanged
+// or failed.
+func (m *SearchMetrics) ObserveReload(result string) {
+	m.reloads.WithLabelValues(bounded(result, reloadResults)).Inc()
 }
 
 // SetIndex publishes the loaded index; a reload replaces the previous
