@@ -13,6 +13,7 @@ import (
 
 	"balise/internal/cache"
 	"balise/internal/telemetry"
+	"balise/internal/testutil"
 )
 
 // registered returns every metric name the code exports: telemetry's own
@@ -100,10 +101,7 @@ type target struct {
 
 func recordNames(t *testing.T) map[string]bool {
 	t.Helper()
-	rules, err := os.ReadFile("balise-rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := testutil.ReadFile(t, "balise-rules.yml")
 	out := map[string]bool{}
 	for _, m := range regexp.MustCompile(`(?m)^\s*- record: (\S+)`).FindAllStringSubmatch(string(rules), -1) {
 		out[m[1]] = true
@@ -114,10 +112,7 @@ func recordNames(t *testing.T) map[string]bool {
 func TestDashboardUsesRegisteredMetrics(t *testing.T) {
 	known := registered(t)
 	records := recordNames(t)
-	raw, err := os.ReadFile("balise-dashboard.json")
-	if err != nil {
-		t.Fatal(err)
-	}
+	raw := testutil.ReadFile(t, "balise-dashboard.json")
 	var dash struct {
 		Title      string  `json:"title"`
 		UID        string  `json:"uid"`
@@ -200,10 +195,7 @@ func TestDashboardUsesRegisteredMetrics(t *testing.T) {
 func TestRulesUseRegisteredMetrics(t *testing.T) {
 	known := registered(t)
 	records := recordNames(t)
-	rules, err := os.ReadFile("balise-rules.yml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	rules := testutil.ReadFile(t, "balise-rules.yml")
 	n := 0
 	for _, expr := range ruleExprs(string(rules)) {
 		n++
@@ -254,10 +246,7 @@ func ruleExprs(rules string) []string {
 
 // Every metric the code registers under balise_ is documented.
 func TestMetricsDocumented(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/operations.md")
-	if err != nil {
-		t.Fatal(err)
-	}
+	doc := testutil.ReadFile(t, "../../docs/operations.md")
 	var missing []string
 	for n := range registered(t) {
 		if strings.HasPrefix(n, "balise_") && !strings.Contains(string(doc), "`"+n+"`") {

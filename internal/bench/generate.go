@@ -7,14 +7,11 @@ import (
 	"io"
 	"math/rand/v2"
 	"os"
-	"regexp"
 	"strings"
-	"unicode"
 
 	"balise/internal/index"
 	"balise/internal/search"
 	"balise/internal/source"
-	"balise/internal/text"
 )
 
 // Corpus bounds: a reservoir sample of the input keeps generation's memory
@@ -43,8 +40,9 @@ type Number struct {
 	Lat, Lon float64
 }
 
-// Corpus is the material requests are generated from: a seeded reservoir
-// sample of the streets with housenumbers and of the municipality names.
+// Corpus is the material requests are generated from: the streets with
+// housenumbers and the municipality names of a file, either a seeded
+// reservoir sample of them (LoadCorpus) or all of them (LoadWholeCorpus).
 type Corpus struct {
 	Streets        []Street
 	Municipalities []string
@@ -55,8 +53,9 @@ type Mix string
 
 // The mixes Generate knows.
 const (
-	// MixSearch is the relevance suite's 16 formulations in equal parts
-	// (only "prefix" has autocomplete on): geocoding typed or stored addresses.
+	// MixSearch is the relevance suite's 16 formulations (Formulations) in
+	// equal parts (only "prefix" has autocomplete on): geocoding typed or
+	// stored addresses.
 	MixSearch Mix = "search"
 	// MixAutocomplete is keystroke prefixes of addresses with autocomplete
 	// on, 30 % with a map centre: a search box as the user types.
@@ -77,14 +76,25 @@ func ParseMix(s string) (Mix, error) {
 	return "", fmt.Errorf("unknown mix %q (search, autocomplete, reverse or mixed)", s)
 }
 
-// searchKinds are the relevance suite's formulations (internal/relevance
-// suite_test.go), in its order.
-var searchKinds = []string{"full", "no_postcode", "street_city", "municipality", "prefix", "typo", "abbreviation", "no_accents",
-	"number_last", "focus_point", "filter_postcode", "filter_citycode", "filter_type", "uppercase", "bis_ter", "commas"}
-
-// LoadCorpus reads an Addok ndjson file (gzip or plain) or a balise index,
-// told apart by the index's magic bytes.
+// LoadCorpus reads a seeded sample of an Addok ndjson file (gzip or plain)
+// or of a balise index, told apart by the index's magic bytes: at most
+// 50,000 streets with at most 16 housenumbers each, and 20,000
+// municipalities. Only housenumbers people type ("12", "12bis", "12b") with
+// valid coordinates are kept.
 func LoadCorpus(path string, seed uint64) (*Corpus, error) {
+	return newCorpusBuilder(seed).load(path)
+}
+
+// LoadWholeCorpus reads every street with housenumbers and every
+// municipality of an Addok ndjson file or a balise index, in file order,
+// with every housenumber as written (unparsable coordinates read as 0):
+// the relevance suite's material. Formulate skips the housenumbers nobody
+// types when it draws them.
+func LoadWholeCorpus(path string) (*Corpus, error) {
+	return (&corpusBuilder{whole: true}).load(path)
+}
+
+func (b *corpusBuilder) load(path string) (*Corpus, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot open %s: %w", path, err)
@@ -98,14 +108,14 @@ func LoadCorpus(path string, seed uint64) (*Corpus, error) {
 			return nil, err
 		}
 		defer ix.Close()
-		return CorpusFromIndex(ix, seed)
+		return b.readIndex(ix)
 	}
 	lines, err := source.OpenLines(path)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read %s: %w", path, err)
 	}
 	defer lines.Close()
-	c, err := CorpusFromLines(lines, seed)
+	c, err := b.readLines(lines)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}
@@ -132,8 +142,11 @@ func (rv *reservoir) slot(n, max int) int {
 	return -1
 }
 
+// corpusBuilder samples the documents it is given, or keeps them all when
+// whole is set.
 type corpusBuilder struct {
 	c          Corpus
+	whole      bool
 	st, mu     reservoir
 	numbersBuf []Number
 }
@@ -149,7 +162,7 @@ func (b *corpusBuilder) addMunicipality(name string) {
 	if name == "" {
 		return
 	}
-	switch j := b.mu.slot(len(b.c.Municipalities), maxMunicipalities); {
+	switch j := b.slot(&b.mu, len(b.c.Municipalities), maxMunicipalities); {
 	case j == len(b.c.Municipalities):
 		b.c.Municipalities = append(b.c.Municipalities, strings.Clone(name))
 	case j >= 0:
@@ -157,18 +170,28 @@ func (b *corpusBuilder) addMunicipality(name string) {
 	}
 }
 
+// slot is where the next item goes (see reservoir.slot): always appended
+// when the builder keeps everything.
+func (b *corpusBuilder) slot(rv *reservoir, n, max int) int {
+	if b.whole {
+		return n
+	}
+	return rv.slot(n, max)
+}
+
 // addStreet takes numbers the caller may reuse: they are copied (at most
-// maxNumbersPerStreet of them, evenly spread along the street).
+// maxNumbersPerStreet of them, evenly spread along the street, unless the
+// builder keeps everything).
 func (b *corpusBuilder) addStreet(name, city, postcode, citycode string, numbers []Number) {
 	if name == "" || len(numbers) == 0 {
 		return
 	}
-	j := b.st.slot(len(b.c.Streets), maxStreets)
+	j := b.slot(&b.st, len(b.c.Streets), maxStreets)
 	if j < 0 {
 		return
 	}
 	keep := numbers
-	if len(numbers) > maxNumbersPerStreet {
+	if !b.whole && len(numbers) > maxNumbersPerStreet {
 		keep = make([]Number, maxNumbersPerStreet)
 		for i := range keep {
 			keep[i] = numbers[i*len(numbers)/maxNumbersPerStreet]
@@ -202,9 +225,35 @@ func (b *corpusBuilder) finish() (*Corpus, error) {
 	return &b.c, nil
 }
 
-// CorpusFromLines reads Addok ndjson lines.
+// addDoc adds a document, given its text value of a key (the first item
+// of a list) and a walk over its housenumbers.
+func (b *corpusBuilder) addDoc(get func(key string) string, housenumbers func(add func(raw string, lat, lon float64, ok bool)) error) error {
+	switch get("type") {
+	case "municipality":
+		b.addMunicipality(get("name"))
+	case "street":
+		nums := b.numbersBuf[:0]
+		err := housenumbers(func(raw string, lat, lon float64, ok bool) {
+			if b.whole || ok && standardNumber.MatchString(raw) {
+				nums = append(nums, Number{Raw: raw, Lat: lat, Lon: lon})
+			}
+		})
+		b.numbersBuf = nums
+		if err != nil {
+			return err
+		}
+		b.addStreet(get("name"), get("city"), get("postcode"), get("citycode"), nums)
+	}
+	return nil
+}
+
+// CorpusFromLines reads a seeded sample of Addok ndjson lines (see
+// LoadCorpus).
 func CorpusFromLines(lines *source.Lines, seed uint64) (*Corpus, error) {
-	b := newCorpusBuilder(seed)
+	return newCorpusBuilder(seed).readLines(lines)
+}
+
+func (b *corpusBuilder) readLines(lines *source.Lines) (*Corpus, error) {
 	for {
 		batch, err := lines.Next()
 		if err == io.EOF {
@@ -218,157 +267,77 @@ func CorpusFromLines(lines *source.Lines, seed uint64) (*Corpus, error) {
 			if err != nil {
 				return nil, err
 			}
-			first := func(k string) string {
-				v, ok := d.Get(k)
-				if !ok {
-					return ""
+			get := func(k string) string {
+				if v, ok := d.Get(k); ok && v.Kind != source.List {
+					return v.String()
+				} else if ok && len(v.List) > 0 {
+					return v.List[0].String()
 				}
-				if v.Kind == source.List {
-					if len(v.List) == 0 {
-						return ""
-					}
-					v = v.List[0]
-				}
-				return v.String()
+				return ""
 			}
-			switch first("type") {
-			case "municipality":
-				b.addMunicipality(first("name"))
-			case "street":
-				nums := b.numbersBuf[:0]
+			if err := b.addDoc(get, func(add func(string, float64, float64, bool)) error {
 				for _, h := range d.Housenumbers {
 					lat, ok1 := h.Lat.Float()
 					lon, ok2 := h.Lon.Float()
-					if ok1 && ok2 && standardNumber.MatchString(h.Raw) {
-						nums = append(nums, Number{Raw: h.Raw, Lat: lat, Lon: lon})
-					}
+					add(h.Raw, lat, lon, ok1 && ok2)
 				}
-				b.numbersBuf = nums
-				b.addStreet(first("name"), first("city"), first("postcode"), first("citycode"), nums)
+				return nil
+			}); err != nil {
+				return nil, err
 			}
 		}
 	}
 	return b.finish()
 }
 
-// CorpusFromIndex walks every document of an index.
+// CorpusFromIndex reads a seeded sample of an index's documents (see
+// LoadCorpus).
 func CorpusFromIndex(ix *index.Index, seed uint64) (*Corpus, error) {
-	b := newCorpusBuilder(seed)
+	return newCorpusBuilder(seed).readIndex(ix)
+}
+
+func (b *corpusBuilder) readIndex(ix *index.Index) (*Corpus, error) {
 	var d index.Doc
 	for id := range ix.NumDocs() {
 		if err := ix.Doc(uint32(id), &d); err != nil {
 			return nil, err
 		}
-		first := func(k string) string {
-			v, ok := d.Get(k)
-			if !ok {
-				return ""
-			}
-			if v.Kind == index.KindList {
-				if len(v.Items) == 0 {
-					return ""
-				}
-				v = v.Items[0]
-			}
-			switch v.Kind {
-			case index.KindString:
-				return v.Str
-			case index.KindInt, index.KindFloat, index.KindRaw:
-				return string(v.AppendJSON(nil))
-			}
-			return ""
-		}
-		switch first("type") {
-		case "municipality":
-			b.addMunicipality(first("name"))
-		case "street":
-			nums := b.numbersBuf[:0]
+		err := b.addDoc(func(k string) string { return indexText(&d, k) }, func(add func(string, float64, float64, bool)) error {
 			for i := range d.NumHousenumbers() {
 				h, err := d.HousenumberAt(i)
 				if err != nil {
-					return nil, err
+					return err
 				}
-				if standardNumber.MatchString(h.Raw) {
-					nums = append(nums, Number{Raw: h.Raw, Lat: h.Lat, Lon: h.Lon})
-				}
+				add(h.Raw, h.Lat, h.Lon, true)
 			}
-			b.numbersBuf = nums
-			b.addStreet(first("name"), first("city"), first("postcode"), first("citycode"), nums)
+			return nil
+		})
+		if err != nil {
+			return nil, err
 		}
 	}
 	return b.finish()
 }
 
-// standardNumber is what people type: "12", "12bis", "12b". Keys like
-// "145p2" (Paris private ways) or 5-digit BANO numbers are identifiers
-// nobody types.
-var standardNumber = regexp.MustCompile(`^[0-9]{1,4}(bis|ter|quater|[a-z])?$`)
-
-var abbreviations = map[string]string{"boulevard": "bd", "avenue": "av", "saint": "st", "sainte": "ste", "place": "pl", "chemin": "ch",
-	"route": "rte", "impasse": "imp", "allee": "all", "faubourg": "fg", "rue": "r", "residence": "res", "square": "sq"}
-
-// typo applies one edit (substitution, deletion or transposition) inside
-// the longest word, as a hurried typist would.
-func typo(r *rand.Rand, s string) string {
-	words := strings.Fields(s)
-	if len(words) == 0 {
-		return ""
-	}
-	best := 0
-	for i, w := range words {
-		if len([]rune(w)) > len([]rune(words[best])) {
-			best = i
+// indexText is a document's value of key k as text: the first item of a
+// list, numbers as written.
+func indexText(d *index.Doc, k string) string {
+	v, ok := d.Get(k)
+	if ok && v.Kind == index.KindList {
+		if len(v.Items) == 0 {
+			return ""
 		}
+		v = v.Items[0]
 	}
-	w := []rune(words[best])
-	if len(w) < 5 {
+	switch {
+	case !ok:
 		return ""
-	}
-	j := 1 + r.IntN(len(w)-2)
-	switch r.IntN(3) {
-	case 0:
-		w[j] = []rune("aeioursnt")[r.IntN(9)]
-	case 1:
-		w = append(w[:j:j], w[j+1:]...)
-	default:
-		w[j], w[j+1] = w[j+1], w[j]
-	}
-	words[best] = string(w)
-	return strings.Join(words, " ")
-}
-
-func abbreviate(s string) string {
-	words := strings.Fields(s)
-	for i, w := range words {
-		if a, ok := abbreviations[text.Fold(w)]; ok {
-			words[i] = a
-			return strings.Join(words, " ")
-		}
+	case v.Kind == index.KindString:
+		return v.Str
+	case v.Kind == index.KindInt, v.Kind == index.KindFloat, v.Kind == index.KindRaw:
+		return string(v.AppendJSON(nil))
 	}
 	return ""
-}
-
-// displayNumber writes "12bis" as "12 bis", as people often do.
-func displayNumber(raw string) string {
-	i := 0
-	for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
-		i++
-	}
-	if i > 0 && i < len(raw) && len(raw)-i > 1 {
-		return raw[:i] + " " + raw[i:]
-	}
-	return raw
-}
-
-// cutUTF8 cuts s at byte n or just after, never inside a UTF-8 sequence.
-func cutUTF8(s string, n int) string {
-	if n >= len(s) {
-		return s
-	}
-	for n < len(s) && (s[n]&0xC0) == 0x80 {
-		n++
-	}
-	return s[:n]
 }
 
 // Generate makes n requests of the mix from the corpus. The list is a pure
@@ -386,7 +355,7 @@ func Generate(c *Corpus, mix Mix, n int, seed uint64) ([]Request, error) {
 	if _, err := ParseMix(string(mix)); err != nil {
 		return nil, err
 	}
-	r := rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15))
+	r := newRand(seed)
 	out := make([]Request, 0, n)
 	nextSearch := 0
 	attempts := 0
@@ -413,7 +382,7 @@ func Generate(c *Corpus, mix Mix, n int, seed uint64) ([]Request, error) {
 			switch class {
 			case MixSearch:
 				// Round-robin over the formulations keeps them in equal parts.
-				req, ok = genSearch(r, c, searchKinds[nextSearch%len(searchKinds)])
+				req, ok = genSearch(r, c, formulations[nextSearch%len(formulations)])
 				if ok {
 					nextSearch++
 				}
@@ -431,65 +400,13 @@ func Generate(c *Corpus, mix Mix, n int, seed uint64) ([]Request, error) {
 	return out, nil
 }
 
-func pick(r *rand.Rand, c *Corpus) (Street, Number) {
-	s := c.Streets[r.IntN(len(c.Streets))]
-	return s, s.Numbers[r.IntN(len(s.Numbers))]
-}
-
-// genSearch makes one query of a relevance-suite formulation (the same
-// recipes as internal/relevance generateSuite).
+// genSearch makes one query of a relevance-suite formulation.
 func genSearch(r *rand.Rand, c *Corpus, kind string) (Request, bool) {
-	s, h := pick(r, c)
-	q := search.Query{}
-	switch kind {
-	case "full":
-		q.Q = fmt.Sprintf("%s %s %s %s", h.Raw, s.Name, s.Postcode, s.City)
-	case "no_postcode":
-		q.Q = fmt.Sprintf("%s %s %s", h.Raw, s.Name, s.City)
-	case "street_city":
-		q.Q = fmt.Sprintf("%s %s", s.Name, s.City)
-	case "municipality":
-		q.Q = c.Municipalities[r.IntN(len(c.Municipalities))]
-	case "prefix":
-		full := fmt.Sprintf("%s %s %s", h.Raw, s.Name, s.City)
-		cut := len(h.Raw) + 1 + len(s.Name) + 1 + 3 + r.IntN(max(1, len(s.City)-2))
-		q.Q, q.Autocomplete = cutUTF8(full, cut), true
-	case "typo":
-		q.Q = typo(r, fmt.Sprintf("%s %s %s", h.Raw, s.Name, s.City))
-	case "abbreviation":
-		if a := abbreviate(s.Name); a != "" {
-			q.Q = fmt.Sprintf("%s %s %s", h.Raw, a, s.City)
-		}
-	case "no_accents":
-		q.Q = text.Fold(fmt.Sprintf("%s %s %s %s", h.Raw, s.Name, s.Postcode, s.City))
-	case "number_last":
-		q.Q = fmt.Sprintf("%s %s %s", s.Name, h.Raw, s.City)
-	case "focus_point":
-		q.Q, q.HasCenter, q.Lat, q.Lon = fmt.Sprintf("%s %s", h.Raw, s.Name), true, h.Lat, h.Lon
-	case "filter_postcode":
-		if s.Postcode != "" {
-			q.Q, q.Filters = fmt.Sprintf("%s %s", h.Raw, s.Name), []search.Filter{{Name: "postcode", Values: []string{s.Postcode}}}
-		}
-	case "filter_citycode":
-		if s.Citycode != "" {
-			q.Q, q.Filters = fmt.Sprintf("%s %s", h.Raw, s.Name), []search.Filter{{Name: "citycode", Values: []string{s.Citycode}}}
-		}
-	case "filter_type":
-		q.Q, q.Filters = fmt.Sprintf("%s %s", s.Name, s.City), []search.Filter{{Name: "type", Values: []string{"street"}}}
-	case "uppercase":
-		q.Q = strings.ToUpper(fmt.Sprintf("%s %s %s %s", h.Raw, s.Name, s.Postcode, s.City))
-	case "bis_ter":
-		if strings.ContainsFunc(h.Raw, unicode.IsLetter) {
-			q.Q = fmt.Sprintf("%s %s %s", displayNumber(h.Raw), s.Name, s.City)
-		}
-	case "commas":
-		q.Q = fmt.Sprintf("%s, %s, %s %s", h.Raw, s.Name, s.Postcode, s.City)
-	}
-	q.Q = strings.Join(strings.Fields(q.Q), " ") // an empty postcode leaves a double space
-	if q.Q == "" {
+	cs, ok := Formulate(r, c, kind)
+	if !ok {
 		return Request{}, false
 	}
-	return SearchRequest(kind, q), true
+	return SearchRequest(kind, cs.Query), true
 }
 
 // genAutocomplete makes a keystroke prefix: at least 3 characters of

@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"encoding/json"
 	"math"
 	"os"
 	"path/filepath"
@@ -84,8 +85,8 @@ func TestGenerateMix(t *testing.T) {
 	}
 	rs, _ := Generate(c, MixSearch, 1600, 7)
 	m := count(rs)
-	if len(m) != len(searchKinds) {
-		t.Fatalf("search mix has kinds %v; want the %d formulations", m, len(searchKinds))
+	if len(m) != len(formulations) {
+		t.Fatalf("search mix has kinds %v; want the %d formulations", m, len(formulations))
 	}
 	for k, n := range m {
 		if n != 100 {
@@ -239,5 +240,75 @@ func TestSampler(t *testing.T) {
 	}
 	if _, err := NewSampler(0, 0, 1); err == nil {
 		t.Error("empty list accepted")
+	}
+}
+
+func TestCases(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "paris.ndjson.gz")
+	if err := os.WriteFile(path, sample.Data(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := LoadWholeCorpus(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The whole corpus keeps every housenumber as written, where the
+	// sample keeps at most 16 typable ones per street.
+	count := func(c *Corpus) (n, odd int) {
+		for _, s := range c.Streets {
+			for _, h := range s.Numbers {
+				n++
+				if !standardNumber.MatchString(h.Raw) {
+					odd++
+				}
+			}
+		}
+		return n, odd
+	}
+	nWhole, odd := count(whole)
+	nSampled, _ := count(sampleCorpus(t))
+	if nWhole <= nSampled || odd == 0 {
+		t.Errorf("whole corpus: %d housenumbers (%d nobody types), sampled: %d", nWhole, odd, nSampled)
+	}
+	fromIndex, err := LoadWholeCorpus(sampleIndex(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fromIndex.Streets) != len(whole.Streets) || len(fromIndex.Municipalities) != len(whole.Municipalities) {
+		t.Errorf("whole corpus: index %d streets %d municipalities, ndjson %d and %d", len(fromIndex.Streets), len(fromIndex.Municipalities),
+			len(whole.Streets), len(whole.Municipalities))
+	}
+
+	cases := Cases(whole, 20, 5)
+	if again := Cases(whole, 20, 5); !reflect.DeepEqual(cases, again) {
+		t.Fatal("same seed, different cases")
+	}
+	perKind := map[string]int{}
+	for _, c := range cases {
+		perKind[c.Kind]++
+		want, number := WantHousenumber, true
+		switch c.Kind {
+		case "street_city", "filter_type":
+			want, number = WantStreet, false
+		case "municipality":
+			want, number = WantMunicipality, false
+		}
+		if c.Want != want || (c.Number != "") != number || c.Query.Autocomplete != (c.Kind == "prefix") || c.Query.Limit != 0 {
+			t.Errorf("%+v", c)
+		}
+		if number && !standardNumber.MatchString(c.Number) {
+			t.Errorf("%s %q: housenumber %q nobody types", c.Kind, c.Query.Q, c.Number)
+		}
+		// A --write-queries line reads back as the same query.
+		line, _ := json.Marshal(c)
+		r, ok, err := ParseLine(string(line))
+		if err != nil || !ok || r.Kind != c.Kind || !reflect.DeepEqual(r.Search, normalizeQuery(c.Query)) {
+			t.Errorf("%s: read back as %+v, %v", line, r, err)
+		}
+	}
+	for _, k := range Formulations() {
+		if perKind[k] != 20 {
+			t.Errorf("%s: %d cases; want 20", k, perKind[k])
+		}
 	}
 }

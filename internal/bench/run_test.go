@@ -197,8 +197,11 @@ func TestStopConditions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
+			// An open-loop run ends with its last scheduled request (up to
+			// one interval before the deadline); the upper bound leaves room
+			// for a loaded machine under the race detector.
 			el := time.Since(start)
-			if el < 300*time.Millisecond || el > time.Second {
+			if el < 250*time.Millisecond || el > 2*time.Second {
 				t.Errorf("rate %v: a 300 ms run took %v", rate, el)
 			}
 			if res.Sent == 0 || res.Interrupted {
@@ -226,7 +229,7 @@ func TestStopConditions(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if el := time.Since(start); el > time.Second {
+			if el := time.Since(start); el > 2*time.Second {
 				t.Errorf("rate %v: cancelled after 200 ms, returned after %v", rate, el)
 			}
 			if !res.Interrupted || res.Sent == 0 {
@@ -252,7 +255,7 @@ func TestStopConditions(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if el := time.Since(start); el > 1500*time.Millisecond {
+		if el := time.Since(start); el > 3*time.Second {
 			t.Errorf("run against a hung server took %v", el)
 		}
 		if res.Aborted != 3 || res.Answers != 0 {

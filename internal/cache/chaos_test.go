@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"balise/internal/testutil"
 )
 
 // The chaos tests run a bounded load (8 goroutines calling Do for 3 s on
@@ -108,14 +110,14 @@ func (s *phaseStats) summary() string {
 		s.tiers[TierL1], s.tiers[TierL2], s.tiers[TierNone], s.errors)
 }
 
-func chaosCache(t *testing.T, srv *redisServer) *Cache {
+func chaosCache(t *testing.T, srv *testutil.RedisServer) *Cache {
 	cfg := DefaultConfig() // production timeouts: 10 ms per read
 	if raceEnabled {
 		// The race detector slows every call ~10x: on a busy two-vCPU
 		// machine, healthy round trips then exceed 10 ms now and then.
 		cfg.RedisTimeout = 25 * time.Millisecond
 	}
-	cfg.RedisURL = srv.url()
+	cfg.RedisURL = srv.URL()
 	cfg.MaxBytes = 64 << 10
 	cfg.BreakerOpen = 250 * time.Millisecond // recover within the test's window
 	return mustNew(t, cfg, nil)
@@ -123,8 +125,8 @@ func chaosCache(t *testing.T, srv *redisServer) *Cache {
 
 // runChaos drives: healthy (0.8 s) → fault (1 s) → recovering (until the
 // breaker closes) → recovered (1 s), and checks the guarantees.
-func runChaos(t *testing.T, faultName string, fault, recover func(*redisServer)) {
-	srv := startRedis(t)
+func runChaos(t *testing.T, faultName string, fault, recover func(*testutil.RedisServer)) {
+	srv := testutil.StartRedis(t)
 	c := chaosCache(t, srv)
 	bodies := [][]byte{geojson(1), geojson(2), geojson(3), geojson(5)}
 	l := startLoad(c, bodies)
@@ -191,9 +193,9 @@ func runChaos(t *testing.T, faultName string, fault, recover func(*redisServer))
 }
 
 func TestChaosRedisKilledAndRestarted(t *testing.T) {
-	runChaos(t, "killed", (*redisServer).kill, (*redisServer).start)
+	runChaos(t, "killed", (*testutil.RedisServer).Kill, (*testutil.RedisServer).Start)
 }
 
 func TestChaosRedisPausedAndResumed(t *testing.T) {
-	runChaos(t, "paused", (*redisServer).pause, (*redisServer).resume)
+	runChaos(t, "paused", (*testutil.RedisServer).Pause, (*testutil.RedisServer).Resume)
 }

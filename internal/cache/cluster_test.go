@@ -6,34 +6,36 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"balise/internal/testutil"
 )
 
 // startCluster starts three redis-server processes in cluster mode and
 // joins them into one Cluster (no replicas), each owning a third of the
 // 16384 slots. It takes well under a second here.
-func startCluster(t *testing.T) []*redisServer {
+func startCluster(t *testing.T) []*testutil.RedisServer {
 	t.Helper()
 	ctx := context.Background()
-	nodes := make([]*redisServer, 3)
+	nodes := make([]*testutil.RedisServer, 3)
 	for i := range nodes {
-		nodes[i] = startRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+		nodes[i] = testutil.StartRedis(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
 			"--cluster-node-timeout", "2000")
 	}
 	bounds := []int{0, 5461, 10923, 16384}
 	for i, n := range nodes {
-		rc := rawClient(t, n.addr())
+		rc := rawClient(t, n.Addr())
 		if err := rc.ClusterAddSlotsRange(ctx, bounds[i], bounds[i+1]-1).Err(); err != nil {
 			t.Fatalf("CLUSTER ADDSLOTSRANGE on node %d: %v", i, err)
 		}
 		if i > 0 {
-			if err := rawClient(t, nodes[0].addr()).ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(n.port)).Err(); err != nil {
+			if err := rawClient(t, nodes[0].Addr()).ClusterMeet(ctx, "127.0.0.1", fmt.Sprint(n.Port())).Err(); err != nil {
 				t.Fatalf("CLUSTER MEET: %v", err)
 			}
 		}
 	}
 	deadline := time.Now().Add(10 * time.Second)
 	for _, n := range nodes {
-		rc := rawClient(t, n.addr())
+		rc := rawClient(t, n.Addr())
 		for {
 			info, _ := rc.ClusterInfo(ctx).Result()
 			if strings.Contains(info, "cluster_state:ok") && strings.Contains(info, "cluster_known_nodes:3") {
@@ -49,12 +51,12 @@ func startCluster(t *testing.T) []*redisServer {
 }
 
 func TestRedisCluster(t *testing.T) {
-	needRedis(t)
+	testutil.NeedRedis(t)
 	start := time.Now()
 	nodes := startCluster(t)
 	t.Logf("3-node cluster up in %v", time.Since(start).Round(time.Millisecond))
 	ctx := context.Background()
-	url := fmt.Sprintf("redis://%s?addr=%s&addr=%s", nodes[0].addr(), nodes[1].addr(), nodes[2].addr())
+	url := fmt.Sprintf("redis://%s?addr=%s&addr=%s", nodes[0].Addr(), nodes[1].Addr(), nodes[2].Addr())
 	cfg := redisConfig(url)
 	cfg.RedisTimeout = 50 * time.Millisecond // the first call fetches the slot map
 	a := mustNew(t, cfg, nil)
@@ -66,7 +68,7 @@ func TestRedisCluster(t *testing.T) {
 	// Hashed keys spread over the three nodes.
 	total := int64(0)
 	for i, node := range nodes {
-		size, err := rawClient(t, node.addr()).DBSize(ctx).Result()
+		size, err := rawClient(t, node.Addr()).DBSize(ctx).Result()
 		if err != nil || size < n/6 {
 			t.Errorf("node %d holds %d keys (%v); want a fair share of %d", i, size, err, n)
 		}
@@ -83,7 +85,7 @@ func TestRedisCluster(t *testing.T) {
 		}
 	}
 	// One node down: its keys miss, the others still hit, nothing fails.
-	nodes[2].kill()
+	nodes[2].Kill()
 	c := mustNew(t, cfg, nil)
 	tiers := map[Tier]int{}
 	for i := range n {

@@ -18,7 +18,7 @@ import (
 
 	"balise/internal/index"
 	"balise/internal/search"
-	"balise/internal/source"
+	"balise/internal/testutil"
 	"balise/internal/text"
 )
 
@@ -137,18 +137,7 @@ func sharedData(t *testing.T, src string) ([]hnPoint, *search.Engine) {
 func buildEngine(t *testing.T, src, dir string) *search.Engine {
 	t.Helper()
 	path := filepath.Join(dir, "fr.balise")
-	lines, err := source.OpenLines(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lines.Close()
-	b, err := index.NewBuilder(path, index.BuildOptions{Text: text.Config{Profile: text.ProfileFrench}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := b.Build(context.Background(), index.FromLines(lines), func(line int, err error) error {
-		return fmt.Errorf("line %d: %w", line, err)
-	}); err != nil {
+	if err := testutil.BuildFile(path, src); err != nil {
 		t.Fatal(err)
 	}
 	ix, err := index.Open(path, index.OpenOptions{})

@@ -7,8 +7,10 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/testutil"
+	promtest "github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/redis/go-redis/v9"
+
+	"balise/internal/testutil"
 )
 
 // redisConfig is a test configuration against srv: small L1, tight
@@ -41,9 +43,9 @@ func rawClient(t testing.TB, addr string) *redis.Client {
 }
 
 func TestRedisHitMissAndTTL(t *testing.T) {
-	srv := startRedis(t)
+	srv := testutil.StartRedis(t)
 	ctx := context.Background()
-	cfg := redisConfig(srv.url())
+	cfg := redisConfig(srv.URL())
 	a := mustNew(t, cfg, nil)
 
 	if _, _, ok := a.Get(ctx, "k-exact"); ok {
@@ -56,7 +58,7 @@ func TestRedisHitMissAndTTL(t *testing.T) {
 	waitWrites(t, a, 3)
 
 	// Redis holds the three with their class's TTL, under hashed keys.
-	rc := rawClient(t, srv.addr())
+	rc := rawClient(t, srv.Addr())
 	for key, want := range map[string]time.Duration{"k-exact": 24 * time.Hour, "k-fuzzy": time.Hour, "k-none": 5 * time.Minute} {
 		ttl, err := rc.PTTL(ctx, a.l2.redisKey(key)).Result()
 		if err != nil || ttl > want || ttl < want-5*time.Second {
@@ -104,9 +106,9 @@ func TestRedisHitMissAndTTL(t *testing.T) {
 }
 
 func TestRedisShortTTLExpires(t *testing.T) {
-	srv := startRedis(t)
+	srv := testutil.StartRedis(t)
 	ctx := context.Background()
-	cfg := redisConfig(srv.url())
+	cfg := redisConfig(srv.URL())
 	cfg.TTL.NotFound = 150 * time.Millisecond
 	cfg.MaxBytes = 0 // L2 only
 	c := mustNew(t, cfg, nil)
@@ -124,9 +126,9 @@ func TestRedisShortTTLExpires(t *testing.T) {
 // With an L1 far smaller than the working set, evicted entries come back
 // from L2.
 func TestRedisServesL1Evictions(t *testing.T) {
-	srv := startRedis(t)
+	srv := testutil.StartRedis(t)
 	ctx := context.Background()
-	cfg := redisConfig(srv.url())
+	cfg := redisConfig(srv.URL())
 	cfg.MaxBytes = 16 << 10
 	reg := prometheus.NewRegistry()
 	c := mustNew(t, cfg, reg)
@@ -150,17 +152,17 @@ func TestRedisServesL1Evictions(t *testing.T) {
 	if tiers[TierNone] != 0 || tiers[TierL2] < n/2 {
 		t.Fatalf("tiers of the second pass: %v; want no computes and mostly L2", tiers)
 	}
-	if ev := testutil.ToFloat64(c.m.evictions.WithLabelValues("l1", "size")); ev == 0 {
+	if ev := promtest.ToFloat64(c.m.evictions.WithLabelValues("l1", "size")); ev == 0 {
 		t.Error("no L1 size evictions counted")
 	}
 	t.Logf("second pass over %d keys with a 16 KiB L1: %v", n, tiers)
 }
 
 func TestRedisBadValueIsAMiss(t *testing.T) {
-	srv := startRedis(t)
+	srv := testutil.StartRedis(t)
 	ctx := context.Background()
-	c := mustNew(t, redisConfig(srv.url()), nil)
-	rc := rawClient(t, srv.addr())
+	c := mustNew(t, redisConfig(srv.URL()), nil)
+	rc := rawClient(t, srv.Addr())
 	if err := rc.Set(ctx, c.l2.redisKey("k"), "not a balise value", time.Minute).Err(); err != nil {
 		t.Fatal(err)
 	}
@@ -168,31 +170,31 @@ func TestRedisBadValueIsAMiss(t *testing.T) {
 	if err != nil || tier != TierNone || string(v) != "computed" {
 		t.Fatalf("Do over a foreign value; got %q, %v, %v", v, tier, err)
 	}
-	if got := testutil.ToFloat64(c.m.redisDecodeErr); got != 1 {
+	if got := promtest.ToFloat64(c.m.redisDecodeErr); got != 1 {
 		t.Fatalf("decode errors; got %v; want 1", got)
 	}
 }
 
 func TestRedisWriteQueueDropsWhenFull(t *testing.T) {
-	srv := startRedis(t)
+	srv := testutil.StartRedis(t)
 	ctx := context.Background()
-	cfg := redisConfig(srv.url())
+	cfg := redisConfig(srv.URL())
 	cfg.WriteQueue = 4
 	cfg.WriteWorkers = 1
 	c := mustNew(t, cfg, nil)
-	srv.pause() // the worker blocks on its first batch; the queue fills
+	srv.Pause() // the worker blocks on its first batch; the queue fills
 	for i := range 100 {
 		c.Set(ctx, fmt.Sprintf("k%d", i), []byte("v"), ClassExact)
 	}
-	if got := testutil.ToFloat64(c.m.writesDropped.WithLabelValues("queue_full")); got < 90 {
+	if got := promtest.ToFloat64(c.m.writesDropped.WithLabelValues("queue_full")); got < 90 {
 		t.Fatalf("dropped writes; got %v; want >= 90 of 100 with a queue of 4", got)
 	}
-	srv.resume()
+	srv.Resume()
 }
 
 // Without a reachable Redis, New succeeds and requests are served.
 func TestRedisUnreachableAtStart(t *testing.T) {
-	cfg := redisConfig(fmt.Sprintf("redis://127.0.0.1:%d", freePort(t)))
+	cfg := redisConfig(fmt.Sprintf("redis://127.0.0.1:%d", testutil.FreePort(t)))
 	c := mustNew(t, cfg, nil)
 	for i := range 20 {
 		start := time.Now()

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -13,25 +12,9 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"balise/internal/testutil"
 )
-
-// syncBuffer is a bytes.Buffer safe for a server's concurrent logs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 var (
 	banIndexOnce sync.Once
@@ -70,7 +53,7 @@ func TestMain(m *testing.M) {
 
 func TestServeCommand(t *testing.T) {
 	idx := banIndex(t)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
@@ -94,17 +77,12 @@ func TestServeCommand(t *testing.T) {
 		cancel()
 		t.Fatalf("no listening line: %s", logs.String())
 	}
-	resp, err := http.Get("http://" + addr + "/search?q=rue+des+sap&limit=3")
-	if err != nil {
-		t.Fatal(err)
-	}
-	b, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
+	resp := testutil.Get(t, "http://"+addr+"/search?q=rue+des+sap&limit=3")
 	var fc map[string]any
-	json.Unmarshal(b, &fc)
+	json.Unmarshal(resp.Body, &fc)
 	fs, _ := fc["features"].([]any)
-	if resp.StatusCode != 200 || len(fs) == 0 || !strings.Contains(string(b), "Rue des Sapins") {
-		t.Errorf("%d %s", resp.StatusCode, b) // G5 needs the lowered common threshold
+	if resp.Status != 200 || len(fs) == 0 || !strings.Contains(string(resp.Body), "Rue des Sapins") {
+		t.Errorf("%d %s", resp.Status, resp.Body) // G5 needs the lowered common threshold
 	}
 	if _, ok := fc["version"]; ok {
 		t.Errorf("ban flavour answered with version")
@@ -123,7 +101,7 @@ func TestServeCommand(t *testing.T) {
 // The observability and cache flags, end to end through the command.
 func TestServeObservabilityFlags(t *testing.T) {
 	idx := banIndex(t)
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
 	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
@@ -153,13 +131,8 @@ func TestServeObservabilityFlags(t *testing.T) {
 	}
 	get := func(u string) (int, http.Header, string) {
 		t.Helper()
-		resp, err := http.Get(u)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
-		return resp.StatusCode, resp.Header, string(b)
+		r := testutil.Get(t, u)
+		return r.Status, r.Header, string(r.Body)
 	}
 	for _, want := range []string{"miss", "l1"} {
 		if code, h, b := get("http://" + addr + "/search?q=rue+des+sapins"); code != 200 || h.Get("X-Cache") != want {

@@ -2,29 +2,16 @@ package httpapi_test
 
 import (
 	"net/http"
-	"net/http/httptest"
 	"reflect"
 	"strings"
 	"testing"
 
 	"balise/internal/httpapi"
-	"balise/internal/search"
 )
-
-func banFlavour(t *testing.T) *httptest.Server {
-	t.Helper()
-	c := search.DefaultConfig()
-	c.TimeBudget = 0
-	e, err := search.New(banNC(t), c, banText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, e, httpapi.Options{Flavour: httpapi.BAN})
-}
 
 // The addok-server flavour (SPEC 1.8): validation, error bodies, envelope.
 func TestBANFlavourSearch(t *testing.T) {
-	srv := banFlavour(t)
+	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	a := get(t, srv, "/search/?q=10+rue+des+sapins&citycode=98825&type=street+housenumber&lat=-21.12&lon=164.9&limit=1")
 	expectStatus(t, a, 200)
 	if _, ok := a.json["version"]; ok {
@@ -58,7 +45,7 @@ func TestBANFlavourSearch(t *testing.T) {
 }
 
 func TestBANFlavourErrors(t *testing.T) {
-	srv := banFlavour(t)
+	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	for _, c := range []struct {
 		path   string
 		status int
@@ -91,7 +78,7 @@ func TestBANFlavourErrors(t *testing.T) {
 }
 
 func TestBANFlavourCORS(t *testing.T) {
-	srv := banFlavour(t)
+	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	req, _ := http.NewRequest("OPTIONS", srv.URL+"/search", nil)
 	req.Header.Set("Origin", "https://example.org")
 	req.Header.Set("Access-Control-Request-Method", "GET")
@@ -118,7 +105,7 @@ func TestBANFlavourCORS(t *testing.T) {
 }
 
 func TestBANFlavourCSV(t *testing.T) {
-	srv := banFlavour(t)
+	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	content := "adresse,commune\n10 rue des sapins,98825\nab,98825\nrue des sapins,\n"
 	a := postCSV(t, srv, "/search/csv", "in.csv", content, field{"columns", "adresse"}, field{"citycode", "commune"})
 	expectStatus(t, a, 200)
@@ -153,10 +140,7 @@ func TestBANFlavourCSV(t *testing.T) {
 func TestBatch(t *testing.T) {
 	for _, fl := range []httpapi.Flavour{httpapi.Addok, httpapi.BAN} {
 		t.Run(fl.String(), func(t *testing.T) {
-			c := search.DefaultConfig()
-			c.TimeBudget = 0
-			e, _ := search.New(banNC(t), c, banText)
-			srv := serve(t, e, httpapi.Options{Flavour: fl})
+			srv := banServer(t, nil, httpapi.Options{Flavour: fl})
 			body := `{"requests":[
 				{"id":"a","operation":"geocode","params":{"q":"rue des sapins"}},
 				{"id":2,"operation":"reverse","params":{"lat":-21.120919,"lon":164.900792}},
@@ -210,7 +194,7 @@ func TestBatch(t *testing.T) {
 }
 
 func TestGetDocument(t *testing.T) {
-	srv := banFlavour(t)
+	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	a := get(t, srv, "/get/98825_y6as4k")
 	expectStatus(t, a, 200)
 	if a.json["type"] != "Feature" {

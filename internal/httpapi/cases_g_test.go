@@ -14,17 +14,9 @@ import (
 // CASES.md section G: verified on Addok 1.3.2 with the real BAN sample
 // (testdata/ban-nc), BAN configuration, HTTP defaults.
 
-func banServer(t *testing.T, commonThreshold int) string {
-	t.Helper()
-	ix := banNC(t)
-	c := search.DefaultConfig()
-	c.CommonThreshold = commonThreshold
-	c.TimeBudget = 0
-	e, err := search.New(ix, c, banText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return serve(t, e, httpapi.Options{}).URL
+// threshold sets Addok's COMMON_THRESHOLD.
+func threshold(n int) func(*search.Config) {
+	return func(c *search.Config) { c.CommonThreshold = n }
 }
 
 func near(got any, want, tol float64) bool {
@@ -33,8 +25,8 @@ func near(got any, want, tol float64) bool {
 }
 
 func TestCasesG(t *testing.T) {
-	def := banServer(t, 10000)
-	low := banServer(t, 200)
+	def := banServer(t, threshold(10000), httpapi.Options{}).URL
+	low := banServer(t, threshold(200), httpapi.Options{}).URL
 	type feat struct {
 		label, typ, id string
 		score, tol     float64 // tol 0: not checked

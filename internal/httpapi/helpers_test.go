@@ -1,106 +1,30 @@
 package httpapi_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
-	"sync"
 	"testing"
 
 	"balise/internal/httpapi"
 	"balise/internal/index"
 	"balise/internal/search"
-	"balise/internal/source"
+	"balise/internal/testutil"
 	"balise/internal/text"
 )
 
-// doc is a fixture document built like Addok's test factory: type street,
-// name "ellington", importance 0, lat 48.3254, lon 2.256 and a unique id
-// unless given (a nil value removes the field).
-type doc map[string]any
+// doc is a fixture document built like Addok's test factory (see
+// testutil.Doc).
+type doc = testutil.Doc
 
-var keyOrder = []string{"id", "type", "name", "postcode", "citycode", "city", "context", "lat", "lon", "importance", "housenumbers"}
-
-func (d doc) json(n int) string {
-	full := map[string]any{"id": fmt.Sprintf("doc%03d", n), "type": "street", "name": "ellington", "importance": 0, "lat": 48.3254, "lon": 2.256}
-	for k, v := range d {
-		if v == nil {
-			delete(full, k)
-			continue
-		}
-		full[k] = v
-	}
-	var keys []string
-	for _, k := range keyOrder {
-		if _, ok := full[k]; ok {
-			keys = append(keys, k)
-		}
-	}
-	var extra []string
-	for k := range full {
-		if !slices.Contains(keyOrder, k) {
-			extra = append(extra, k)
-		}
-	}
-	slices.Sort(extra)
-	keys = append(keys, extra...)
-	var sb strings.Builder
-	sb.WriteByte('{')
-	for i, k := range keys {
-		if i > 0 {
-			sb.WriteByte(',')
-		}
-		kb, _ := json.Marshal(k)
-		vb, _ := json.Marshal(full[k])
-		sb.Write(kb)
-		sb.WriteByte(':')
-		sb.Write(vb)
-	}
-	sb.WriteByte('}')
-	return sb.String()
-}
-
-// buildIndex writes an index of docs with Addok's default profile.
+// buildIndex writes an index of docs with the given profile.
 func buildIndex(t testing.TB, profile text.Profile, docs ...doc) *index.Index {
 	t.Helper()
-	var lines []string
-	for i, d := range docs {
-		lines = append(lines, d.json(i))
-	}
-	path := filepath.Join(t.TempDir(), "test.balise")
-	b, err := index.NewBuilder(path, index.BuildOptions{Text: text.Config{Profile: profile}, Workers: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := false
-	_, err = b.Build(context.Background(), func() (index.Batch, error) {
-		if done {
-			return nil, io.EOF
-		}
-		done = true
-		var batch index.Batch
-		for i, l := range lines {
-			batch = append(batch, index.Item{Line: []byte(l), LineNo: i + 1})
-		}
-		return batch, io.EOF
-	}, func(line int, err error) error { return fmt.Errorf("line %d: %w", line, err) })
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix, err := index.Open(path, index.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
+	path := testutil.WriteIndex(t, index.BuildOptions{Text: text.Config{Profile: profile}, Workers: 2}, testutil.NDJSON(docs...)...)
+	return testutil.OpenIndex(t, path, index.OpenOptions{})
 }
 
 // newEngine builds an engine with Addok's test configuration
@@ -140,59 +64,14 @@ func fixture(t testing.TB, cfg func(*search.Config), docs ...doc) *httptest.Serv
 	return serve(t, newEngine(t, buildIndex(t, text.ProfileDefault, docs...), cfg), httpapi.Options{})
 }
 
-var (
-	banOnce sync.Once
-	banPath string
-	banErr  error
-)
-
 // banNC returns the index of the real BAN sample (testdata/ban-nc, the
 // 1951 documents CASES G was verified on), built once per test binary.
 func banNC(t testing.TB) *index.Index {
 	t.Helper()
-	banOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "balise-ban-nc")
-		if err != nil {
-			banErr = err
-			return
-		}
-		banPath = filepath.Join(dir, "ban-nc.balise")
-		banErr = buildFromFile(banPath, filepath.Join("..", "..", "testdata", "ban-nc", "addok.ndjson.gz"))
-	})
-	if banErr != nil {
-		t.Fatal(banErr)
-	}
-	ix, err := index.Open(banPath, index.OpenOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ix.Close() })
-	return ix
+	return testutil.OpenIndex(t, testutil.BanNC(t), index.OpenOptions{})
 }
 
-func buildFromFile(out, in string) error {
-	lines, err := source.OpenLines(in)
-	if err != nil {
-		return err
-	}
-	defer lines.Close()
-	b, err := index.NewBuilder(out, index.BuildOptions{Text: text.Config{Profile: text.ProfileFrench}})
-	if err != nil {
-		return err
-	}
-	_, err = b.Build(context.Background(), index.FromLines(lines), func(line int, err error) error {
-		return fmt.Errorf("line %d: %w", line, err)
-	})
-	return err
-}
-
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if banPath != "" {
-		os.RemoveAll(filepath.Dir(banPath))
-	}
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { testutil.Main(m) }
 
 // answer is a decoded response.
 type answer struct {
@@ -286,14 +165,19 @@ func getURL(t testing.TB, u string) answer {
 	return do(t, srv, "GET", u, "", nil)
 }
 
-// banServerDefault serves the BAN sample with the addok flavour.
-func banServerDefault(t *testing.T) *httptest.Server {
+// banServer serves the BAN sample with opts; its engine has search's
+// default configuration without time budget, then changed by cfg (when
+// not nil).
+func banServer(t *testing.T, cfg func(*search.Config), opts httpapi.Options) *httptest.Server {
 	t.Helper()
 	c := search.DefaultConfig()
 	c.TimeBudget = 0
+	if cfg != nil {
+		cfg(&c)
+	}
 	e, err := search.New(banNC(t), c, banText)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return serve(t, e, httpapi.Options{})
+	return serve(t, e, opts)
 }

@@ -81,7 +81,7 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 	if !bytes.Equal(docs, httpapi.OpenAPI()) {
 		t.Fatal("docs/openapi.json differs from internal/httpapi/openapi.json: copy one onto the other")
 	}
-	srv := banServerDefault(t)
+	srv := banServer(t, nil, httpapi.Options{})
 	served := get(t, srv, "/openapi.json")
 	expectStatus(t, served, 200)
 	d := loadOpenAPI(t, served.body)

@@ -4,13 +4,28 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"balise/internal/bench"
 	"balise/internal/search"
 )
 
 // Engine benchmarks over the shared file; both cores via RunParallel.
 // go test -run '^$' -bench . -benchmem ./internal/relevance/
 
-func benchSearch(b *testing.B, filter func(suiteCase) bool) {
+// runParallel calls do with 0, 1, 2… from every core until b is done.
+func runParallel(b *testing.B, do func(i int) error) {
+	var i atomic.Int64
+	b.ReportAllocs()
+	b.ResetTimer()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			if err := do(int(i.Add(1))); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func benchSearch(b *testing.B, filter func(bench.Case) bool) {
 	cases, _ := perfCases(b)
 	var qs []search.Query
 	for _, c := range cases {
@@ -19,47 +34,34 @@ func benchSearch(b *testing.B, filter func(suiteCase) bool) {
 		}
 	}
 	e := sharedEngine(b)
-	var i atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			q := qs[int(i.Add(1))%len(qs)]
-			if _, err := e.Search(b.Context(), q); err != nil {
-				b.Fatal(err)
-			}
-		}
+	runParallel(b, func(i int) error {
+		_, err := e.Search(b.Context(), qs[i%len(qs)])
+		return err
 	})
 }
 
 func BenchmarkSearchMixed(b *testing.B) {
-	benchSearch(b, func(suiteCase) bool { return true })
+	benchSearch(b, func(bench.Case) bool { return true })
 }
 
 func BenchmarkSearchFull(b *testing.B) {
-	benchSearch(b, func(c suiteCase) bool { return c.Kind == "full" })
+	benchSearch(b, func(c bench.Case) bool { return c.Kind == "full" })
 }
 
 func BenchmarkSearchTypo(b *testing.B) {
-	benchSearch(b, func(c suiteCase) bool { return c.Kind == "typo" })
+	benchSearch(b, func(c bench.Case) bool { return c.Kind == "typo" })
 }
 
 func BenchmarkSearchPrefix(b *testing.B) {
-	benchSearch(b, func(c suiteCase) bool { return c.Kind == "prefix" })
+	benchSearch(b, func(c bench.Case) bool { return c.Kind == "prefix" })
 }
 
 func BenchmarkReverse(b *testing.B) {
 	_, points := perfCases(b)
 	e := sharedEngine(b)
-	var i atomic.Int64
-	b.ReportAllocs()
-	b.ResetTimer()
-	b.RunParallel(func(pb *testing.PB) {
-		for pb.Next() {
-			p := points[int(i.Add(1))%len(points)]
-			if _, err := e.Reverse(b.Context(), search.ReverseQuery{Lat: p[0], Lon: p[1]}); err != nil {
-				b.Fatal(err)
-			}
-		}
+	runParallel(b, func(i int) error {
+		p := points[i%len(points)]
+		_, err := e.Reverse(b.Context(), search.ReverseQuery{Lat: p[0], Lon: p[1]})
+		return err
 	})
 }

@@ -13,22 +13,20 @@ import (
 	"testing"
 	"time"
 
+	"balise/internal/bench"
 	"balise/internal/search"
 )
 
 // perfCases is the relevance suite's query mix plus reverse points, the
 // workload of the engine figures in docs/benchmarks.md.
-func perfCases(t testing.TB) ([]suiteCase, [][2]float64) {
-	streets, munis := loadSuiteData(t, sourcePath(t))
-	cases := generateSuite(streets, munis, 150, 2026)
+func perfCases(t testing.TB) ([]bench.Case, [][2]float64) {
+	corpus, cases := suiteCases(t, sourcePath(t))
 	r := rand.New(rand.NewPCG(7, 7))
 	var points [][2]float64
 	for len(points) < 2000 {
-		s := streets[r.IntN(len(streets))]
-		h := s.numbers[r.IntN(len(s.numbers))]
-		lat, _ := h.Lat.Float()
-		lon, _ := h.Lon.Float()
-		points = append(points, [2]float64{lat + (r.Float64()-0.5)*0.0008, lon + (r.Float64()-0.5)*0.0012})
+		s := corpus.Streets[r.IntN(len(corpus.Streets))]
+		h := s.Numbers[r.IntN(len(s.Numbers))]
+		points = append(points, [2]float64{h.Lat + (r.Float64()-0.5)*0.0008, h.Lon + (r.Float64()-0.5)*0.0012})
 	}
 	return cases, points
 }

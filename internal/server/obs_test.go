@@ -21,6 +21,7 @@ import (
 	"balise/internal/index"
 	"balise/internal/search"
 	"balise/internal/telemetry"
+	"balise/internal/testutil"
 	"balise/internal/text"
 )
 
@@ -44,12 +45,12 @@ func TestMetricsEndToEnd(t *testing.T) {
 	var tiers []string
 	var bodies [][]byte
 	for range 3 {
-		rep := get(t, r.url+qFound)
-		if rep.status != 200 {
-			t.Fatalf("search: %d %s", rep.status, rep.body)
+		rep := testutil.Get(t, r.url+qFound)
+		if rep.Status != 200 {
+			t.Fatalf("search: %d %s", rep.Status, rep.Body)
 		}
-		tiers = append(tiers, rep.header.Get("X-Cache"))
-		bodies = append(bodies, rep.body)
+		tiers = append(tiers, rep.Header.Get("X-Cache"))
+		bodies = append(bodies, rep.Body)
 	}
 	if !slices.Equal(tiers, []string{"miss", "l1", "l1"}) {
 		t.Errorf("X-Cache = %v, want miss l1 l1", tiers)
@@ -68,23 +69,23 @@ func TestMetricsEndToEnd(t *testing.T) {
 	}
 	// The same folded query typed differently shares the entry, and the
 	// envelope echoes the query as typed.
-	rep := get(t, r.url+"/search?q=Rue+des+SAPINS++Pouembout")
-	if rep.header.Get("X-Cache") != "l1" || !strings.Contains(string(rep.body), `"query":"Rue des SAPINS  Pouembout"`) {
-		t.Errorf("folded variant: X-Cache %q, body %s", rep.header.Get("X-Cache"), rep.body)
+	rep := testutil.Get(t, r.url+"/search?q=Rue+des+SAPINS++Pouembout")
+	if rep.Header.Get("X-Cache") != "l1" || !strings.Contains(string(rep.Body), `"query":"Rue des SAPINS  Pouembout"`) {
+		t.Errorf("folded variant: X-Cache %q, body %s", rep.Header.Get("X-Cache"), rep.Body)
 	}
 	for range 2 {
-		if rep := get(t, r.url+qNotFound); rep.status != 200 || !strings.Contains(string(rep.body), `"features":[]`) {
-			t.Fatalf("not found: %d %s", rep.status, rep.body)
+		if rep := testutil.Get(t, r.url+qNotFound); rep.Status != 200 || !strings.Contains(string(rep.Body), `"features":[]`) {
+			t.Fatalf("not found: %d %s", rep.Status, rep.Body)
 		}
 	}
 	for range 2 {
-		if rep := get(t, r.url+qReverse); rep.status != 200 || !strings.Contains(string(rep.body), "Sapins") {
-			t.Fatalf("reverse: %d %s", rep.status, rep.body)
+		if rep := testutil.Get(t, r.url+qReverse); rep.Status != 200 || !strings.Contains(string(rep.Body), "Sapins") {
+			t.Fatalf("reverse: %d %s", rep.Status, rep.Body)
 		}
 	}
-	get(t, r.url+"/health")
-	get(t, r.url+"/nowhere")
-	get(t, r.url+"/search") // 400: q missing
+	testutil.Get(t, r.url+"/health")
+	testutil.Get(t, r.url+"/nowhere")
+	testutil.Get(t, r.url+"/search") // 400: q missing
 
 	for _, base := range []string{r.url, r.admin} {
 		mf := scrape(t, base)
@@ -143,14 +144,14 @@ func TestCachedAnswersMatchUncached(t *testing.T) {
 		"/search?q=impasse&autocomplete=0&type=street",
 		"/reverse?lat=-21.1216&lon=164.8994&limit=3",
 	} {
-		want := get(t, without.url+q)
-		if want.header.Get("X-Cache") != "" {
-			t.Errorf("X-Cache without a cache: %q", want.header.Get("X-Cache"))
+		want := testutil.Get(t, without.url+q)
+		if want.Header.Get("X-Cache") != "" {
+			t.Errorf("X-Cache without a cache: %q", want.Header.Get("X-Cache"))
 		}
 		for _, tier := range []string{"miss", "l1"} {
-			got := get(t, withCache.url+q)
-			if got.header.Get("X-Cache") != tier || string(got.body) != string(want.body) {
-				t.Errorf("%s (%s, X-Cache %q):\n got %s\nwant %s", q, tier, got.header.Get("X-Cache"), got.body, want.body)
+			got := testutil.Get(t, withCache.url+q)
+			if got.Header.Get("X-Cache") != tier || string(got.Body) != string(want.Body) {
+				t.Errorf("%s (%s, X-Cache %q):\n got %s\nwant %s", q, tier, got.Header.Get("X-Cache"), got.Body, want.Body)
 			}
 		}
 	}
@@ -164,13 +165,13 @@ func TestAccessLog(t *testing.T) {
 		t.Run(fmt.Sprint("log-queries=", logQueries), func(t *testing.T) {
 			exp := tracetest.NewInMemoryExporter()
 			r := newRig(t, rigOptions{cache: l1Config(), exporter: exp, logQueries: logQueries})
-			rep := get(t, r.url+"/search?q=rue+des+jameloniers", "X-Request-Id", "req-42")
-			if rep.status != 200 || rep.header.Get("X-Request-Id") != "req-42" {
-				t.Fatalf("%d %v", rep.status, rep.header)
+			rep := testutil.Get(t, r.url+"/search?q=rue+des+jameloniers", "X-Request-Id", "req-42")
+			if rep.Status != 200 || rep.Header.Get("X-Request-Id") != "req-42" {
+				t.Fatalf("%d %v", rep.Status, rep.Header)
 			}
 			r.tel.ForceFlush(t.Context())
 			var line map[string]any
-			for _, rec := range r.logs.records(t) {
+			for _, rec := range testutil.JSONLines(t, r.logs.String()) {
 				if rec["msg"] == "request" && rec["request_id"] == "req-42" {
 					line = rec
 				}
@@ -184,7 +185,7 @@ func TestAccessLog(t *testing.T) {
 				}
 			}
 			if line["route"] != "/search" || line["status"] != float64(200) || line["cache"] != "miss" ||
-				line["results"].(float64) < 1 || line["bytes"].(float64) != float64(len(rep.body)) {
+				line["results"].(float64) < 1 || line["bytes"].(float64) != float64(len(rep.Body)) {
 				t.Errorf("access line: %v", line)
 			}
 			spans := exp.GetSpans()
@@ -216,19 +217,19 @@ func TestAccessLog(t *testing.T) {
 func TestAdminListener(t *testing.T) {
 	r := newRig(t, rigOptions{})
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars", "/metrics", "/health/ready"} {
-		if rep := get(t, r.admin+p); rep.status != 200 {
-			t.Errorf("admin %s: %d", p, rep.status)
+		if rep := testutil.Get(t, r.admin+p); rep.Status != 200 {
+			t.Errorf("admin %s: %d", p, rep.Status)
 		}
 		if p == "/debug/vars" {
 			var v map[string]any
-			if err := json.Unmarshal(get(t, r.admin+p).body, &v); err != nil || v["memstats"] == nil {
+			if err := json.Unmarshal(testutil.Get(t, r.admin+p).Body, &v); err != nil || v["memstats"] == nil {
 				t.Errorf("expvar: %v", err)
 			}
 		}
 	}
 	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars"} {
-		if rep := get(t, r.url+p); rep.status != 404 {
-			t.Errorf("public %s: %d, want 404", p, rep.status)
+		if rep := testutil.Get(t, r.url+p); rep.Status != 404 {
+			t.Errorf("public %s: %d, want 404", p, rep.Status)
 		}
 	}
 }
@@ -269,12 +270,12 @@ type readyBody struct {
 
 func ready(t *testing.T, base string) (int, readyBody) {
 	t.Helper()
-	rep := get(t, base+"/health/ready")
+	rep := testutil.Get(t, base+"/health/ready")
 	var b readyBody
-	if err := json.Unmarshal(rep.body, &b); err != nil {
-		t.Fatalf("/health/ready: %v: %s", err, rep.body)
+	if err := json.Unmarshal(rep.Body, &b); err != nil {
+		t.Fatalf("/health/ready: %v: %s", err, rep.Body)
 	}
-	return rep.status, b
+	return rep.Status, b
 }
 
 // /health/ready is 200 normally and 503 while draining for a shutdown.
@@ -286,8 +287,8 @@ func TestReadiness(t *testing.T) {
 		!b.Checks.Memory.OK || b.Checks.Memory.HeapBytes == 0 || !b.Checks.Shutdown.OK || b.Build.Go == "" || b.Build.Version != "test" {
 		t.Fatalf("ready: %d %+v", status, b)
 	}
-	if rep := get(t, r.url+"/health"); rep.status != 200 || !strings.Contains(string(rep.body), `"status":"HEALTHY"`) {
-		t.Errorf("/health: %d %s", rep.status, rep.body)
+	if rep := testutil.Get(t, r.url+"/health"); rep.Status != 200 || !strings.Contains(string(rep.Body), `"status":"HEALTHY"`) {
+		t.Errorf("/health: %d %s", rep.Status, rep.Body)
 	}
 	r.cancel()
 	deadline := time.Now().Add(time.Second)
@@ -309,25 +310,25 @@ func TestReadiness(t *testing.T) {
 // X-Cache goes miss → l1 with L1; with L1 disabled, answers come from
 // Redis (l2), including those another instance computed.
 func TestRedisTiers(t *testing.T) {
-	rs := startRedis(t)
+	rs := testutil.StartRedis(t)
 	c1 := cache.DefaultConfig()
-	c1.RedisURL = rs.url()
+	c1.RedisURL = rs.URL()
 	c1.RedisTimeout = 200 * time.Millisecond // -race and a shared machine
 	a := newRig(t, rigOptions{cache: &c1})
 	c2 := c1
 	c2.MaxBytes = 0
 	b := newRig(t, rigOptions{cache: &c2})
 
-	if got := get(t, a.url+qFound).header.Get("X-Cache"); got != "miss" {
+	if got := testutil.Get(t, a.url+qFound).Header.Get("X-Cache"); got != "miss" {
 		t.Errorf("first: %q", got)
 	}
-	if got := get(t, a.url+qFound).header.Get("X-Cache"); got != "l1" {
+	if got := testutil.Get(t, a.url+qFound).Header.Get("X-Cache"); got != "l1" {
 		t.Errorf("second: %q", got)
 	}
 	// a's write to Redis is asynchronous.
 	waitTier(t, b.url+qFound, "l2")
 	// b computes a new answer, writes it, then reads it back from Redis.
-	if got := get(t, b.url+qReverse).header.Get("X-Cache"); got != "miss" {
+	if got := testutil.Get(t, b.url+qReverse).Header.Get("X-Cache"); got != "miss" {
 		t.Errorf("b reverse first: %q", got)
 	}
 	waitTier(t, b.url+qReverse, "l2")
@@ -351,15 +352,15 @@ func waitTier(t *testing.T, u, tier string) {
 	t.Helper()
 	deadline := time.Now().Add(3 * time.Second)
 	for {
-		rep := get(t, u)
-		if rep.status != 200 {
-			t.Fatalf("%s: %d", u, rep.status)
+		rep := testutil.Get(t, u)
+		if rep.Status != 200 {
+			t.Fatalf("%s: %d", u, rep.Status)
 		}
-		if rep.header.Get("X-Cache") == tier {
+		if rep.Header.Get("X-Cache") == tier {
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("%s: X-Cache %q after 3 s, want %q", u, rep.header.Get("X-Cache"), tier)
+			t.Fatalf("%s: X-Cache %q after 3 s, want %q", u, rep.Header.Get("X-Cache"), tier)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -376,9 +377,9 @@ func TestChaosRedisUnderLoad(t *testing.T) {
 }
 
 func chaos(t *testing.T, fault string) {
-	rs := startRedis(t)
+	rs := testutil.StartRedis(t)
 	cc := cache.DefaultConfig()
-	cc.RedisURL = rs.url()
+	cc.RedisURL = rs.URL()
 	cc.MaxBytes = 0 // every lookup goes to Redis
 	cc.RedisTimeout = 25 * time.Millisecond
 	cc.BreakerOpen = 500 * time.Millisecond
@@ -414,7 +415,7 @@ func chaos(t *testing.T, fault string) {
 			for i := g; !stop.Load(); i++ {
 				q := queries[(i*7+g)%len(queries)]
 				t0 := time.Now()
-				resp, err := client.Get(r.url + q)
+				resp, err := testutil.Client.Get(r.url + q)
 				if err != nil {
 					failures.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
@@ -442,9 +443,9 @@ func chaos(t *testing.T, fault string) {
 	time.Sleep(800 * time.Millisecond)
 	killedAt := time.Since(start)
 	if fault == "kill" {
-		rs.kill()
+		rs.Kill()
 	} else {
-		rs.pause()
+		rs.Pause()
 	}
 	sawOpen := false
 	deadline := time.Now().Add(1500 * time.Millisecond)
@@ -463,9 +464,9 @@ func chaos(t *testing.T, fault string) {
 	}
 	restartedAt := time.Since(start)
 	if fault == "kill" {
-		rs.start()
+		rs.Start()
 	} else {
-		rs.resume()
+		rs.Resume()
 	}
 	// Load goes on until L2 hits are seen again (bounded).
 	var resumedAt time.Duration
@@ -474,8 +475,8 @@ func chaos(t *testing.T, fault string) {
 		time.Sleep(100 * time.Millisecond)
 		mf := scrape(t, r.admin)
 		if value(t, mf, "balise_cache_redis_breaker_state") == 0 {
-			rep := get(t, r.url+queries[0])
-			if rep.header.Get("X-Cache") == "l2" {
+			rep := testutil.Get(t, r.url+queries[0])
+			if rep.Header.Get("X-Cache") == "l2" {
 				resumedAt = time.Since(start)
 			}
 		}
@@ -548,11 +549,11 @@ func TestHotSwapIndexInfo(t *testing.T) {
 	cfg.Telemetry, cfg.Cache = tel, c
 	url, _, _ := start(t, cfg, h, quietLog())
 
-	first := get(t, url+"/search?q=rue")
-	if !strings.Contains(string(first.body), "rue un") || first.header.Get("X-Cache") != "miss" {
-		t.Fatalf("%s %s", first.header.Get("X-Cache"), first.body)
+	first := testutil.Get(t, url+"/search?q=rue")
+	if !strings.Contains(string(first.Body), "rue un") || first.Header.Get("X-Cache") != "miss" {
+		t.Fatalf("%s %s", first.Header.Get("X-Cache"), first.Body)
 	}
-	if get(t, url+"/search?q=rue").header.Get("X-Cache") != "l1" {
+	if testutil.Get(t, url+"/search?q=rue").Header.Get("X-Cache") != "l1" {
 		t.Fatal("no l1 hit")
 	}
 	mf := scrape(t, url)
@@ -560,9 +561,9 @@ func TestHotSwapIndexInfo(t *testing.T) {
 		t.Fatalf("index_info v1 = %v", v)
 	}
 	h.Swap(e2, ix2.Close)
-	rep := get(t, url+"/search?q=rue")
-	if !strings.Contains(string(rep.body), "rue deux") || rep.header.Get("X-Cache") != "miss" {
-		t.Errorf("after the swap: %s %s", rep.header.Get("X-Cache"), rep.body)
+	rep := testutil.Get(t, url+"/search?q=rue")
+	if !strings.Contains(string(rep.Body), "rue deux") || rep.Header.Get("X-Cache") != "miss" {
+		t.Errorf("after the swap: %s %s", rep.Header.Get("X-Cache"), rep.Body)
 	}
 	mf = scrape(t, url)
 	if v := value(t, mf, "balise_index_info", "version", ix2.Meta().Version); v != 1 {
@@ -578,7 +579,7 @@ func TestHotSwapIndexInfo(t *testing.T) {
 //
 //	go test -run '^$' -bench ObservabilityOverhead -benchtime 2s -count 3 ./internal/server/
 func BenchmarkObservabilityOverhead(b *testing.B) {
-	ix, err := index.Open(ncIndex(b), index.OpenOptions{})
+	ix, err := index.Open(testutil.BanNC(b), index.OpenOptions{})
 	if err != nil {
 		b.Fatal(err)
 	}

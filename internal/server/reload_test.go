@@ -19,6 +19,7 @@ import (
 	"balise/internal/index"
 	"balise/internal/search"
 	"balise/internal/telemetry"
+	"balise/internal/testutil"
 	"balise/internal/text"
 )
 
@@ -27,27 +28,12 @@ import (
 // "rue <name> <i>".
 func writeStreetIndex(t testing.TB, path, name string, n int) {
 	t.Helper()
-	tmp := path + ".tmp"
-	b, err := index.NewBuilder(tmp, index.BuildOptions{Text: text.Config{Profile: text.ProfileDefault}, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var batch index.Batch
+	lines := make([]string, n)
 	for i := range n {
-		line := fmt.Sprintf(`{"id":"d%d","type":"street","name":"rue %s %d","lat":44.%03d,"lon":4.%03d,"importance":0.5}`, i, name, i, i, i)
-		batch = append(batch, index.Item{Line: []byte(line), LineNo: i + 1})
+		lines[i] = fmt.Sprintf(`{"id":"d%d","type":"street","name":"rue %s %d","lat":44.%03d,"lon":4.%03d,"importance":0.5}`, i, name, i, i, i)
 	}
-	done := false
-	if _, err := b.Build(context.Background(), func() (index.Batch, error) {
-		if done {
-			return nil, io.EOF
-		}
-		done = true
-		return batch, io.EOF
-	}, func(int, error) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	built := testutil.WriteIndex(t, index.BuildOptions{Text: text.Config{Profile: text.ProfileDefault}, Workers: 1}, lines...)
+	if err := os.Rename(built, path); err != nil {
 		t.Fatal(err)
 	}
 }

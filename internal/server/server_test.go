@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,27 +19,14 @@ import (
 	"balise/internal/httpapi"
 	"balise/internal/index"
 	"balise/internal/search"
+	"balise/internal/testutil"
 	"balise/internal/text"
 )
 
 func testEngine(t testing.TB, name string) (*search.Engine, *index.Index) {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "t.balise")
-	b, err := index.NewBuilder(path, index.BuildOptions{Text: text.Config{Profile: text.ProfileDefault}, Workers: 1})
-	if err != nil {
-		t.Fatal(err)
-	}
 	line := fmt.Sprintf(`{"id":"d1","type":"street","name":%q,"lat":44,"lon":4,"importance":0.5}`, name)
-	done := false
-	if _, err := b.Build(context.Background(), func() (index.Batch, error) {
-		if done {
-			return nil, io.EOF
-		}
-		done = true
-		return index.Batch{{Line: []byte(line), LineNo: 1}}, io.EOF
-	}, func(int, error) error { return nil }); err != nil {
-		t.Fatal(err)
-	}
+	path := testutil.WriteIndex(t, index.BuildOptions{Text: text.Config{Profile: text.ProfileDefault}, Workers: 1}, line)
 	ix, err := index.Open(path, index.OpenOptions{})
 	if err != nil {
 		t.Fatal(err)

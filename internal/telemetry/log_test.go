@@ -2,30 +2,14 @@ package telemetry
 
 import (
 	"context"
-	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-)
 
-// lines parses JSON log output.
-func lines(t *testing.T, s string) []map[string]any {
-	t.Helper()
-	var out []map[string]any
-	for _, l := range strings.Split(strings.TrimSpace(s), "\n") {
-		if l == "" {
-			continue
-		}
-		var m map[string]any
-		if err := json.Unmarshal([]byte(l), &m); err != nil {
-			t.Fatalf("log line is not JSON: %q: %v", l, err)
-		}
-		out = append(out, m)
-	}
-	return out
-}
+	"balise/internal/testutil"
+)
 
 func TestAccessLogLine(t *testing.T) {
 	tel, logs := testSetup(t, nil)
@@ -35,7 +19,7 @@ func TestAccessLogLine(t *testing.T) {
 	req.Header.Set("traceparent", "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01")
 	h.ServeHTTP(httptest.NewRecorder(), req)
 
-	ls := lines(t, logs.String())
+	ls := testutil.JSONLines(t, logs.String())
 	if len(ls) != 1 {
 		t.Fatalf("want one access line; got %d:\n%s", len(ls), logs.String())
 	}
@@ -64,7 +48,7 @@ func TestAccessLogLine(t *testing.T) {
 func TestAccessLogQueriesOptIn(t *testing.T) {
 	tel, logs := testSetup(t, func(c *Config) { c.LogQueries = true })
 	tel.Middleware(testMux(nil)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/search?q=12+rue+des+lilas", nil))
-	if l := lines(t, logs.String())[0]; l["query"] != "12 rue des lilas" {
+	if l := testutil.JSONLines(t, logs.String())[0]; l["query"] != "12 rue des lilas" {
 		t.Fatalf("query field; got %v", l["query"])
 	}
 }
@@ -79,7 +63,7 @@ func TestAccessLogSampling(t *testing.T) {
 	}
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/boom", nil))
 	h.ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/sleepy", nil))
-	ls := lines(t, logs.String())
+	ls := testutil.JSONLines(t, logs.String())
 	if len(ls) != 2 || ls[0]["status"] != 500.0 || ls[0]["level"] != "ERROR" || ls[1]["route"] != "/sleepy" {
 		t.Fatalf("with sampling 0, want only the error and the slow request; got %v", ls)
 	}
@@ -89,7 +73,7 @@ func TestAccessLogSampling(t *testing.T) {
 }
 
 func TestLoggerAddsIDsFromContext(t *testing.T) {
-	var buf syncBuffer
+	var buf testutil.SyncBuffer
 	log, err := NewLogger(&buf, "debug", "json", RequestIDFrom)
 	if err != nil {
 		t.Fatal(err)
@@ -98,7 +82,7 @@ func TestLoggerAddsIDsFromContext(t *testing.T) {
 	log.InfoContext(ctx, "hello", "k", 1)
 	log.InfoContext(ctx, "own id", "request_id", "mine")
 	log.Info("no context")
-	ls := lines(t, buf.String())
+	ls := testutil.JSONLines(t, buf.String())
 	if ls[0]["request_id"] != "r1" || ls[1]["request_id"] != "mine" {
 		t.Errorf("request ids; got %v and %v", ls[0]["request_id"], ls[1]["request_id"])
 	}

@@ -1,26 +1,26 @@
 package telemetry
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	dto "github.com/prometheus/client_model/go"
 	"github.com/prometheus/common/expfmt"
 	"github.com/prometheus/common/model"
+
+	"balise/internal/testutil"
 )
 
 // testSetup returns telemetry writing logs to a buffer.
-func testSetup(t *testing.T, mod func(*Config)) (*T, *syncBuffer) {
+func testSetup(t *testing.T, mod func(*Config)) (*T, *testutil.SyncBuffer) {
 	t.Helper()
-	var logs syncBuffer
+	var logs testutil.SyncBuffer
 	cfg := DefaultConfig()
 	cfg.LogOutput = &logs
 	if mod != nil {
@@ -32,23 +32,6 @@ func testSetup(t *testing.T, mod func(*Config)) (*T, *syncBuffer) {
 	}
 	t.Cleanup(func() { shutdown(context.Background()) })
 	return tel, &logs
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // testMux is a small API: /search answers, /boom fails, /panic panics,
@@ -89,17 +72,6 @@ func recoverer(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-func get(t *testing.T, url string) int {
-	t.Helper()
-	resp, err := http.Get(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	io.Copy(io.Discard, resp.Body)
-	resp.Body.Close()
-	return resp.StatusCode
 }
 
 // scrape fetches /metrics as Prometheus text and parses it.
@@ -157,21 +129,21 @@ func TestMetricsAfterTraffic(t *testing.T) {
 	defer srv.Close()
 
 	for i := range 10 {
-		get(t, fmt.Sprintf("%s/search?q=secret+street+%d", srv.URL, i))
+		testutil.Get(t, fmt.Sprintf("%s/search?q=secret+street+%d", srv.URL, i))
 	}
 	for range 3 {
-		get(t, srv.URL+"/reverse/?lat=48.1&lon=2.3")
+		testutil.Get(t, srv.URL+"/reverse/?lat=48.1&lon=2.3")
 	}
 	for range 2 {
-		get(t, srv.URL+"/boom")
+		testutil.Get(t, srv.URL+"/boom")
 	}
-	get(t, srv.URL+"/panic")
+	testutil.Get(t, srv.URL+"/panic")
 	for i := range 4 {
-		get(t, fmt.Sprintf("%s/random/path/%d", srv.URL, i))
+		testutil.Get(t, fmt.Sprintf("%s/random/path/%d", srv.URL, i))
 	}
 	// One request held in flight while we scrape.
 	done := make(chan struct{})
-	go func() { get(t, srv.URL+"/slow"); close(done) }()
+	go func() { testutil.Get(t, srv.URL+"/slow"); close(done) }()
 	deadline := time.Now().Add(2 * time.Second)
 	for {
 		v, _ := value(t, scrape(t, tel), "balise_http_requests_in_flight", nil)
@@ -239,7 +211,7 @@ func TestNativeHistograms(t *testing.T) {
 	tel, _ := testSetup(t, nil)
 	srv := httptest.NewServer(tel.Middleware(testMux(nil)))
 	defer srv.Close()
-	get(t, srv.URL+"/search?q=x")
+	testutil.Get(t, srv.URL+"/search?q=x")
 	fams, err := tel.Registry.Gather()
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,4 @@
-package cache
+package testutil
 
 import (
 	"bufio"
@@ -15,9 +15,10 @@ import (
 	"time"
 )
 
-// redisServer is a real redis-server child process on 127.0.0.1, owned by
-// one test: started on a free port, stopped by its pid at cleanup.
-type redisServer struct {
+// RedisServer is a real redis-server child process on 127.0.0.1, owned by
+// one test: started on a free port, signalled by its own pid only, and
+// killed when the test ends.
+type RedisServer struct {
 	t      testing.TB
 	port   int
 	dir    string
@@ -27,10 +28,10 @@ type redisServer struct {
 	paused bool
 }
 
-// needRedis returns the redis-server binary, skipping the test when it is
+// NeedRedis returns the redis-server binary, skipping the test when it is
 // absent, unless CI is set: CI must run these tests (apt-get install -y
 // redis-server).
-func needRedis(t testing.TB) string {
+func NeedRedis(t testing.TB) string {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -42,10 +43,10 @@ func needRedis(t testing.TB) string {
 	return bin
 }
 
-// freePort finds a loopback port p with p+10000 free too (Redis Cluster's
+// FreePort finds a loopback port p with p+10000 free too (Redis Cluster's
 // bus port), out of the kernel's ephemeral range so that a restarted
 // server finds its port again.
-func freePort(t testing.TB) int {
+func FreePort(t testing.TB) int {
 	t.Helper()
 	for range 200 {
 		p := 20000 + rand.IntN(10000)
@@ -65,19 +66,31 @@ func freePort(t testing.TB) int {
 	return 0
 }
 
-func startRedis(t testing.TB, extra ...string) *redisServer {
+// StartRedis starts a redis-server (no persistence, its directory and log
+// in the test's temporary directory, extra arguments appended) and waits
+// for its PING. The test is skipped when redis-server is not installed
+// (see NeedRedis).
+func StartRedis(t testing.TB, extra ...string) *RedisServer {
 	t.Helper()
-	needRedis(t)
-	s := &redisServer{t: t, port: freePort(t), dir: t.TempDir(), extra: extra}
-	s.start()
-	t.Cleanup(s.stop)
+	NeedRedis(t)
+	s := &RedisServer{t: t, port: FreePort(t), dir: t.TempDir(), extra: extra}
+	s.Start()
+	t.Cleanup(s.Kill)
 	return s
 }
 
-func (s *redisServer) addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
-func (s *redisServer) url() string  { return "redis://" + s.addr() }
+// Port is the server's port on 127.0.0.1.
+func (s *RedisServer) Port() int { return s.port }
 
-func (s *redisServer) start() {
+// Addr is the server's host:port.
+func (s *RedisServer) Addr() string { return "127.0.0.1:" + strconv.Itoa(s.port) }
+
+// URL is the server's redis:// URL.
+func (s *RedisServer) URL() string { return "redis://" + s.Addr() }
+
+// Start (re)starts the process on the same port and directory and waits
+// up to 5 s for its PING.
+func (s *RedisServer) Start() {
 	s.t.Helper()
 	args := append([]string{"--port", strconv.Itoa(s.port), "--bind", "127.0.0.1",
 		"--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", s.dir,
@@ -103,13 +116,13 @@ func (s *redisServer) start() {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
-	s.t.Fatalf("redis-server on %s did not answer PING within 5 s", s.addr())
+	s.t.Fatalf("redis-server on %s did not answer PING within 5 s", s.Addr())
 }
 
-// ping speaks RESP directly: the helper must not depend on the client
-// under test.
-func (s *redisServer) ping() error {
-	c, err := net.DialTimeout("tcp", s.addr(), 200*time.Millisecond)
+// ping speaks RESP directly: the helper must not depend on a client under
+// test.
+func (s *RedisServer) ping() error {
+	c, err := net.DialTimeout("tcp", s.Addr(), 200*time.Millisecond)
 	if err != nil {
 		return err
 	}
@@ -128,33 +141,30 @@ func (s *redisServer) ping() error {
 	return nil
 }
 
-// kill sends SIGKILL to our own pid and waits for the process to go.
-func (s *redisServer) kill() {
+// Kill sends SIGKILL to our own child (continued first if paused, so that
+// it cannot outlive the test) and waits for it to go. It does nothing
+// when the process is not running.
+func (s *RedisServer) Kill() {
 	if s.cmd == nil || s.cmd.Process == nil {
 		return
+	}
+	if s.paused {
+		s.Resume()
 	}
 	s.cmd.Process.Signal(syscall.SIGKILL)
 	<-s.exited
 	s.cmd = nil
-	s.paused = false
 }
 
-func (s *redisServer) pause() {
+// Pause stops the process (SIGSTOP): connections stay open, nothing is
+// answered.
+func (s *RedisServer) Pause() {
 	s.cmd.Process.Signal(syscall.SIGSTOP)
 	s.paused = true
 }
 
-func (s *redisServer) resume() {
+// Resume continues a paused process (SIGCONT).
+func (s *RedisServer) Resume() {
 	s.cmd.Process.Signal(syscall.SIGCONT)
 	s.paused = false
-}
-
-func (s *redisServer) stop() {
-	if s.cmd == nil {
-		return
-	}
-	if s.paused {
-		s.resume()
-	}
-	s.kill()
 }

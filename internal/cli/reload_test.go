@@ -1,0 +1,133 @@
+package cli
+
+import (
+	"bufio"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"balise/internal/testutil"
+)
+
+// A served index replaced by balise import and reloaded on SIGHUP, then
+// reloaded again (unchanged) through the admin endpoint.
+func TestServeReloadsOnHangup(t *testing.T) {
+	dir := t.TempDir()
+	live := filepath.Join(dir, "live.balise")
+	data, err := os.ReadFile(banIndex(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(live, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// The next generation: the first 100 documents of the same source.
+	subset := filepath.Join(dir, "subset.ndjson")
+	writeFirstLines(t, filepath.Join("..", "..", "testdata", "ban-nc", "addok.ndjson.gz"), subset, 100)
+
+	var logs testutil.SyncBuffer
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	go func() {
+		done <- Run(ctx, []string{"serve", "--index", live, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
+			"--common-threshold", "200", "--access-log=false"}, Env{Stdout: &logs, Stderr: &logs})
+	}()
+	defer func() {
+		cancel()
+		if code := <-done; code != 0 {
+			t.Errorf("exit %d: %s", code, logs.String())
+		}
+	}()
+	listen := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	adminRE := regexp.MustCompile(`"msg":"admin listening[^"]*","addr":"([^"]+)"`)
+	var addr, admin string
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && addr == ""; time.Sleep(20 * time.Millisecond) {
+		if m, a := listen.FindStringSubmatch(logs.String()), adminRE.FindStringSubmatch(logs.String()); m != nil && a != nil {
+			addr, admin = m[1], a[1]
+		}
+	}
+	if addr == "" {
+		t.Fatalf("no listening lines: %s", logs.String())
+	}
+	documents := func() float64 {
+		var rep struct {
+			Checks struct {
+				Index struct {
+					Documents float64 `json:"documents"`
+				} `json:"index"`
+			} `json:"checks"`
+		}
+		r := testutil.Get(t, "http://"+admin+"/health/ready")
+		if err := json.Unmarshal(r.Body, &rep); err != nil {
+			t.Fatalf("%s: %v", r.Body, err)
+		}
+		return rep.Checks.Index.Documents
+	}
+	if n := documents(); n != 1951 {
+		t.Fatalf("%v documents before the reload", n)
+	}
+
+	var out strings.Builder
+	if code := Run(context.Background(), []string{"import", "--quiet", "-o", live, subset}, Env{Stdout: &out, Stderr: &out}); code != 0 {
+		t.Fatalf("import: %d %s", code, out.String())
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(logs.String(), `"msg":"index reloaded"`); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reload after SIGHUP: %s", logs.String())
+		}
+	}
+	if n := documents(); n != 100 {
+		t.Errorf("%v documents after the reload, want 100", n)
+	}
+	if r := testutil.Get(t, "http://"+addr+"/search?q=nouméa&limit=1"); r.Status != http.StatusOK {
+		t.Errorf("search after the reload: %d %s", r.Status, r.Body)
+	}
+
+	resp, err := http.Post("http://"+admin+"/admin/reload", "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rep struct {
+		Result string `json:"result"`
+	}
+	json.NewDecoder(resp.Body).Decode(&rep)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || rep.Result != "unchanged" {
+		t.Errorf("POST /admin/reload: %d %q", resp.StatusCode, rep.Result)
+	}
+}
+
+// writeFirstLines writes the first n lines of a gzipped file, uncompressed.
+func writeFirstLines(t *testing.T, src, dst string, n int) {
+	t.Helper()
+	f, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	zr, err := gzip.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var b strings.Builder
+	for i := 0; i < n && sc.Scan(); i++ {
+		b.Write(sc.Bytes())
+		b.WriteByte('\n')
+	}
+	if err := os.WriteFile(dst, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,5 +1,0 @@
-package search
-
-import "io"
-
-func ioEOF() error { return io.EOF }
