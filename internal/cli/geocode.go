@@ -11,11 +11,11 @@ import (
 	"runtime"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"balise/internal/batch"
 	"balise/internal/progress"
+	"balise/internal/source"
 )
 
 func init() {
@@ -93,7 +93,7 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 		}
 		in = f
 	}
-	counted := &countingReader{r: in}
+	counted := source.NewCountingReader(in)
 
 	e, err := ef.open(ctx, env)
 	if err != nil {
@@ -149,7 +149,7 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 	start := time.Now()
 	sum, err := job.Run(ctx, w, func(rows int64) {
 		if bar != nil {
-			bar.Set(counted.n.Load())
+			bar.Set(counted.Count())
 		}
 	})
 	if bar != nil {
@@ -159,6 +159,11 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 		return fmt.Errorf("geocoding stopped after %d rows: %w", sum.Rows, err)
 	}
 	if tmp != nil {
+		// As a file created by -o without a temporary name would be, not
+		// CreateTemp's private 0600.
+		if err := tmp.Chmod(0o644); err != nil {
+			return err
+		}
 		if err := tmp.Close(); err != nil {
 			return err
 		}
@@ -171,17 +176,6 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 		printSummary(env.Stderr, sum, time.Since(start), outPath)
 	}
 	return nil
-}
-
-type countingReader struct {
-	r io.Reader
-	n atomic.Int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n.Add(int64(n))
-	return n, err
 }
 
 // printSummary writes the data-quality figures of a finished job.

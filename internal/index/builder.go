@@ -78,10 +78,8 @@ type Builder struct {
 	docDataLen uint64
 	docOffsets []uint64
 
-	keys     map[string]uint32
-	keyNames []string
-	interned map[string]uint32
-	strs     []string
+	keys stringIDs // field keys (meta)
+	strs stringIDs // interned strings (string table)
 
 	terms   map[string]*termAcc
 	filters map[string][]uint32
@@ -147,15 +145,15 @@ func NewBuilder(path string, opts BuildOptions) (*Builder, error) {
 		return nil, fmt.Errorf("cannot create the index file in %q: %w", dir, err)
 	}
 	b := &Builder{
-		opts:     opts,
-		pipe:     text.NewPipeline(opts.Text),
-		path:     path,
-		tmp:      tmp,
-		start:    time.Now(),
-		keys:     map[string]uint32{},
-		interned: map[string]uint32{},
-		terms:    map[string]*termAcc{},
-		filters:  map[string][]uint32{},
+		opts:    opts,
+		pipe:    text.NewPipeline(opts.Text),
+		path:    path,
+		tmp:     tmp,
+		start:   time.Now(),
+		keys:    stringIDs{ids: map[string]uint32{}},
+		strs:    stringIDs{ids: map[string]uint32{}},
+		terms:   map[string]*termAcc{},
+		filters: map[string][]uint32{},
 	}
 	// Reserve the header and section table; the doc data section follows and is streamed.
 	b.docDataOff = align(headerSize + uint64(numSections)*sectionEntrySize)
@@ -485,24 +483,21 @@ func newPoint(lat, lon float64, doc, hn uint32) point {
 	}
 }
 
-func (b *Builder) keyID(k string) uint32 {
-	id, ok := b.keys[k]
-	if !ok {
-		k = strings.Clone(k)
-		id = uint32(len(b.keyNames))
-		b.keys[k] = id
-		b.keyNames = append(b.keyNames, k)
-	}
-	return id
+// stringIDs numbers distinct strings in the order they first come.
+type stringIDs struct {
+	ids  map[string]uint32
+	strs []string // by id
 }
 
-func (b *Builder) internID(s string) uint32 {
-	id, ok := b.interned[s]
+// id returns the number of s, the next one the first time s comes (s is
+// then copied: it may point into a reused buffer).
+func (t *stringIDs) id(s string) uint32 {
+	id, ok := t.ids[s]
 	if !ok {
 		s = strings.Clone(s)
-		id = uint32(len(b.strs))
-		b.interned[s] = id
-		b.strs = append(b.strs, s)
+		id = uint32(len(t.strs))
+		t.ids[s] = id
+		t.strs = append(t.strs, s)
 	}
 	return id
 }
@@ -707,9 +702,9 @@ func (b *Builder) finish() (Stats, error) {
 	b.points = nil
 
 	// Interned strings.
-	sOffs := make([]byte, 0, 4*(len(b.strs)+1))
+	sOffs := make([]byte, 0, 4*(len(b.strs.strs)+1))
 	var sBytes []byte
-	for _, s := range b.strs {
+	for _, s := range b.strs.strs {
 		sOffs = binary.LittleEndian.AppendUint32(sOffs, uint32(len(sBytes)))
 		sBytes = append(sBytes, s...)
 	}
@@ -755,7 +750,7 @@ func (b *Builder) finish() (Stats, error) {
 		Synonyms:      b.opts.Text.Synonyms,
 		Fields:        b.opts.Fields,
 		Filters:       b.opts.Filters,
-		Keys:          b.keyNames,
+		Keys:          b.keys.strs,
 		Attribution:   b.opts.Attribution,
 		Licence:       b.opts.Licence,
 		Documents:     len(b.docOffsets),
@@ -799,6 +794,11 @@ func (b *Builder) finish() (Stats, error) {
 		return Stats{}, err
 	}
 	name := b.tmp.Name()
+	// CreateTemp makes the file private (0600); an index is published for
+	// a server that may run as another user.
+	if err := b.tmp.Chmod(0o644); err != nil {
+		return Stats{}, err
+	}
 	if err := b.tmp.Close(); err != nil {
 		return Stats{}, err
 	}

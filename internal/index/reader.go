@@ -365,16 +365,34 @@ type TermID int32
 // NumTerms is the number of distinct terms.
 func (ix *Index) NumTerms() int { return len(ix.termOffs) - 1 }
 
-func (ix *Index) termBytesAt(t TermID) []byte {
-	a, b := ix.termOffs[t], ix.termOffs[t+1]
-	if a > b || int(b) > len(ix.termBytes) {
-		return nil
+// tableEntry is entry i of a string table (terms, filter keys, ids,
+// interned strings): data[offs[i]:offs[i+1]]; ok is false, and the entry
+// "", when those offsets are corrupt.
+func tableEntry(offs []uint32, data []byte, i int) (e string, ok bool) {
+	a, b := offs[i], offs[i+1]
+	if a > b || int(b) > len(data) {
+		return "", false
 	}
-	return ix.termBytes[a:b]
+	// bstr without its branch, which keeps Term and internedString inlinable
+	s := data[a:b]
+	return unsafe.String(unsafe.SliceData(s), len(s)), true
+}
+
+// searchTable finds key among the first n entries of a sorted string table.
+func searchTable(offs []uint32, data []byte, n int, key string) (int, bool) {
+	at := func(i int) string {
+		e, _ := tableEntry(offs, data, i)
+		return e
+	}
+	i := sort.Search(n, func(i int) bool { return at(i) >= key })
+	return i, i < n && at(i) == key
 }
 
 // Term returns the text of a term.
-func (ix *Index) Term(t TermID) string { return bstr(ix.termBytesAt(t)) }
+func (ix *Index) Term(t TermID) string {
+	e, _ := tableEntry(ix.termOffs, ix.termBytes, int(t))
+	return e
+}
 
 func key2(s string) int {
 	switch len(s) {
@@ -391,7 +409,7 @@ func (ix *Index) buildJump() {
 	ix.jump = make([]uint32, 1<<16+1)
 	t := 0
 	for k := 0; k <= 1<<16; k++ {
-		for t < n && key2(bstr(ix.termBytesAt(TermID(t)))) < k {
+		for t < n && key2(ix.Term(TermID(t))) < k {
 			t++
 		}
 		ix.jump[k] = uint32(t)
@@ -410,7 +428,7 @@ func (ix *Index) lowerBound(s string) int {
 	}
 	// Terms in [lo, hi) share the first two bytes of s (or, for a one-byte s,
 	// start with it); s sorts at or after jump[k].
-	return lo + sort.Search(hi-lo, func(i int) bool { return bstr(ix.termBytesAt(TermID(lo+i))) >= s })
+	return lo + sort.Search(hi-lo, func(i int) bool { return ix.Term(TermID(lo+i)) >= s })
 }
 
 // Lookup finds a term (one hash probe, usually).
@@ -426,7 +444,7 @@ func (ix *Index) Lookup(term string) (TermID, bool) {
 		if v == 0 || v > n {
 			return -1, false
 		}
-		if bstr(ix.termBytesAt(TermID(v-1))) == term {
+		if ix.Term(TermID(v-1)) == term {
 			return TermID(v - 1), true
 		}
 		h = (h + 1) & (slots - 1)
@@ -439,7 +457,7 @@ func (ix *Index) PrefixRange(prefix string) (lo, hi TermID) {
 	n := ix.NumTerms()
 	l := ix.lowerBound(prefix)
 	h := l + sort.Search(n-l, func(i int) bool {
-		return !strings.HasPrefix(bstr(ix.termBytesAt(TermID(l+i))), prefix)
+		return !strings.HasPrefix(ix.Term(TermID(l+i)), prefix)
 	})
 	return TermID(l), TermID(h)
 }
@@ -469,39 +487,32 @@ func (ix *Index) MaxWeight(t TermID) float32 {
 // Postings returns the term's documents in increasing order and their weights.
 func (ix *Index) Postings(t TermID) ([]uint32, []float32) {
 	off, c, _, _, _ := ix.termEntry(t)
-	end := uint64(off) + uint64(c)
-	if end > uint64(len(ix.postDocs)) {
-		return nil, nil
-	}
-	return ix.postDocs[off:end], ix.postWeights[off:end]
+	return postingRange(ix.postDocs, ix.postWeights, off, c)
 }
 
 // Top returns the term's best-weighted documents (weight desc, doc asc), or
 // nothing when the term is small enough that Postings should be scanned.
 func (ix *Index) Top(t TermID) ([]uint32, []float32) {
 	_, _, _, off, c := ix.termEntry(t)
+	return postingRange(ix.topDocs, ix.topWeights, off, c)
+}
+
+// postingRange is docs and weights [off, off+c), or nothing when that is
+// out of range.
+func postingRange(docs []uint32, weights []float32, off, c uint32) ([]uint32, []float32) {
 	end := uint64(off) + uint64(c)
-	if end > uint64(len(ix.topDocs)) {
+	if end > uint64(len(docs)) {
 		return nil, nil
 	}
-	return ix.topDocs[off:end], ix.topWeights[off:end]
+	return docs[off:end], weights[off:end]
 }
 
 // ---- filters ---------------------------------------------------------------
 
 // Filter returns the documents whose field name has the value (sorted).
 func (ix *Index) Filter(name, value string) []uint32 {
-	key := name + "\x00" + value
-	n := len(ix.filterOffs) - 1
-	at := func(i int) string {
-		a, b := ix.filterOffs[i], ix.filterOffs[i+1]
-		if a > b || int(b) > len(ix.filterBytes) {
-			return ""
-		}
-		return bstr(ix.filterBytes[a:b])
-	}
-	i := sort.Search(n, func(i int) bool { return at(i) >= key })
-	if i >= n || at(i) != key {
+	i, ok := searchTable(ix.filterOffs, ix.filterBytes, len(ix.filterOffs)-1, name+"\x00"+value)
+	if !ok {
 		return nil
 	}
 	off, c := ix.filterInfo[2*i], ix.filterInfo[2*i+1]
@@ -543,16 +554,7 @@ func (ix *Index) DocPoint(id uint32) (lat, lon, importance float64, ok bool) {
 
 // LookupID finds a document by its public "id".
 func (ix *Index) LookupID(id string) (uint32, bool) {
-	n := len(ix.idDocs)
-	at := func(i int) string {
-		a, b := ix.idOffs[i], ix.idOffs[i+1]
-		if a > b || int(b) > len(ix.idBytes) {
-			return ""
-		}
-		return bstr(ix.idBytes[a:b])
-	}
-	i := sort.Search(n, func(i int) bool { return at(i) >= id })
-	if i < n && at(i) == id {
+	if i, ok := searchTable(ix.idOffs, ix.idBytes, len(ix.idDocs), id); ok {
 		return ix.idDocs[i], true
 	}
 	return 0, false
@@ -569,11 +571,7 @@ func (ix *Index) internedString(id uint64) (string, bool) {
 	if id+1 >= uint64(len(ix.strOffs)) {
 		return "", false
 	}
-	a, b := ix.strOffs[id], ix.strOffs[id+1]
-	if a > b || int(b) > len(ix.strBytes) {
-		return "", false
-	}
-	return bstr(ix.strBytes[a:b]), true
+	return tableEntry(ix.strOffs, ix.strBytes, int(id))
 }
 
 // ---- geo -------------------------------------------------------------------

@@ -27,7 +27,7 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 		if _, dup := docFields[f.Key]; !dup {
 			docFields[f.Key] = &f.Value
 		}
-		dst = appendUvarint(dst, uint64(b.keyID(f.Key)))
+		dst = appendUvarint(dst, uint64(b.keys.id(f.Key)))
 		dst, err = b.encodeValue(dst, f.Value, internedFields[f.Key], nil, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("field %q: %w", f.Key, err)
@@ -79,7 +79,7 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 			if ref == nil && n > 0 {
 				ref = payloadValue(first, f.Key)
 			}
-			body = appendUvarint(body, uint64(b.keyID(f.Key)))
+			body = appendUvarint(body, uint64(b.keys.id(f.Key)))
 			body, err = b.encodeValue(body, f.Value, internedFields[f.Key], ref, 0)
 			if err != nil {
 				return nil, nil, fmt.Errorf("housenumber %q field %q: %w", h.Raw, f.Key, err)
@@ -140,7 +140,7 @@ func (b *Builder) encodeValue(dst []byte, v source.Value, intern bool, ref *sour
 		}
 		if intern {
 			dst = append(dst, tagInterned)
-			return appendUvarint(dst, uint64(b.internID(v.Str))), nil
+			return appendUvarint(dst, uint64(b.strs.id(v.Str))), nil
 		}
 		dst = append(dst, tagStr)
 		return appendString(dst, v.Str), nil
@@ -332,15 +332,28 @@ func (d *Doc) walkHousenumbers(fn func(i int, key, raw string, body []byte) bool
 
 // FindHousenumber returns the housenumber whose processed key is key.
 func (d *Doc) FindHousenumber(key string) (Housenumber, bool, error) {
-	var h Housenumber
-	found := false
+	h, found, err := d.housenumber(true, key, 0)
+	return h, found && err == nil, err
+}
+
+// HousenumberAt returns the stored housenumber i.
+func (d *Doc) HousenumberAt(i int) (Housenumber, error) {
+	h, found, err := d.housenumber(false, "", i)
+	if !found && err == nil {
+		return h, fmt.Errorf("document %d has no housenumber %d: %w", d.ID, i, ErrCorrupt)
+	}
+	return h, err
+}
+
+// housenumber decodes the stored housenumber whose processed key is key
+// (byKey) or else the one at position at; found is false when there is none.
+func (d *Doc) housenumber(byKey bool, key string, at int) (h Housenumber, found bool, err error) {
 	var firstBody []byte
-	var err error
 	werr := d.walkHousenumbers(func(i int, k, raw string, body []byte) bool {
 		if i == 0 {
 			firstBody = body
 		}
-		if k != key {
+		if (byKey && k != key) || (!byKey && i != at) {
 			return true
 		}
 		found = true
@@ -350,33 +363,7 @@ func (d *Doc) FindHousenumber(key string) (Housenumber, bool, error) {
 	if werr != nil {
 		return h, false, werr
 	}
-	return h, found && err == nil, err
-}
-
-// HousenumberAt returns the stored housenumber i.
-func (d *Doc) HousenumberAt(i int) (Housenumber, error) {
-	var h Housenumber
-	var firstBody []byte
-	var err error
-	found := false
-	werr := d.walkHousenumbers(func(j int, k, raw string, body []byte) bool {
-		if j == 0 {
-			firstBody = body
-		}
-		if j != i {
-			return true
-		}
-		found = true
-		h, err = d.decodeHousenumber(j, k, raw, body, firstBody)
-		return false
-	})
-	if werr != nil {
-		return h, werr
-	}
-	if !found {
-		return h, fmt.Errorf("document %d has no housenumber %d: %w", d.ID, i, ErrCorrupt)
-	}
-	return h, err
+	return h, found, err
 }
 
 // HousenumberKeys calls fn with every processed housenumber key.

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"balise/internal/source"
 )
 
 // Value tags of the record encoding (see doc.go).
@@ -158,74 +160,17 @@ func (v Value) AppendJSON(dst []byte) []byte {
 // PyFloat formats f like Python's repr(float).
 func PyFloat(f float64) string { return string(AppendPyFloat(nil, f)) }
 
-// AppendPyFloat appends Python's repr of f: the shortest round-trip digits,
-// fixed notation for exponents in [-4, 16), scientific otherwise, and always
-// a decimal point or exponent ("1.0", "1e-05", "1e+16").
+// AppendPyFloat appends Python's repr of f (source.AppendPyFloatRepr: the
+// shortest round-trip digits, fixed notation for exponents in [-4, 16),
+// scientific otherwise, and always a decimal point or exponent: "1.0",
+// "1e-05", "1e+16"), except that NaN and infinities, which JSON cannot
+// hold, give null (Python would write NaN/Infinity; null is safer for
+// clients).
 func AppendPyFloat(dst []byte, f float64) []byte {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
-		// JSON has no such numbers; Python would write Infinity/NaN. null is safer for clients.
 		return append(dst, "null"...)
 	}
-	var buf [32]byte
-	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	// e is like "-1.2345e+06" or "5e-05".
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-	}
-	epos := 0
-	for i, c := range e {
-		if c == 'e' {
-			epos = i
-			break
-		}
-	}
-	mant, expPart := e[:epos], e[epos+1:]
-	exp, _ := strconv.Atoi(string(expPart))
-	digits := make([]byte, 0, 20)
-	for _, c := range mant {
-		if c != '.' {
-			digits = append(digits, c)
-		}
-	}
-	if neg {
-		dst = append(dst, '-')
-	}
-	if exp >= -4 && exp < 16 {
-		if exp >= 0 {
-			if len(digits) <= exp+1 {
-				dst = append(dst, digits...)
-				for i := len(digits); i < exp+1; i++ {
-					dst = append(dst, '0')
-				}
-				return append(dst, ".0"...)
-			}
-			dst = append(dst, digits[:exp+1]...)
-			dst = append(dst, '.')
-			return append(dst, digits[exp+1:]...)
-		}
-		dst = append(dst, "0."...)
-		for i := 0; i < -exp-1; i++ {
-			dst = append(dst, '0')
-		}
-		return append(dst, digits...)
-	}
-	dst = append(dst, digits[0])
-	if len(digits) > 1 {
-		dst = append(dst, '.')
-		dst = append(dst, digits[1:]...)
-	}
-	dst = append(dst, 'e')
-	if exp < 0 {
-		dst = append(dst, '-')
-		exp = -exp
-	} else {
-		dst = append(dst, '+')
-	}
-	if exp < 10 {
-		dst = append(dst, '0')
-	}
-	return strconv.AppendInt(dst, int64(exp), 10)
+	return source.AppendPyFloatRepr(dst, f)
 }
 
 // AppendJSONString appends s as a JSON string. Non-ASCII stays UTF-8;

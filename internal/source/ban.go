@@ -106,7 +106,7 @@ func (r *BANReader) SetGazetteer(g *Gazetteer) { r.gaz = g }
 func (r *BANReader) Stats() BANStats { return r.stats }
 
 // Progress returns bytes consumed of the (compressed) input and its size.
-func (r *BANReader) Progress() (done, total int64) { return r.in.count.n.Load(), r.in.total }
+func (r *BANReader) Progress() (done, total int64) { return r.in.count.Count(), r.in.total }
 
 // Close closes the input.
 func (r *BANReader) Close() error { return r.in.close() }
@@ -150,6 +150,22 @@ type banColumns struct {
 func (r *BANReader) lineErr(line int, format string, args ...any) error {
 	r.stats.Malformed++
 	return r.opts.report(&LineError{File: r.name, Line: line, Err: fmt.Errorf(format, args...)})
+}
+
+// floatPair parses two numeric columns of the row at line (lat and lon, x
+// and y). When one is not a number the row is malformed: ok is false, and
+// err is what reporting it returned.
+func (r *BANReader) floatPair(line int, aName, a, bName, b string) (x, y float64, ok bool, err error) {
+	x, okx := pyFloat(a)
+	y, oky := pyFloat(b)
+	if okx && oky {
+		return x, y, true, nil
+	}
+	bad, val := aName, a
+	if okx {
+		bad, val = bName, b
+	}
+	return 0, 0, false, r.lineErr(line, "invalid %s %s", bad, quoteForError(val))
 }
 
 // load reads and groups every row.
@@ -278,30 +294,20 @@ func (r *BANReader) load() error {
 			r.stats.NoCoords++
 			continue
 		}
-		lat, ok1 := pyFloat(latS)
-		lon, ok2 := pyFloat(lonS)
-		if !ok1 || !ok2 {
-			bad, val := "lat", latS
-			if ok1 {
-				bad, val = "lon", lonS
-			}
-			if err := r.lineErr(first, "invalid %s %s", bad, quoteForError(val)); err != nil {
-				return err
-			}
+		lat, lon, ok, err := r.floatPair(first, "lat", latS, "lon", lonS)
+		if err != nil {
+			return err
+		}
+		if !ok {
 			continue
 		}
 		hn := banNumber{lat: PyRound(lat, 6), lon: PyRound(lon, 6)}
 		if xs, ys := get(c.x), get(c.y); xs != "" && ys != "" {
-			x, okx := pyFloat(xs)
-			y, oky := pyFloat(ys)
-			if !okx || !oky {
-				bad, val := "x", xs
-				if okx {
-					bad, val = "y", ys
-				}
-				if err := r.lineErr(first, "invalid %s %s", bad, quoteForError(val)); err != nil {
-					return err
-				}
+			x, y, ok, err := r.floatPair(first, "x", xs, "y", ys)
+			if err != nil {
+				return err
+			}
+			if !ok {
 				continue
 			}
 			hn.x, hn.y, hn.hasXY = x, y, true
@@ -659,6 +665,18 @@ func nonNil(v []Value) []Value {
 	return v
 }
 
+// nonEmptyList is the list of the names that are not "" (an empty list when
+// none is).
+func nonEmptyList(names ...string) Value {
+	var l []Value
+	for _, s := range names {
+		if s != "" {
+			l = append(l, StringValue(s))
+		}
+	}
+	return Value{Kind: List, List: nonNil(l)}
+}
+
 // streetDoc builds one street document (build_street_doc).
 func (r *BANReader) streetDoc(st *banStreet) *Document {
 	c := st.resolved
@@ -681,28 +699,14 @@ func (r *BANReader) streetDoc(st *banStreet) *Document {
 		Field{"postcode", StringValue(postcode)})
 	switch {
 	case c.parent != "":
-		var city []Value
-		if c.parentName != "" {
-			city = append(city, StringValue(c.parentName))
-		}
-		if c.city != "" {
-			city = append(city, StringValue(c.city))
-		}
 		fields = append(fields,
 			Field{"citycode", ListValue(StringValue(c.code), StringValue(c.parent))},
-			Field{"city", Value{Kind: List, List: nonNil(city)}},
+			Field{"city", nonEmptyList(c.parentName, c.city)},
 			Field{"district", StringValue(c.city)})
 	case c.oldCode != "":
-		var city []Value
-		if c.city != "" {
-			city = append(city, StringValue(c.city))
-		}
-		if c.oldCity != "" {
-			city = append(city, StringValue(c.oldCity))
-		}
 		fields = append(fields,
 			Field{"citycode", ListValue(StringValue(c.code), StringValue(c.oldCode))},
-			Field{"city", Value{Kind: List, List: nonNil(city)}},
+			Field{"city", nonEmptyList(c.city, c.oldCity)},
 			Field{"oldcitycode", StringValue(c.oldCode)},
 			Field{"oldcity", StringValue(c.oldCity)})
 	default:

@@ -1,10 +1,6 @@
 package source
 
-import (
-	"errors"
-	"io"
-	"testing"
-)
+import "testing"
 
 // benchStreet is a real street line of shared/data/ban-75-paris/addok.ndjson.gz
 // (Paris BAN, 20 housenumbers with x/y, two with a suffix).
@@ -32,16 +28,7 @@ func BenchmarkReadAll(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
-		for {
-			_, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n++
-		}
+		eachDoc(b, r, func(*Document) { n++ })
 		r.Close()
 		if n != 100367 {
 			b.Fatalf("%d docs", n)
@@ -60,16 +47,7 @@ func BenchmarkLinesOnly(b *testing.B) {
 			b.Fatal(err)
 		}
 		n := 0
-		for {
-			bt, err := l.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-			n += len(bt.Lines)
-		}
+		each(b, l.Next, func(bt *Batch) { n += len(bt.Lines) })
 		l.Close()
 		if n != 100367 {
 			b.Fatalf("%d lines", n)
@@ -89,15 +67,7 @@ func BenchmarkBANCSV(b *testing.B) {
 			b.Fatal(err)
 		}
 		r.(*BANReader).SetGazetteer(g)
-		for {
-			_, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
+		eachDoc(b, r, func(*Document) {})
 		r.Close()
 	}
 }

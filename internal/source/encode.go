@@ -158,7 +158,8 @@ func appendJSONString(dst []byte, s string) []byte {
 // with Python's rules (repeated keys: first position, last value).
 func appendRawJSON(dst []byte, raw string) []byte {
 	buf := []byte(raw)
-	p := parser{buf: buf, s: unsafe.String(unsafe.SliceData(buf), len(buf))}
+	var p parser
+	p.buf, p.s = buf, unsafe.String(unsafe.SliceData(buf), len(buf))
 	p.skipWS()
 	n, err := p.tree()
 	if err != nil {
@@ -179,54 +180,27 @@ func (p *parser) tree() (node, error) {
 	case '{':
 		p.pos++
 		n := node{v: Value{Kind: Object}}
-		var index map[string]int
+		var seen keyIndex
 		p.skipWS()
 		if p.peek() == '}' {
 			p.pos++
 			return n, nil
 		}
 		for {
-			p.skipWS()
-			if p.peek() != '"' {
-				return n, p.unexpected()
-			}
-			k, err := p.str(true)
+			k, err := p.key(true)
 			if err != nil {
-				return n, err
-			}
-			if err := p.colon(); err != nil {
 				return n, err
 			}
 			c, err := p.tree()
 			if err != nil {
 				return n, err
 			}
-			dup := -1
-			if index != nil {
-				if i, ok := index[k]; ok {
-					dup = i
-				}
-			} else {
-				for i := range n.keys {
-					if n.keys[i] == k {
-						dup = i
-						break
-					}
-				}
-			}
-			if dup >= 0 {
-				n.items[dup] = c
+			if i := seen.find(k); i >= 0 {
+				n.items[i] = c
 			} else {
 				n.keys = append(n.keys, k)
 				n.items = append(n.items, c)
-				if index != nil {
-					index[k] = len(n.keys) - 1
-				} else if len(n.keys) > keyIndexLinear {
-					index = make(map[string]int, 2*len(n.keys))
-					for i, k := range n.keys {
-						index[k] = i
-					}
-				}
+				seen.add(k)
 			}
 			p.skipWS()
 			switch p.peek() {

@@ -3,7 +3,6 @@ package source
 import (
 	"bytes"
 	"errors"
-	"io"
 	"sync"
 	"testing"
 )
@@ -66,18 +65,11 @@ func FuzzBANCSV(f *testing.F) {
 			}
 			r.SetGazetteer(g)
 		}
-		for {
-			d, err := r.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		eachDoc(t, r, func(d *Document) {
 			enc := d.AppendJSON(nil)
 			if _, err := ParseLine(enc, 1); err != nil {
 				t.Fatalf("document does not re-parse: %v\n%s", err, enc)
 			}
-		}
+		})
 	})
 }

@@ -28,7 +28,8 @@ func ParseLine(line []byte, lineNo int) (*Document, error) {
 	}
 	buf := make([]byte, len(line))
 	copy(buf, line)
-	p := parser{buf: buf, s: unsafe.String(unsafe.SliceData(buf), len(buf)), pos: start}
+	var p parser // not a composite literal: the parser is large, build it in place
+	p.buf, p.s, p.pos = buf, unsafe.String(unsafe.SliceData(buf), len(buf)), start
 	doc, err := p.document()
 	if err != nil {
 		return nil, &LineError{Line: lineNo, Err: err}
@@ -45,6 +46,9 @@ type parser struct {
 	// is an upper bound of the number of keys (one ':' per key), so it never
 	// reallocates and payloads can be sub-slices of it.
 	arena []Field
+	// the repeated-key indexes of the objects being parsed: the document,
+	// its housenumbers, one housenumber
+	fieldKeys, hnKeys, payloadKeys keyIndex
 }
 
 // syntaxError is the error of a malformed line.
@@ -125,18 +129,12 @@ func (p *parser) document() (*Document, error) {
 		p.pos++
 		return doc, p.end()
 	}
-	var seen keyIndex
+	seen := &p.fieldKeys
+	seen.reset(0)
 	hnPos := -1
 	for {
-		p.skipWS()
-		if p.peek() != '"' {
-			return nil, p.unexpected()
-		}
-		key, err := p.str(true)
+		key, err := p.key(true)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.colon(); err != nil {
 			return nil, err
 		}
 		if key == "housenumbers" {
@@ -157,11 +155,11 @@ func (p *parser) document() (*Document, error) {
 			if err != nil {
 				return nil, err
 			}
-			if i := seen.find(doc.Fields, key); i >= 0 {
+			if i := seen.find(key); i >= 0 {
 				doc.Fields[i].Value = v
 			} else {
 				doc.Fields = append(doc.Fields, Field{Key: key, Value: v})
-				seen.added(doc.Fields)
+				seen.add(key)
 			}
 		}
 		p.skipWS()
@@ -186,49 +184,82 @@ func (p *parser) end() error {
 	return nil
 }
 
-func (p *parser) colon() error {
+// key parses the `"key":` of an object member, at p.pos or after
+// whitespace; with decode the key is decoded in place and returned, else
+// only validated.
+func (p *parser) key(decode bool) (string, error) {
+	p.skipWS()
+	if p.peek() != '"' {
+		return "", p.unexpected()
+	}
+	k, err := p.str(decode)
+	if err != nil {
+		return "", err
+	}
 	p.skipWS()
 	if p.peek() != ':' {
-		return p.unexpected()
+		return "", p.unexpected()
 	}
 	p.pos++
 	p.skipWS()
-	return nil
+	return k, nil
 }
 
-// keyIndex finds repeated keys: a linear scan for small objects, a map once
-// an object has many keys.
+// keyIndex finds the repeated keys of an object (a repeated key keeps its
+// first position and its last value): a linear scan of the keys seen so far,
+// or a map once the object has more than keyIndexLinear keys.
 type keyIndex struct {
-	m map[string]int
+	n    int // keys seen
+	keys [keyIndexLinear]string
+	m    map[string]int
+	hint int // how many keys the object may have, to size m (0: unknown)
 }
 
 const keyIndexLinear = 24
 
-func (k *keyIndex) find(fields []Field, key string) int {
+// reset forgets every key, for the next object, which may have about hint
+// keys.
+func (k *keyIndex) reset(hint int) {
+	k.n = 0
+	k.m = nil
+	k.hint = hint
+}
+
+// find returns the position of key among the keys seen, or -1.
+func (k *keyIndex) find(key string) int {
 	if k.m != nil {
 		if i, ok := k.m[key]; ok {
 			return i
 		}
 		return -1
 	}
-	for i := range fields {
-		if fields[i].Key == key {
+	for i := range k.n {
+		if k.keys[i] == key {
 			return i
 		}
 	}
 	return -1
 }
 
-func (k *keyIndex) added(fields []Field) {
-	n := len(fields)
-	if k.m != nil {
-		k.m[fields[n-1].Key] = n - 1
-	} else if n > keyIndexLinear {
-		k.m = make(map[string]int, 2*n)
-		for i := range fields {
-			k.m[fields[i].Key] = i
+// add records a new key at the next position.
+func (k *keyIndex) add(key string) {
+	if k.m == nil {
+		if k.n < keyIndexLinear {
+			k.keys[k.n] = key
+			k.n++
+			return
+		}
+		size := k.hint
+		if size == 0 {
+			size = 2 * (k.n + 1)
+		}
+		k.m = make(map[string]int, size)
+		for i, s := range k.keys[:] {
+			k.m[s] = i
 		}
 	}
+	k.m[key] = k.n
+	k.n++
 }
 
 // value parses any JSON value; key names the field for error messages.
@@ -309,22 +340,16 @@ func (p *parser) number() (Value, error) {
 	case i < len(b) && b[i] == '0':
 		i++
 	case i < len(b) && b[i] >= '1' && b[i] <= '9':
-		i++
-		for i < len(b) && isDigit(b[i]) {
-			i++
-		}
+		i, _ = digits(b, i)
 	default:
 		p.pos = i
 		return Value{}, p.unexpected()
 	}
+	var ok bool
 	if i < len(b) && b[i] == '.' {
-		i++
-		if i >= len(b) || !isDigit(b[i]) {
+		if i, ok = digits(b, i+1); !ok {
 			p.pos = i
 			return Value{}, p.unexpected()
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
 		}
 	}
 	if i < len(b) && (b[i] == 'e' || b[i] == 'E') {
@@ -332,16 +357,23 @@ func (p *parser) number() (Value, error) {
 		if i < len(b) && (b[i] == '+' || b[i] == '-') {
 			i++
 		}
-		if i >= len(b) || !isDigit(b[i]) {
+		if i, ok = digits(b, i); !ok {
 			p.pos = i
 			return Value{}, p.unexpected()
-		}
-		for i < len(b) && isDigit(b[i]) {
-			i++
 		}
 	}
 	p.pos = i
 	return Value{Kind: Number, Str: p.s[start:i]}, nil
+}
+
+// digits returns the end of the run of digits starting at b[i], and whether
+// it is not empty.
+func digits(b []byte, i int) (end int, ok bool) {
+	end = i
+	for end < len(b) && isDigit(b[end]) {
+		end++
+	}
+	return end, end > i
 }
 
 func (p *parser) list(key string) (Value, error) {
@@ -406,7 +438,7 @@ func (p *parser) skip() error {
 					stack = stack[:len(stack)-1]
 					break
 				}
-				if err := p.objKey(); err != nil {
+				if _, err := p.key(false); err != nil {
 					return err
 				}
 				continue
@@ -437,8 +469,7 @@ func (p *parser) skip() error {
 			if c == ',' {
 				p.pos++
 				if top == '{' {
-					p.skipWS()
-					if err := p.objKey(); err != nil {
+					if _, err := p.key(false); err != nil {
 						return err
 					}
 				}
@@ -452,17 +483,6 @@ func (p *parser) skip() error {
 			return p.unexpected()
 		}
 	}
-}
-
-// objKey skips `"key" :` inside a skipped object.
-func (p *parser) objKey() error {
-	if p.peek() != '"' {
-		return p.unexpected()
-	}
-	if _, err := p.str(false); err != nil {
-		return err
-	}
-	return p.colon()
 }
 
 // strPlain marks the bytes a string can hold without any processing.
@@ -622,46 +642,22 @@ func (p *parser) housenumbers() ([]Housenumber, error) {
 		p.pos++
 		return hns, nil
 	}
-	var seen map[string]int
+	seen := &p.hnKeys
+	seen.reset(nobj)
 	for {
-		p.skipWS()
-		if p.peek() != '"' {
-			return nil, p.unexpected()
-		}
-		raw, err := p.str(true)
+		raw, err := p.key(true)
 		if err != nil {
-			return nil, err
-		}
-		if err := p.colon(); err != nil {
 			return nil, err
 		}
 		hns = append(hns, Housenumber{})
 		if err := p.housenumber(&hns[len(hns)-1], raw); err != nil {
 			return nil, err
 		}
-		dup := -1
-		if seen != nil {
-			if i, ok := seen[raw]; ok {
-				dup = i
-			}
-		} else {
-			for i := range hns[:len(hns)-1] {
-				if hns[i].Raw == raw {
-					dup = i
-					break
-				}
-			}
-		}
-		if dup >= 0 { // a repeated key keeps its first position, its last value
-			hns[dup] = hns[len(hns)-1]
+		if i := seen.find(raw); i >= 0 { // first position, last value
+			hns[i] = hns[len(hns)-1]
 			hns = hns[:len(hns)-1]
-		} else if seen != nil {
-			seen[raw] = len(hns) - 1
-		} else if len(hns) > keyIndexLinear {
-			seen = make(map[string]int, cap(hns))
-			for i := range hns {
-				seen[hns[i].Raw] = i
-			}
+		} else {
+			seen.add(raw)
 		}
 		p.skipWS()
 		switch p.peek() {
@@ -687,7 +683,8 @@ func (p *parser) housenumber(hn *Housenumber, raw string) error {
 	}
 	p.pos++
 	first := len(p.arena)
-	var seen keyIndex
+	seen := &p.payloadKeys
+	seen.reset(0)
 	var hasLat, hasLon bool
 	nkeys := 0
 	p.skipWS()
@@ -696,15 +693,8 @@ func (p *parser) housenumber(hn *Housenumber, raw string) error {
 	} else {
 	loop:
 		for {
-			p.skipWS()
-			if p.peek() != '"' {
-				return p.unexpected()
-			}
-			key, err := p.str(true)
+			key, err := p.key(true)
 			if err != nil {
-				return err
-			}
-			if err := p.colon(); err != nil {
 				return err
 			}
 			v, err := p.value(key)
@@ -727,11 +717,11 @@ func (p *parser) housenumber(hn *Housenumber, raw string) error {
 				}
 				hasLon = true
 			default:
-				if i := seen.find(p.arena[first:], key); i >= 0 {
+				if i := seen.find(key); i >= 0 {
 					p.arena[first+i].Value = v
 				} else {
 					p.arena = append(p.arena, Field{Key: key, Value: v})
-					seen.added(p.arena[first:])
+					seen.add(key)
 					nkeys++
 				}
 			}

@@ -34,7 +34,7 @@ type Lines struct {
 	name    string
 	r       io.Reader // decompressed input
 	closers []io.Closer
-	count   *countingReader
+	count   *CountingReader
 	total   int64
 	carry   []byte // partial last line of the previous read
 	lineNo  int
@@ -69,7 +69,7 @@ func (l *Lines) Name() string { return l.name }
 // Progress returns the bytes consumed so far of the (compressed) input and
 // its total size (0 when unknown). Safe to call from any goroutine.
 func (l *Lines) Progress() (done, total int64) {
-	return l.count.n.Load(), l.total
+	return l.count.Count(), l.total
 }
 
 // Close closes the underlying file.
@@ -191,23 +191,31 @@ func isBlank(line []byte) bool {
 	return true
 }
 
-// countingReader counts the bytes read from the raw (compressed) file.
-type countingReader struct {
+// CountingReader counts the bytes read through it; Count may be called from
+// another goroutine (a progress bar). The readers of this package count the
+// raw (compressed) file.
+type CountingReader struct {
 	r io.Reader
 	n atomic.Int64
 }
 
-func (c *countingReader) Read(p []byte) (int, error) {
+// NewCountingReader returns a CountingReader reading r.
+func NewCountingReader(r io.Reader) *CountingReader { return &CountingReader{r: r} }
+
+func (c *CountingReader) Read(p []byte) (int, error) {
 	n, err := c.r.Read(p)
 	c.n.Add(int64(n))
 	return n, err
 }
 
+// Count returns the number of bytes read so far.
+func (c *CountingReader) Count() int64 { return c.n.Load() }
+
 // input is an opened, decompressed input with its format sniffed.
 type input struct {
 	name    string
 	br      *bufio.Reader // decompressed content, BOM removed
-	count   *countingReader
+	count   *CountingReader
 	total   int64
 	closers []io.Closer
 	gzip    bool
@@ -234,7 +242,7 @@ func openInput(path string) (*input, error) {
 }
 
 func newInput(r io.Reader, name string, size int64, closer io.Closer) (*input, error) {
-	in := &input{name: name, total: size, count: &countingReader{r: r}}
+	in := &input{name: name, total: size, count: NewCountingReader(r)}
 	if closer != nil {
 		in.closers = append(in.closers, closer)
 	}

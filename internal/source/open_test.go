@@ -180,14 +180,7 @@ func TestLinesBatches(t *testing.T) {
 		l.BatchBytes = size
 		var got []string
 		var batches []*Batch
-		for {
-			b, err := l.Next()
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
+		each(t, l.Next, func(b *Batch) {
 			if len(b.Lines) == 0 || len(b.Lines) != len(b.LineNos) {
 				t.Fatalf("bad batch %d/%d", len(b.Lines), len(b.LineNos))
 			}
@@ -195,7 +188,7 @@ func TestLinesBatches(t *testing.T) {
 			for i := range b.Lines {
 				got = append(got, fmt.Sprintf("%d:%s", b.LineNos[i], b.Lines[i]))
 			}
-		}
+		})
 		// batches stay valid after later Next calls
 		var again []string
 		for _, b := range batches {

@@ -4,8 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"errors"
-	"io"
 	"math"
 	"os"
 	"testing"
@@ -61,14 +59,7 @@ func TestRealNDJSONRoundTrip(t *testing.T) {
 			defer r.Close()
 			n := 0
 			var buf []byte
-			for {
-				d, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					t.Fatal(err)
-				}
+			eachDoc(t, r, func(d *Document) {
 				if d.Line != n+1 {
 					t.Fatalf("line %d, want %d", d.Line, n+1)
 				}
@@ -77,7 +68,7 @@ func TestRealNDJSONRoundTrip(t *testing.T) {
 					t.Fatalf("line %d re-encoded differently:\n got %s\nwant %s", n+1, buf, lines[n])
 				}
 				n++
-			}
+			})
 			if n != len(lines) {
 				t.Fatalf("%d documents, want %d", n, len(lines))
 			}
@@ -102,14 +93,7 @@ func TestBANCSVMatchesConverter(t *testing.T) {
 	defer r.Close()
 	var buf []byte
 	n, diffs := 0, 0
-	for {
-		d, err := r.Next()
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
+	eachDoc(t, r, func(d *Document) {
 		buf = d.AppendJSON(buf[:0])
 		if n >= len(want) {
 			t.Fatalf("extra document %s", buf)
@@ -130,7 +114,7 @@ func TestBANCSVMatchesConverter(t *testing.T) {
 			}
 		}
 		n++
-	}
+	})
 	if n != len(want) {
 		t.Errorf("%d documents, want %d", n, len(want))
 	}
