@@ -67,6 +67,9 @@ func TestImportBANCSVAndQuery(t *testing.T) {
 	if !strings.Contains(stdout, "documents") {
 		t.Fatalf("summary: %q", stdout)
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("index file mode: %v %v (a server running as another user must read it)", fi.Mode(), err)
+	}
 	code, stdout, stderr = run(t, "", nil, "search", "--index", out, "--limit", "1", "1 place du chatelet paris")
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
