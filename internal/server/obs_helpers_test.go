@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,8 +40,7 @@ type rig struct {
 	cache      *cache.Cache
 	logs       *testutil.SyncBuffer
 	version    string
-	cancel     func()
-	done       chan error
+	cancel     func() // starts the graceful shutdown
 }
 
 func newRig(t *testing.T, o rigOptions) *rig {
@@ -90,21 +90,11 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.url, r.admin = "http://"+ln.Addr().String(), "http://"+aln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancel, r.done = cancel, make(chan error, 1)
-	go func() { r.done <- s.ServeWithAdmin(ctx, ln, aln) }()
+	var wait func() error
+	r.url, r.admin, r.cancel, wait = serveOnLoopback(t, s)
 	t.Cleanup(func() {
-		cancel()
-		<-r.done
+		r.cancel()
+		wait()
 		if r.cache != nil {
 			r.cache.Close()
 		}
@@ -114,6 +104,27 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		shutdownTel(sctx)
 	})
 	return r
+}
+
+// serveOnLoopback serves s on two loopback listeners, public and admin,
+// and returns their base URLs; cancel starts the graceful shutdown and
+// wait returns once it is over (callers wait before closing what the
+// server uses).
+func serveOnLoopback(t *testing.T, s *Server) (url, admin string, cancel func(), wait func() error) {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	aln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		ln.Close()
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- s.ServeWithAdmin(ctx, ln, aln) }()
+	return "http://" + ln.Addr().String(), "http://" + aln.Addr().String(), cancel, sync.OnceValue(func() error { return <-done })
 }
 
 // scrape reads /metrics over HTTP in the text format.

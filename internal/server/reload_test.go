@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -41,13 +40,12 @@ func writeStreetIndex(t testing.TB, path, name string, n int) {
 // reloadRig serves the index at path with a reload opener over the same
 // path, on real loopback listeners (public and admin).
 type reloadRig struct {
-	srv       *Server
-	url       string
-	admin     string
-	tel       *telemetry.T
-	path      string
-	opens     atomic.Int32
-	cancelCtx context.CancelFunc
+	srv   *Server
+	url   string
+	admin string
+	tel   *telemetry.T
+	path  string
+	opens atomic.Int32
 }
 
 func newReloadRig(t *testing.T, path string) *reloadRig {
@@ -90,22 +88,12 @@ func newReloadRig(t *testing.T, path string) *reloadRig {
 	if r.srv, err = New(cfg, holder, tel.Logger); err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	aln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.url, r.admin = "http://"+ln.Addr().String(), "http://"+aln.Addr().String()
-	ctx, cancel := context.WithCancel(context.Background())
-	r.cancelCtx = cancel
-	done := make(chan error, 1)
-	go func() { done <- r.srv.ServeWithAdmin(ctx, ln, aln) }()
+	var cancel func()
+	var wait func() error
+	r.url, r.admin, cancel, wait = serveOnLoopback(t, r.srv)
 	t.Cleanup(func() {
 		cancel()
-		<-done
+		wait()
 		holder.Close()
 		shutdownTel(context.Background())
 	})
