@@ -130,18 +130,26 @@ func TestReportHTML(t *testing.T) {
 	}
 }
 
+// serialServer handles one request at a time, each in d: a capacity of
+// 1/d requests per second.
+func serialServer(t *testing.T, d time.Duration) *httptest.Server {
+	t.Helper()
+	mu := make(chan struct{}, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu <- struct{}{}
+		time.Sleep(d)
+		<-mu
+		w.Write([]byte(oneFeature))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
 // TestStep: a server that handles one request at a time in 5 ms serves
 // at most 200 req/s; the step search must land below that and above the
 // rates where it is idle.
 func TestStep(t *testing.T) {
-	var mu chan struct{} = make(chan struct{}, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu <- struct{}{}
-		time.Sleep(5 * time.Millisecond)
-		<-mu
-		w.Write([]byte(oneFeature))
-	}))
-	defer srv.Close()
+	srv := serialServer(t, 5*time.Millisecond)
 	var steps []Step
 	res, err := StepRun(t.Context(), Config{Target: httpTarget(t, srv.URL, HTTPOptions{}), Requests: sleepRequests(0), Duration: time.Second},
 		StepConfig{Start: 40, Factor: 2, Refine: 2, SLO: 40 * time.Millisecond, Pause: 100 * time.Millisecond, Retries: -1,
@@ -197,14 +205,7 @@ func TestStepRetry(t *testing.T) {
 // TestStepFromAbove: a first rate above the capacity makes the search come
 // down instead of reporting nothing.
 func TestStepFromAbove(t *testing.T) {
-	mu := make(chan struct{}, 1)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu <- struct{}{}
-		time.Sleep(10 * time.Millisecond)
-		<-mu
-		w.Write([]byte(oneFeature))
-	}))
-	defer srv.Close()
+	srv := serialServer(t, 10*time.Millisecond)
 	res, err := StepRun(t.Context(), Config{Target: httpTarget(t, srv.URL, HTTPOptions{}), Requests: sleepRequests(0), Duration: 600 * time.Millisecond},
 		StepConfig{Start: 400, Factor: 2, Refine: -1, SLO: 40 * time.Millisecond, Pause: 50 * time.Millisecond, Retries: -1})
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"balise/internal/bench"
+	"balise/internal/index"
 	"balise/internal/progress"
 	"balise/internal/sample"
 	"balise/internal/search"
@@ -112,16 +113,15 @@ func runBench(ctx context.Context, env Env, args []string) error {
 
 	// The target first: a refused target should fail before any work.
 	var tgt bench.Target
-	inprocess := *target == "inprocess" || *target == "in-process"
-	idxForGen := *indexPath
-	if inprocess {
+	var served *index.Index // the in-process target's index, also the default request source
+	if *target == "inprocess" || *target == "in-process" {
 		e, err := openEngine(ctx, *indexPath, "", search.DefaultConfig(), false)
 		if err != nil {
 			return err
 		}
 		defer e.Index().Close()
 		tgt = bench.NewInProcess(e)
-		idxForGen = e.Index().Path()
+		served = e.Index()
 	} else if *writeReqs == "" { // writing the list needs no target
 		conns := *concurrency
 		if conns == 0 {
@@ -156,13 +156,17 @@ func runBench(ctx context.Context, env Env, args []string) error {
 	default:
 		var corpus *bench.Corpus
 		genFrom := *generate
-		if genFrom == "" {
-			genFrom = idxForGen
+		if genFrom == "" && served == nil {
+			genFrom = *indexPath
 		}
-		if genFrom != "" {
+		switch {
+		case genFrom != "":
 			corpus, err = bench.LoadCorpus(genFrom, *seed)
 			src = filepath.Base(genFrom)
-		} else {
+		case served != nil: // the target's index, already open
+			corpus, err = bench.CorpusFromIndex(served, *seed)
+			src = filepath.Base(served.Path())
+		default:
 			// An HTTP target without a request source: the bundled sample
 			// (Paris), which a server on other data will mostly not find;
 			// the non-empty rate says so.

@@ -1,8 +1,6 @@
 package cli
 
 import (
-	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -15,10 +13,7 @@ import (
 
 func runBenchCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 	t.Helper()
-	var out, errb bytes.Buffer
-	code = Run(context.Background(), append([]string{"bench"}, args...), Env{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb,
-		Getenv: func(string) string { return "" }})
-	return code, out.String(), errb.String()
+	return run(t, "", nil, append([]string{"bench"}, args...)...)
 }
 
 // fakeAddok answers every search with one feature and counts requests.

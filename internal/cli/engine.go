@@ -47,14 +47,18 @@ func (f *engineFlags) config() search.Config {
 	return cfg
 }
 
-// open opens the index (or the sample) and builds the engine; verify
-// checks every section's checksum first (a reload does, so that a bad new
-// file is refused while the old one keeps serving).
-func (f *engineFlags) open(ctx context.Context, env Env) (*search.Engine, error) {
+// setGC applies --gc-percent unless GOGC is set.
+func (f *engineFlags) setGC(env Env) {
 	if env.Getenv("GOGC") == "" && *f.gcPercent > 0 {
 		debug.SetGCPercent(*f.gcPercent)
 	}
-	return openEngine(ctx, *f.index, *f.cacheDir, f.config(), false)
+}
+
+// open opens the index (or the sample) and builds the engine; verify
+// checks every section's checksum first (a reload does, so that a bad new
+// file is refused while the old one keeps serving).
+func (f *engineFlags) open(ctx context.Context, verify bool) (*search.Engine, error) {
+	return openEngine(ctx, *f.index, *f.cacheDir, f.config(), verify)
 }
 
 // openEngine opens the index at path, or the bundled sample (built on

@@ -95,7 +95,8 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 	}
 	counted := source.NewCountingReader(in)
 
-	e, err := ef.open(ctx, env)
+	ef.setGC(env)
+	e, err := ef.open(ctx, false)
 	if err != nil {
 		return err
 	}

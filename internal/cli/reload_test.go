@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -34,30 +33,14 @@ func TestServeReloadsOnHangup(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var logs testutil.SyncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	go func() {
-		done <- Run(ctx, []string{"serve", "--index", live, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-			"--common-threshold", "200", "--access-log=false"}, Env{Stdout: &logs, Stderr: &logs})
-	}()
+	srv := startServe(t, nil, "--index", live, "--admin-addr", "127.0.0.1:0",
+		"--common-threshold", "200", "--access-log=false")
 	defer func() {
-		cancel()
-		if code := <-done; code != 0 {
-			t.Errorf("exit %d: %s", code, logs.String())
+		if code := srv.stop(); code != 0 {
+			t.Errorf("exit %d: %s", code, srv.logs.String())
 		}
 	}()
-	listen := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
-	adminRE := regexp.MustCompile(`"msg":"admin listening[^"]*","addr":"([^"]+)"`)
-	var addr, admin string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && addr == ""; time.Sleep(20 * time.Millisecond) {
-		if m, a := listen.FindStringSubmatch(logs.String()), adminRE.FindStringSubmatch(logs.String()); m != nil && a != nil {
-			addr, admin = m[1], a[1]
-		}
-	}
-	if addr == "" {
-		t.Fatalf("no listening lines: %s", logs.String())
-	}
+	addr, admin, logs := srv.addr, srv.admin, srv.logs
 	documents := func() float64 {
 		var rep struct {
 			Checks struct {

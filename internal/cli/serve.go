@@ -156,14 +156,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		defer answers.Close()
 	}
 	start := time.Now()
-	if env.Getenv("GOGC") == "" && *ef.gcPercent > 0 {
-		debug.SetGCPercent(*ef.gcPercent)
-	}
+	ef.setGC(env)
 	// openEngines opens the index with the interactive settings and a
 	// second engine over it with the batch budget; a reload verifies every
 	// checksum first, so a bad new file never replaces a good one.
 	openEngines := func(ctx context.Context, verify bool) (server.Engines, error) {
-		e, err := openEngine(ctx, *ef.index, *ef.cacheDir, ef.config(), verify)
+		e, err := ef.open(ctx, verify)
 		if err != nil {
 			return server.Engines{}, err
 		}

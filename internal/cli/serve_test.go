@@ -51,32 +51,67 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-func TestServeCommand(t *testing.T) {
-	idx := banIndex(t)
-	var logs testutil.SyncBuffer
+var (
+	listenLine = regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
+	adminLine  = regexp.MustCompile(`"msg":"admin listening[^"]*","addr":"([^"]+)"`)
+)
+
+// servedCmd is a serve command running in the test.
+type servedCmd struct {
+	addr, admin string // where it listens (admin: "" when disabled)
+	logs        *testutil.SyncBuffer
+	stop        func() int // cancels the command and returns its exit code
+}
+
+// startServe runs "balise serve --addr 127.0.0.1:0 args…" (args give
+// --admin-addr: "" or 127.0.0.1:0) and waits for its listening lines. The
+// command is stopped when the test ends if stop was not called before.
+func startServe(t *testing.T, getenv func(string) string, args ...string) *servedCmd {
+	t.Helper()
+	s := &servedCmd{logs: &testutil.SyncBuffer{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan int, 1)
-	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
+	go func() {
+		done <- Run(ctx, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...), Env{Stdout: s.logs, Stderr: s.logs, Getenv: getenv})
+	}()
+	var once sync.Once
+	var code int
+	s.stop = func() int {
+		once.Do(func() { cancel(); code = <-done })
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
+	wantAdmin := true
+	for i, a := range args {
+		if a == "--admin-addr" && i+1 < len(args) && args[i+1] == "" {
+			wantAdmin = false
+		}
+	}
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		logs := s.logs.String()
+		if m := listenLine.FindStringSubmatch(logs); m != nil {
+			s.addr = m[1]
+		}
+		if m := adminLine.FindStringSubmatch(logs); m != nil {
+			s.admin = m[1]
+		}
+		if s.addr != "" && (s.admin != "" || !wantAdmin) {
+			return s
+		}
+	}
+	t.Fatalf("no listening lines: %s", s.logs.String())
+	return nil
+}
+
+func TestServeCommand(t *testing.T) {
+	idx := banIndex(t)
+	srv := startServe(t, func(k string) string {
 		if k == "BALISE_COMMON_THRESHOLD" {
 			return "200" // flags also come from the environment
 		}
 		return ""
-	}}
-	go func() {
-		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--admin-addr", "", "--flavour", "ban"}, env)
-	}()
-	re := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
-	var addr string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
-		if m := re.FindStringSubmatch(logs.String()); m != nil {
-			addr = m[1]
-			break
-		}
-	}
-	if addr == "" {
-		cancel()
-		t.Fatalf("no listening line: %s", logs.String())
-	}
+	}, "--index", idx, "--admin-addr", "", "--flavour", "ban")
+	addr, logs := srv.addr, srv.logs
 	resp := testutil.Get(t, "http://"+addr+"/search?q=rue+des+sap&limit=3")
 	var fc map[string]any
 	json.Unmarshal(resp.Body, &fc)
@@ -87,8 +122,7 @@ func TestServeCommand(t *testing.T) {
 	if _, ok := fc["version"]; ok {
 		t.Errorf("ban flavour answered with version")
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := srv.stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, logs.String())
 	}
 	for _, want := range []string{`"msg":"index loaded"`, `"documents":1951`, `"common_threshold":200`, `"msg":"request"`, `"msg":"stopped"`} {
@@ -101,34 +135,14 @@ func TestServeCommand(t *testing.T) {
 // The observability and cache flags, end to end through the command.
 func TestServeObservabilityFlags(t *testing.T) {
 	idx := banIndex(t)
-	var logs testutil.SyncBuffer
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan int, 1)
-	env := Env{Stdout: &logs, Stderr: &logs, Getenv: func(k string) string {
+	srv := startServe(t, func(k string) string {
 		if k == "BALISE_PUBLIC_METRICS" {
 			return "false"
 		}
 		return ""
-	}}
-	go func() {
-		done <- Run(ctx, []string{"serve", "--index", idx, "--addr", "127.0.0.1:0", "--admin-addr", "127.0.0.1:0",
-			"--cache-size", "1MiB", "--cache-ttl-exact", "1h", "--common-threshold", "200"}, env)
-	}()
-	listen := regexp.MustCompile(`"msg":"listening","addr":"([^"]+)"`)
-	admin := regexp.MustCompile(`"msg":"admin listening[^"]*","addr":"([^"]+)"`)
-	var addr, adminAddr string
-	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline) && (addr == "" || adminAddr == ""); time.Sleep(20 * time.Millisecond) {
-		if m := listen.FindStringSubmatch(logs.String()); m != nil {
-			addr = m[1]
-		}
-		if m := admin.FindStringSubmatch(logs.String()); m != nil {
-			adminAddr = m[1]
-		}
-	}
-	if addr == "" || adminAddr == "" {
-		cancel()
-		t.Fatalf("no listening lines: %s", logs.String())
-	}
+	}, "--index", idx, "--admin-addr", "127.0.0.1:0",
+		"--cache-size", "1MiB", "--cache-ttl-exact", "1h", "--common-threshold", "200")
+	addr, adminAddr, logs := srv.addr, srv.admin, srv.logs
 	get := func(u string) (int, http.Header, string) {
 		t.Helper()
 		r := testutil.Get(t, u)
@@ -156,8 +170,7 @@ func TestServeObservabilityFlags(t *testing.T) {
 	if code, _, _ := get("http://" + adminAddr + "/debug/pprof/"); code != 200 {
 		t.Errorf("admin pprof: %d", code)
 	}
-	cancel()
-	if code := <-done; code != 0 {
+	if code := srv.stop(); code != 0 {
 		t.Errorf("exit %d: %s", code, logs.String())
 	}
 	out := logs.String()

@@ -20,7 +20,7 @@ import (
 // perfCases is the relevance suite's query mix plus reverse points, the
 // workload of the engine figures in docs/benchmarks.md.
 func perfCases(t testing.TB) ([]bench.Case, [][2]float64) {
-	corpus, cases := suiteCases(t, sourcePath(t))
+	corpus, cases := suiteCases(t)
 	r := rand.New(rand.NewPCG(7, 7))
 	var points [][2]float64
 	for len(points) < 2000 {

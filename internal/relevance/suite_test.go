@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"sort"
+	"sync"
 	"testing"
 
 	"balise/internal/bench"
@@ -15,20 +16,34 @@ import (
 
 var writeQueries = flag.String("write-queries", "", "write the generated relevance queries to this JSONL file")
 
+var (
+	suiteOnce   sync.Once
+	suiteCorpus *bench.Corpus
+	suiteList   []bench.Case
+	suiteErr    error
+)
+
 // suiteCases is the suite's query list: 150 queries of each formulation of
 // bench.Cases, seeded, drawn from every street and municipality of the
-// file, asking for 5 results; and the corpus they come from.
-func suiteCases(t testing.TB, path string) (*bench.Corpus, []bench.Case) {
+// source file (sourcePath), asking for 5 results; and the corpus they come
+// from. Read once per test binary: the suite and every benchmark share it.
+func suiteCases(t testing.TB) (*bench.Corpus, []bench.Case) {
 	t.Helper()
-	corpus, err := bench.LoadWholeCorpus(path)
-	if err != nil {
-		t.Fatal(err)
+	path := sourcePath(t)
+	suiteOnce.Do(func() {
+		suiteCorpus, suiteErr = bench.LoadWholeCorpus(path)
+		if suiteErr != nil {
+			return
+		}
+		suiteList = bench.Cases(suiteCorpus, 150, 2026)
+		for i := range suiteList {
+			suiteList[i].Query.Limit = 5
+		}
+	})
+	if suiteErr != nil {
+		t.Fatal(suiteErr)
 	}
-	cases := bench.Cases(corpus, 150, 2026)
-	for i := range cases {
-		cases[i].Query.Limit = 5
-	}
-	return corpus, cases
+	return suiteCorpus, suiteList
 }
 
 // caseHit tells whether the top result is the address c was written from.
@@ -49,7 +64,7 @@ func caseHit(c bench.Case, rs []*search.Result) bool {
 // TestRelevance is balise's own relevance suite over the shared BAN/BANO
 // file: 2,400 queries in 16 formulations; top-1 must be the source address.
 func TestRelevance(t *testing.T) {
-	_, cases := suiteCases(t, sharedPath(t, "data/addok-fr/addok.ndjson.gz"))
+	_, cases := suiteCases(t)
 	if *writeQueries != "" {
 		f, err := os.Create(*writeQueries)
 		if err != nil {
