@@ -96,7 +96,7 @@ func (c *Cache) Set(ctx context.Context, key string, value []byte, class Class) 
 		return
 	}
 	if c.l1 != nil {
-		c.m.storedBytes.WithLabelValues("l1").Add(float64(c.l1.set(key, value, ttl)))
+		c.m.l1.stored.Add(float64(c.l1.set(key, value, ttl)))
 	}
 	if c.l2 != nil {
 		c.l2.enqueue(key, value, class, ttl)
@@ -177,9 +177,9 @@ func (c *Cache) getL1(key string) ([]byte, bool) {
 	}
 	v, ok := c.l1.get(key)
 	if ok {
-		c.m.hits.WithLabelValues("l1").Inc()
+		c.m.l1.hits.Inc()
 	} else {
-		c.m.misses.WithLabelValues("l1").Inc()
+		c.m.l1.misses.Inc()
 	}
 	return v, ok
 }
@@ -198,7 +198,7 @@ func (c *Cache) getL2(ctx context.Context, key string) ([]byte, bool) {
 	}
 	if c.l1 != nil {
 		if ttl := time.Until(expires); ttl > 0 {
-			c.m.storedBytes.WithLabelValues("l1").Add(float64(c.l1.set(key, body, ttl)))
+			c.m.l1.stored.Add(float64(c.l1.set(key, body, ttl)))
 		}
 	}
 	return body, true
@@ -259,20 +259,20 @@ func (c *Cache) Stats() Stats {
 		L2Enabled:   c.l2 != nil,
 		QueueLen:    c.queueLen(),
 		QueueCap:    c.queueCap(),
-		L1Hits:      counterValue(c.m.hits.WithLabelValues("l1")),
-		L1Misses:    counterValue(c.m.misses.WithLabelValues("l1")),
-		L2Hits:      counterValue(c.m.hits.WithLabelValues("l2")),
-		L2Misses:    counterValue(c.m.misses.WithLabelValues("l2")),
+		L1Hits:      counterValue(c.m.l1.hits),
+		L1Misses:    counterValue(c.m.l1.misses),
+		L2Hits:      counterValue(c.m.l2.hits),
+		L2Misses:    counterValue(c.m.l2.misses),
 		WritesDone:  counterValue(c.m.writesDone),
 		SharedCalls: counterValue(c.m.shared),
 	}
 	for _, class := range []Class{ClassExact, ClassFuzzy, ClassNotFound, ClassNoStore} {
 		s.Computes += counterValue(c.m.computes.WithLabelValues(class.String()))
 	}
-	for _, r := range []string{"queue_full", "breaker_open", "error"} {
+	for _, r := range dropReasons {
 		s.WritesDrop += counterValue(c.m.writesDropped.WithLabelValues(r))
 	}
-	for _, r := range []string{"size", "expired"} {
+	for _, r := range evictReasons {
 		s.Evictions += counterValue(c.m.evictions.WithLabelValues("l1", r))
 	}
 	if c.l2 != nil {

@@ -145,14 +145,9 @@ func (k *Keys) Search(r SearchRequest) (key string, lat, lon float64) {
 			ilat, ilon := math.Round(lat*k.scale), math.Round(lon*k.scale)
 			lat, lon = ilat/k.scale, ilon/k.scale
 			b = strconv.AppendInt(b, int64(k.cfg.FocusDecimals), 10)
-			b = append(b, ':')
-			b = strconv.AppendInt(b, int64(ilat), 10)
-			b = append(b, ',')
-			b = strconv.AppendInt(b, int64(ilon), 10)
+			b = appendNode(b, ilat, ilon)
 		} else {
-			b = appendFloat(b, lat)
-			b = append(b, ',')
-			b = appendFloat(b, lon)
+			b = appendPoint(b, lat, lon)
 		}
 	}
 	b = k.appendFilters(b, r.Filters)
@@ -186,14 +181,9 @@ func (k *Keys) Reverse(r ReverseRequest) (key string, lat, lon float64) {
 			lat, lon = ilat*step, ilon*step
 		}
 		b = appendFloat(b, step)
-		b = append(b, ':')
-		b = strconv.AppendInt(b, int64(ilat), 10)
-		b = append(b, ',')
-		b = strconv.AppendInt(b, int64(ilon), 10)
+		b = appendNode(b, ilat, ilon)
 	} else {
-		b = appendFloat(b, lat)
-		b = append(b, ',')
-		b = appendFloat(b, lon)
+		b = appendPoint(b, lat, lon)
 	}
 	b = k.appendFilters(b, r.Filters)
 	return string(b), lat, lon
@@ -256,6 +246,22 @@ func appendStr(b []byte, s string) []byte {
 // same float64: distinct floats give distinct keys.
 func appendFloat(b []byte, f float64) []byte {
 	return strconv.AppendFloat(b, f, 'g', -1, 64)
+}
+
+// appendNode writes a point snapped to a grid as ":ilat,ilon", its
+// integer node indices; the grid's step precedes it in the key.
+func appendNode(b []byte, ilat, ilon float64) []byte {
+	b = append(b, ':')
+	b = strconv.AppendInt(b, int64(ilat), 10)
+	b = append(b, ',')
+	return strconv.AppendInt(b, int64(ilon), 10)
+}
+
+// appendPoint writes an exact point as "lat,lon".
+func appendPoint(b []byte, lat, lon float64) []byte {
+	b = appendFloat(b, lat)
+	b = append(b, ',')
+	return appendFloat(b, lon)
 }
 
 func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

@@ -200,3 +200,13 @@ func BenchmarkSearchKey(b *testing.B) {
 		k.Search(r)
 	}
 }
+
+func BenchmarkReverseKey(b *testing.B) {
+	k, _ := NewKeys(DefaultKeyConfig())
+	r := ReverseRequest{IndexVersion: "3f9a0c1d2e", Endpoint: "reverse", Flavour: "addok", Lat: 48.856613, Lon: 2.352222,
+		Limit: 1, Filters: []Filter{{"type", []string{"housenumber"}}}}
+	b.ReportAllocs()
+	for b.Loop() {
+		k.Reverse(r)
+	}
+}

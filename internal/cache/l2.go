@@ -216,18 +216,18 @@ func (l *l2) get(ctx context.Context, key string) (body []byte, class Class, exp
 	l.m.redisDuration.WithLabelValues("get", outcome).Observe(time.Since(start).Seconds())
 	if outcome != outcomeOK {
 		if outcome == outcomeMiss {
-			l.m.misses.WithLabelValues("l2").Inc()
+			l.m.l2.misses.Inc()
 		}
 		return nil, 0, time.Time{}, false
 	}
 	body, class, expires, err = l.codec.decode(v)
 	if err != nil {
 		l.m.redisDecodeErr.Inc()
-		l.m.misses.WithLabelValues("l2").Inc()
+		l.m.l2.misses.Inc()
 		l.logErr("cannot decode an L2 value; treated as a miss", err)
 		return nil, 0, time.Time{}, false
 	}
-	l.m.hits.WithLabelValues("l2").Inc()
+	l.m.l2.hits.Inc()
 	return body, class, expires, true
 }
 
@@ -360,7 +360,7 @@ func (l *l2) flush(batch []l2Write) {
 		l.m.writesDropped.WithLabelValues(reason).Add(float64(len(writes)))
 	} else {
 		l.m.writesDone.Add(float64(len(writes)))
-		l.m.storedBytes.WithLabelValues("l2").Add(float64(size))
+		l.m.l2.stored.Add(float64(size))
 	}
 	l.m.redisDuration.WithLabelValues("set", outcome).Observe(time.Since(start).Seconds())
 }

@@ -1,11 +1,9 @@
 package cache
 
 import (
-	"bufio"
-	"compress/gzip"
 	"context"
-	"encoding/json"
 	"fmt"
+	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,8 +14,10 @@ import (
 	"testing"
 	"time"
 
+	"balise/internal/geo"
 	"balise/internal/index"
 	"balise/internal/search"
+	"balise/internal/source"
 	"balise/internal/testutil"
 	"balise/internal/text"
 )
@@ -53,60 +53,48 @@ func needShared(t *testing.T) string {
 	return sharedFile
 }
 
-// loadHousenumbers reads every housenumber point of the shared file.
+// loadHousenumbers reads every housenumber point of the shared file, in
+// the order of their keys within each document.
 func loadHousenumbers(t *testing.T, path string) []hnPoint {
 	t.Helper()
-	f, err := os.Open(path)
+	r, err := source.Open(path, source.Options{Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	zr, err := gzip.NewReader(f)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sc := bufio.NewScanner(zr)
-	sc.Buffer(make([]byte, 1<<20), 64<<20)
+	defer r.Close()
 	var out []hnPoint
-	for sc.Scan() {
-		var d struct {
-			Name         json.RawMessage `json:"name"`
-			City         json.RawMessage `json:"city"`
-			Housenumbers map[string]struct {
-				Lat float64 `json:"lat"`
-				Lon float64 `json:"lon"`
-			} `json:"housenumbers"`
+	for {
+		d, err := r.Next()
+		if err == io.EOF {
+			return out
 		}
-		if err := json.Unmarshal(sc.Bytes(), &d); err != nil {
+		if err != nil {
 			t.Fatal(err)
 		}
-		name, city := firstText(d.Name), firstText(d.City)
-		keys := make([]string, 0, len(d.Housenumbers))
-		for k := range d.Housenumbers {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys) // deterministic order
-		for _, k := range keys {
-			h := d.Housenumbers[k]
-			out = append(out, hnPoint{h.Lat, h.Lon, name, city})
+		// Clones: a document's strings share its line's buffer.
+		name, city := strings.Clone(firstText(d, "name")), strings.Clone(firstText(d, "city"))
+		slices.SortFunc(d.Housenumbers, func(a, b source.Housenumber) int { return strings.Compare(a.Raw, b.Raw) })
+		for _, h := range d.Housenumbers {
+			lat, ok1 := h.Lat.Float()
+			lon, ok2 := h.Lon.Float()
+			if !ok1 || !ok2 {
+				t.Fatalf("line %d: housenumber %q has no numeric lat/lon", d.Line, h.Raw)
+			}
+			out = append(out, hnPoint{lat, lon, name, city})
 		}
 	}
-	if err := sc.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return out
 }
 
-func firstText(raw json.RawMessage) string {
-	var s string
-	if json.Unmarshal(raw, &s) == nil {
-		return s
+// firstText is a string field, or the first item of a list of strings.
+func firstText(d *source.Document, key string) string {
+	v, _ := d.Get(key)
+	if v.Kind == source.List && len(v.List) > 0 {
+		v = v.List[0]
 	}
-	var l []string
-	if json.Unmarshal(raw, &l) == nil && len(l) > 0 {
-		return l[0]
+	if v.Kind != source.String {
+		return ""
 	}
-	return ""
+	return v.Str
 }
 
 // shared holds the data both measurements use, loaded once per binary.
@@ -213,7 +201,7 @@ func TestMeasureReverseGrid(t *testing.T) {
 					t.Fatal(err1, err2)
 				}
 				total++
-				maxShift = max(maxShift, 1000*haversineKm(p.lat, p.lon, sl, so))
+				maxShift = max(maxShift, 1000*geo.HaversineKm(p.lat, p.lon, sl, so))
 				if len(exact) == len(snapped) && (len(exact) == 0 || exact[0].ID() == snapped[0].ID()) {
 					sameID++
 				}
@@ -221,10 +209,10 @@ func TestMeasureReverseGrid(t *testing.T) {
 					sameBody++
 				}
 				// Is the answer the housenumber the point was drawn around?
-				if len(exact) > 0 && haversineKm(exact[0].Lat, exact[0].Lon, p.olat, p.olon) < 0.001 {
+				if len(exact) > 0 && geo.HaversineKm(exact[0].Lat, exact[0].Lon, p.olat, p.olon) < 0.001 {
 					originExact++
 				}
-				if len(snapped) > 0 && haversineKm(snapped[0].Lat, snapped[0].Lon, p.olat, p.olon) < 0.001 {
+				if len(snapped) > 0 && geo.HaversineKm(snapped[0].Lat, snapped[0].Lon, p.olat, p.olon) < 0.001 {
 					originSnapped++
 				}
 			}
@@ -311,13 +299,6 @@ func features(rs []*search.Result) []byte {
 		b = r.AppendFeature(b)
 	}
 	return b
-}
-
-func haversineKm(lat1, lon1, lat2, lon2 float64) float64 {
-	const rad = math.Pi / 180
-	dlat, dlon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	a := math.Sin(dlat/2)*math.Sin(dlat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dlon/2)*math.Sin(dlon/2)
-	return 2 * math.Asin(math.Sqrt(a)) * 6371
 }
 
 // TestMain removes the measurement's temporary index.

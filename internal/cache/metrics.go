@@ -21,7 +21,22 @@ type metrics struct {
 	breakerTrans   *prometheus.CounterVec // to
 	writesDropped  *prometheus.CounterVec // reason
 	writesDone     prometheus.Counter
+
+	// l1 and l2 are the tier series, resolved once so that the request
+	// path counts without a label lookup.
+	l1, l2 tierSeries
 }
+
+// tierSeries are the hits, misses and stored bytes of one tier.
+type tierSeries struct {
+	hits, misses, stored prometheus.Counter
+}
+
+// Label values of the reasons, listed once for newMetrics and Stats.
+var (
+	evictReasons = []string{"size", "expired"}
+	dropReasons  = []string{"queue_full", "breaker_open", "error"}
+)
 
 // Redis call outcomes.
 const (
@@ -130,17 +145,18 @@ func newMetrics(reg prometheus.Registerer, c *Cache) (*metrics, error) {
 	}
 	// Make the usual series exist from the start, so rate() and the
 	// dashboard see zeros rather than gaps.
-	for _, t := range []string{"l1", "l2"} {
-		m.hits.WithLabelValues(t)
-		m.misses.WithLabelValues(t)
-		m.storedBytes.WithLabelValues(t)
+	m.l1, m.l2 = m.tier("l1"), m.tier("l2")
+	for _, r := range evictReasons {
+		m.evictions.WithLabelValues("l1", r)
 	}
-	m.evictions.WithLabelValues("l1", "size")
-	m.evictions.WithLabelValues("l1", "expired")
-	for _, r := range []string{"queue_full", "breaker_open", "error"} {
+	for _, r := range dropReasons {
 		m.writesDropped.WithLabelValues(r)
 	}
 	return m, nil
+}
+
+func (m *metrics) tier(t string) tierSeries {
+	return tierSeries{m.hits.WithLabelValues(t), m.misses.WithLabelValues(t), m.storedBytes.WithLabelValues(t)}
 }
 
 // counterValue reads a counter for Stats; the Prometheus counters are the

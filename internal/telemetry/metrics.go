@@ -50,14 +50,18 @@ func newRegistry(cfg Config, reg prometheus.Registerer) error {
 		ConstLabels: prometheus.Labels{"version": cfg.Version, "revision": revision, "goversion": goVersion},
 	})
 	build.Set(1)
-	for _, c := range []prometheus.Collector{
+	return register(reg, "runtime collectors",
 		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(collectors.MetricsGC, collectors.MetricsScheduler)),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		collectors.NewBuildInfoCollector(),
-		build,
-	} {
+		build)
+}
+
+// register registers cs on reg; what names them in the error.
+func register(reg prometheus.Registerer, what string, cs ...prometheus.Collector) error {
+	for _, c := range cs {
 		if err := reg.Register(c); err != nil {
-			return fmt.Errorf("cannot register runtime collectors: %w", err)
+			return fmt.Errorf("cannot register %s: %w", what, err)
 		}
 	}
 	return nil
@@ -114,10 +118,8 @@ func newHTTPMetrics(reg prometheus.Registerer) (*httpMetrics, error) {
 			Help: "Access-log lines not written because of access-log sampling.",
 		}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.errors, m.bytes, m.inFlight, m.logDrops} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("cannot register HTTP metrics: %w", err)
-		}
+	if err := register(reg, "HTTP metrics", m.requests, m.duration, m.errors, m.bytes, m.inFlight, m.logDrops); err != nil {
+		return nil, err
 	}
 	return m, nil
 }
@@ -168,10 +170,8 @@ var (
 )
 
 func bounded(v string, allowed []string) string {
-	for _, a := range allowed {
-		if v == a {
-			return v
-		}
+	if slices.Contains(allowed, v) {
+		return v
 	}
 	return "other"
 }
@@ -247,11 +247,9 @@ func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 			Help: "Index reloads (SIGHUP, POST /admin/reload, --reload-poll), by result: swapped, unchanged (same content version) or failed (the previous index kept serving).",
 		}, []string{"result"}),
 	}
-	for _, c := range []prometheus.Collector{m.stage, m.candidates, m.results, m.budgetCuts, m.fuzzy, m.csvRows,
-		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads} {
-		if err := reg.Register(c); err != nil {
-			return nil, fmt.Errorf("cannot register search metrics: %w", err)
-		}
+	if err := register(reg, "search metrics", m.stage, m.candidates, m.results, m.budgetCuts, m.fuzzy, m.csvRows,
+		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads); err != nil {
+		return nil, err
 	}
 	for _, r := range reloadResults {
 		m.reloads.WithLabelValues(r)

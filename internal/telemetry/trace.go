@@ -123,11 +123,6 @@ func sampler(cfg Config) sdktrace.Sampler {
 // Tracer returns balise's tracer.
 func (t *T) Tracer() trace.Tracer { return t.tracer }
 
-// StartSpan starts an internal span under ctx's span.
-func (t *T) StartSpan(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
-	return t.tracer.Start(ctx, name, trace.WithAttributes(attrs...))
-}
-
 // StartCacheLookup starts the span of a cache lookup; the cache package
 // adds its own Redis spans under it when given the TracerProvider.
 func (t *T) StartCacheLookup(ctx context.Context, endpoint string) (context.Context, trace.Span) {

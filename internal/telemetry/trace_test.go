@@ -176,13 +176,26 @@ func TestOTLPHTTPExport(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", collector.URL)
 	t.Setenv("OTEL_SERVICE_NAME", "balise-test")
 
+	names, service := exportOne(t, nil, "/search?q=x", got)
+	if len(names) != 1 || names[0] != "GET /search" || service != "balise-test" {
+		t.Fatalf("received spans %v from service %q", names, service)
+	}
+}
+
+// exportOne serves one request with tracing set up from the environment,
+// shuts down (which flushes the span) and returns what the collector got.
+func exportOne(t *testing.T, mod func(*Config), target string, got <-chan *coltracepb.ExportTraceServiceRequest) (names []string, service string) {
+	t.Helper()
 	cfg := DefaultConfig()
 	cfg.LogOutput = io.Discard
+	if mod != nil {
+		mod(&cfg)
+	}
 	tel, shutdown, err := Setup(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tel.Middleware(testMux(nil)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/search?q=x", nil))
+	tel.Middleware(testMux(nil)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", target, nil))
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if err := shutdown(ctx); err != nil {
@@ -190,13 +203,11 @@ func TestOTLPHTTPExport(t *testing.T) {
 	}
 	select {
 	case req := <-got:
-		names, service := spanNames(req)
-		if len(names) != 1 || names[0] != "GET /search" || service != "balise-test" {
-			t.Fatalf("received spans %v from service %q", names, service)
-		}
+		return spanNames(req)
 	case <-time.After(5 * time.Second):
-		t.Fatal("no OTLP/HTTP export request received")
+		t.Fatal("no OTLP export received")
 	}
+	return nil, ""
 }
 
 type traceService struct {
@@ -224,27 +235,9 @@ func TestOTLPGRPCExport(t *testing.T) {
 	t.Setenv("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", "http://"+ln.Addr().String())
 	t.Setenv("OTEL_EXPORTER_OTLP_PROTOCOL", "grpc")
 
-	cfg := DefaultConfig()
-	cfg.LogOutput = io.Discard
-	cfg.TraceSampleRatio = 1
-	tel, shutdown, err := Setup(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tel.Middleware(testMux(nil)).ServeHTTP(httptest.NewRecorder(), httptest.NewRequest("GET", "/reverse/", nil))
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if err := shutdown(ctx); err != nil {
-		t.Fatal(err)
-	}
-	select {
-	case req := <-svc.got:
-		names, service := spanNames(req)
-		if len(names) != 1 || names[0] != "GET /reverse/{$}" || service != "balise" {
-			t.Fatalf("received spans %v from service %q", names, service)
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no OTLP/gRPC export received")
+	names, service := exportOne(t, func(c *Config) { c.TraceSampleRatio = 1 }, "/reverse/", svc.got)
+	if len(names) != 1 || names[0] != "GET /reverse/{$}" || service != "balise" {
+		t.Fatalf("received spans %v from service %q", names, service)
 	}
 }
 
