@@ -220,3 +220,20 @@ func TestBANFlavourColumns(t *testing.T) {
 		t.Errorf("%q", l)
 	}
 }
+
+// Duplicates are keyed on the point too (reverse rows, search centers),
+// and only counted when asked for.
+func TestJobDuplicatePoints(t *testing.T) {
+	e := testEngine(t, avions)
+	rev := "lon;lat;type\n4.001;44.001;\n4.001;44.001;\n4;44;\n4.001;44.001;street\n4.001;44.001;street\n"
+	if _, s := run(t, e, rev, Options{Mode: Reverse, Filters: []FilterColumn{{"type", "type"}}, TrackDuplicates: true}); s.Duplicates != 2 {
+		t.Errorf("reverse duplicates %d, want 2", s.Duplicates)
+	}
+	if _, s := run(t, e, rev, Options{Mode: Reverse, Filters: []FilterColumn{{"type", "type"}}}); s.Duplicates != 0 {
+		t.Errorf("untracked duplicates %d", s.Duplicates)
+	}
+	fwd := "q;lat;lon\nrue des avions;44;4\nrue des avions;44;4\nrue des avions;44.5;4\nrue des avions;;\n"
+	if _, s := run(t, e, fwd, Options{Columns: []string{"q"}, LatColumn: "lat", LonColumn: "lon", TrackDuplicates: true}); s.Duplicates != 1 {
+		t.Errorf("search duplicates %d, want 1", s.Duplicates)
+	}
+}

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -53,33 +54,23 @@ var banFields = []string{"name", "street", "postcode", "city", "context", "cityc
 func defaultColumns(f Flavour, m Mode, fields []string) []string {
 	var cols []string
 	switch {
-	case f == Addok && m == Search:
+	case m == Search:
 		cols = []string{"latitude", "longitude", "result_label", "result_score", "result_score_next", "result_type", "result_id", "result_housenumber"}
-	case f == Addok && m == Reverse:
+	case f == Addok:
 		cols = []string{"result_latitude", "result_longitude", "result_label", "result_distance", "result_type", "result_id", "result_housenumber"}
-	case f == BAN && m == Search:
-		cols = []string{"latitude", "longitude", "result_label", "result_score", "result_score_next", "result_type", "result_id", "result_housenumber"}
-		fields = banFields
 	default:
 		cols = []string{"result_latitude", "result_longitude", "result_distance", "result_label", "result_type", "result_id", "result_housenumber"}
+	}
+	if f == BAN {
 		fields = banFields
 	}
 	for _, k := range fields {
 		c := "result_" + k
-		if !contains(cols, c) {
+		if !slices.Contains(cols, c) {
 			cols = append(cols, c)
 		}
 	}
 	return append(cols, StatusColumn)
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // lookupColumn resolves a result column name.
@@ -116,7 +107,7 @@ func lookupColumn(name string, f Flavour, fields []string) (resultCol, bool) {
 			c.kind = cProp // any property of the feature
 			return c, true
 		}
-		if !contains(fields, key) {
+		if !slices.Contains(fields, key) {
 			return c, false
 		}
 		c.kind = cField
@@ -142,10 +133,7 @@ func (c *cells) value(col *resultCol) string {
 	case cLabel:
 		return r.Label()
 	case cScore:
-		if c.js {
-			return jsNumber(r.Score)
-		}
-		return pyFloat(round2(r.Score))
+		return c.score(r.Score)
 	case cScoreNext:
 		if c.next == nil {
 			if c.js {
@@ -153,10 +141,7 @@ func (c *cells) value(col *resultCol) string {
 			}
 			return "0"
 		}
-		if c.js {
-			return jsNumber(c.next.Score)
-		}
-		return pyFloat(round2(c.next.Score))
+		return c.score(c.next.Score)
 	case cType:
 		return r.Type()
 	case cID:
@@ -191,6 +176,14 @@ func (c *cells) num(x float64) string {
 		return jsNumber(x)
 	}
 	return pyFloat(x)
+}
+
+// score is a result_score cell: addok-csv rounds to 2 decimals.
+func (c *cells) score(x float64) string {
+	if c.js {
+		return jsNumber(x)
+	}
+	return pyFloat(round2(x))
 }
 
 // field is addok-csv's getattr(result, key): the stored attribute (first

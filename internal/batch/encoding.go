@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -81,7 +82,7 @@ var utf8BOM = []byte{0xEF, 0xBB, 0xBF}
 // Excel writes on French systems). complete tells whether the sample is the
 // whole input (else a rune cut at its end is not an error).
 func detectCharset(sample []byte, complete bool) charset {
-	if len(sample) >= 3 && sample[0] == 0xEF && sample[1] == 0xBB && sample[2] == 0xBF {
+	if bytes.HasPrefix(sample, utf8BOM) {
 		return charset{name: "utf-8-sig", bom: true}
 	}
 	if _, bad := invalidUTF8(sample, complete); !bad {

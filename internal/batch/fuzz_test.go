@@ -28,7 +28,7 @@ func FuzzCSVReader(f *testing.F) {
 			return
 		}
 		var out bytes.Buffer
-		w, err := newWriter(&out, r.Delimiter(), r.cs, r.cs.bom)
+		w, err := newWriter(&out, r.delim, r.cs, r.cs.bom)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -2,16 +2,19 @@ package batch
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"unicode"
 	"unicode/utf16"
+	"unicode/utf8"
 
 	"balise/internal/search"
 )
@@ -51,10 +54,8 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 	header := rd.Header()
 	j := &Job{e: e, opts: opts, rd: rd, width: len(header), latCol: -1, lonCol: -1, seed: maphash.MakeSeed()}
 	col := func(name string) (int, error) {
-		for i, h := range header {
-			if h == name {
-				return i, nil
-			}
+		if i := slices.Index(header, name); i >= 0 {
+			return i, nil
 		}
 		return -1, columnError(name, header, opts.Flavour)
 	}
@@ -109,7 +110,7 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 	names := opts.ResultColumns
 	if len(names) == 0 {
 		names = defaultColumns(opts.Flavour, opts.Mode, fields)
-	} else if !contains(names, StatusColumn) {
+	} else if !slices.Contains(names, StatusColumn) {
 		names = append(names[:len(names):len(names)], StatusColumn)
 	}
 	j.header = append([]string(nil), header...)
@@ -123,13 +124,7 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 		if !ok {
 			return nil, &Error{Kind: ErrResultColumn, Title: "Invalid parameter", Detail: fmt.Sprintf("unknown result column %q (known: %s)", name, strings.Join(defaultColumns(opts.Flavour, opts.Mode, fields), ", "))}
 		}
-		c.pos = -1
-		for i, h := range header {
-			if h == name { // addok-csv overwrites a column of the same name
-				c.pos = i
-				break
-			}
-		}
+		c.pos = slices.Index(header, name) // addok-csv overwrites a column of the same name
 		if c.pos < 0 {
 			c.pos = len(j.header)
 			j.header = append(j.header, name)
@@ -162,33 +157,23 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 
 func coordColumn(header []string, given string, f Flavour, names ...string) (int, error) {
 	if given != "" {
-		for i, h := range header {
-			if h == given {
-				return i, nil
-			}
+		if i := slices.Index(header, given); i >= 0 {
+			return i, nil
 		}
 		return -1, columnError(given, header, f)
 	}
 	for _, n := range names {
-		for i, h := range header {
-			if h == n {
-				return i, nil
-			}
+		if i := slices.Index(header, n); i >= 0 {
+			return i, nil
 		}
 	}
 	msg := fmt.Sprintf("Cannot found a %s column (%s) in columns %s", names[0], strings.Join(names, ", "), pyList(header))
 	return -1, &Error{Kind: ErrColumn, Title: msg, Detail: msg}
 }
 
-// Header is the output header row.
-func (j *Job) Header() []string { return j.header }
-
 // ContentType is the output's media type with its charset (as Addok:
 // the encoding's name).
 func (j *Job) ContentType() string { return "text/csv; charset=" + j.out.name }
-
-// Delimiter is the output delimiter (the input's).
-func (j *Job) Delimiter() rune { return j.rd.delim }
 
 // chunk is a run of consecutive rows, geocoded by one worker.
 type chunk struct {
@@ -422,20 +407,24 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 		m.status = StatusSkipped
 		return nil
 	}
-	var h maphash.Hash
-	h.SetSeed(j.seed)
-	h.WriteString(q)
-	h.WriteByte(0)
-	sq := search.Query{Q: q, Limit: j.limit, Filters: j.filters(rec, &h)}
+	var hs maphash.Hash
+	h := j.rowHash(&hs)
+	if h != nil {
+		h.WriteString(q)
+		h.WriteByte(0)
+	}
+	sq := search.Query{Q: q, Limit: j.limit, Filters: j.filters(rec, h)}
 	if j.latCol >= 0 && j.lonCol >= 0 {
 		lat, okLat := parseCoord(cell(rec, j.latCol))
 		lon, okLon := parseCoord(cell(rec, j.lonCol))
 		if okLat && okLon && math.Abs(lat) <= 90 && math.Abs(lon) <= 180 {
 			sq.HasCenter, sq.Lat, sq.Lon = true, lat, lon
-			h.WriteString(strconv.FormatFloat(lat, 'g', -1, 64) + "," + strconv.FormatFloat(lon, 'g', -1, 64))
+			hashPoint(h, lat, lon)
 		}
 	}
-	m.key = h.Sum64()
+	if h != nil {
+		m.key = h.Sum64()
+	}
 	res, err := j.e.Search(ctx, sq)
 	switch {
 	case err != nil:
@@ -461,11 +450,13 @@ func (j *Job) reverse(ctx context.Context, rec []string, m *rowMeta) []*search.R
 		m.status = StatusError
 		return nil
 	}
-	var h maphash.Hash
-	h.SetSeed(j.seed)
-	h.WriteString(strconv.FormatFloat(lat, 'g', -1, 64) + "," + strconv.FormatFloat(lon, 'g', -1, 64))
-	res, err := j.e.Reverse(ctx, search.ReverseQuery{Lat: lat, Lon: lon, Limit: 1, Filters: j.filters(rec, &h)})
-	m.key = h.Sum64()
+	var hs maphash.Hash
+	h := j.rowHash(&hs)
+	hashPoint(h, lat, lon)
+	res, err := j.e.Reverse(ctx, search.ReverseQuery{Lat: lat, Lon: lon, Limit: 1, Filters: j.filters(rec, h)})
+	if h != nil {
+		m.key = h.Sum64()
+	}
 	switch {
 	case err != nil:
 		m.status = StatusError
@@ -475,6 +466,27 @@ func (j *Job) reverse(ctx context.Context, rec []string, m *rowMeta) []*search.R
 		m.status = StatusOK
 	}
 	return res
+}
+
+// rowHash seeds h, the hash keying a row's query for the summary's
+// duplicate count, and returns it; nil when duplicates are not tracked.
+func (j *Job) rowHash(h *maphash.Hash) *maphash.Hash {
+	if !j.opts.TrackDuplicates {
+		return nil
+	}
+	h.SetSeed(j.seed)
+	return h
+}
+
+// hashPoint adds a point to a row's key (nothing when h is nil).
+func hashPoint(h *maphash.Hash, lat, lon float64) {
+	if h == nil {
+		return
+	}
+	var b [16]byte
+	binary.LittleEndian.PutUint64(b[:8], math.Float64bits(lat))
+	binary.LittleEndian.PutUint64(b[8:], math.Float64bits(lon))
+	h.Write(b[:])
 }
 
 // parseCoord reads a coordinate like Python's float(): surrounding spaces
@@ -502,6 +514,6 @@ func ValidBANQuery(q string) bool {
 	if n < 3 || n > 200 {
 		return false
 	}
-	r := []rune(q)[0]
+	r, _ := utf8.DecodeRuneInString(q)
 	return unicode.ToLower(r) != unicode.ToUpper(r) || (r >= '0' && r <= '9')
 }

@@ -192,12 +192,6 @@ func sniffDelimiter(sample []byte, complete bool) (rune, bool) {
 // Header returns the header row.
 func (r *Reader) Header() []string { return r.header }
 
-// Delimiter is the file's delimiter (the chosen one for one-column files).
-func (r *Reader) Delimiter() rune { return r.delim }
-
-// Charset is the input encoding's name as given or detected.
-func (r *Reader) Charset() string { return r.cs.name }
-
 // Read returns the next record (io.EOF at the end). Records are fresh
 // slices: callers may keep them.
 func (r *Reader) Read() ([]string, error) {

@@ -1,7 +1,6 @@
 package httpapi
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"errors"
@@ -226,26 +225,11 @@ func stageSpans(ctx context.Context, t *telemetry.T, endpoint string, start time
 	}
 }
 
-// writeCollection writes a FeatureCollection around cached features, in
-// the shape search.AppendFeatureCollection gives.
+// writeCollection writes a FeatureCollection around cached features.
 func writeCollection(w http.ResponseWriter, env search.Envelope, features []byte) {
-	env1 := getBuf()
-	defer putBuf(env1)
-	b := search.AppendFeatureCollection((*env1)[:0], env, nil)
-	*env1 = b
-	// With no results the envelope holds `"features":[]`: splice the
-	// cached features in.
-	i := bytes.Index(b, []byte(`"features":[`))
-	if i < 0 || len(features) == 0 {
-		writeJSON(w, http.StatusOK, b)
-		return
-	}
-	i += len(`"features":[`)
-	out := getBuf()
-	defer putBuf(out)
-	o := append((*out)[:0], b[:i]...)
-	o = append(o, features...)
-	o = append(o, b[i:]...)
-	*out = o
-	writeJSON(w, http.StatusOK, o)
+	buf := getBuf()
+	defer putBuf(buf)
+	b := search.AppendEncodedCollection((*buf)[:0], env, features)
+	*buf = b
+	writeJSON(w, http.StatusOK, b)
 }

@@ -4,8 +4,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-
-	"balise/internal/index"
 )
 
 // get is GET /get/{id}: one document as a GeoJSON Feature, by its public
@@ -30,22 +28,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 	}
 	buf := getBuf()
 	defer putBuf(buf)
-	b := append((*buf)[:0], `{"type":"Feature","geometry":{"type":"Point","coordinates":[`...)
-	b = index.AppendPyFloat(b, res.Lon)
-	b = append(b, ',')
-	b = index.AppendPyFloat(b, res.Lat)
-	b = append(b, `]},"properties":{`...)
-	first := true
-	for _, prop := range res.Properties() {
-		if !first {
-			b = append(b, ',')
-		}
-		first = false
-		b = index.AppendJSONString(b, prop.Key)
-		b = append(b, ':')
-		b = prop.Value.AppendJSON(b)
-	}
-	b = append(b, "}}"...)
+	b := res.AppendFeature((*buf)[:0])
 	*buf = b
 	writeJSON(w, http.StatusOK, b)
 }

@@ -24,20 +24,13 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, missingParam("q"))
 		return
 	}
-	limit := 5
-	if v, ok := p.last("limit"); ok {
-		n, ok := pyInt(v)
-		if !ok {
-			a.fail(w, badParam("limit", "The value must be an integer."))
-			return
-		}
-		if n != 0 { // Addok: `limit or 5`
-			limit = n
-		}
-		if limit < 1 || limit > 100 {
-			a.fail(w, badParam("limit", "out of range (1..100)"))
-			return
-		}
+	limit, aerr := addokLimit(p, 5)
+	if aerr == nil && (limit < 1 || limit > 100) {
+		aerr = badParam("limit", "out of range (1..100)")
+	}
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
 	}
 	autocomplete := true
 	if v, ok := p.last("autocomplete"); ok {
@@ -96,16 +89,10 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, missingParam("lat"))
 		return
 	}
-	limit := 1
-	if v, ok := p.last("limit"); ok {
-		n, ok := pyInt(v)
-		if !ok {
-			a.fail(w, badParam("limit", "The value must be an integer."))
-			return
-		}
-		if n != 0 {
-			limit = n
-		}
+	limit, aerr := addokLimit(p, 1)
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
 	}
 	// Addok has no bound at all; a huge limit would only cost memory.
 	limit = max(1, min(limit, a.opts.ReverseMaxLimit))
@@ -140,6 +127,22 @@ func (a *API) engineError(w http.ResponseWriter, r *http.Request, err error) {
 		a.log.ErrorContext(r.Context(), "engine failure", "path", r.URL.Path, "err", err)
 	}
 	a.fail(w, &apiError{status: http.StatusInternalServerError, title: "500 Internal Server Error", desc: "The search failed; see the server log."})
+}
+
+// addokLimit is Addok's `limit or def`: a missing or zero limit gives def.
+func addokLimit(p params, def int) (int, *apiError) {
+	v, ok := p.last("limit")
+	if !ok {
+		return def, nil
+	}
+	n, ok := pyInt(v)
+	if !ok {
+		return 0, badParam("limit", "The value must be an integer.")
+	}
+	if n == 0 {
+		return def, nil
+	}
+	return n, nil
 }
 
 type lonLat struct {

@@ -24,17 +24,34 @@ type Envelope struct {
 
 // AppendFeatureCollection appends the response body.
 func AppendFeatureCollection(dst []byte, env Envelope, results []*Result) []byte {
-	dst = append(dst, `{"type":"FeatureCollection",`...)
-	if !env.NoVersion {
-		dst = append(dst, `"version":"draft",`...)
-	}
-	dst = append(dst, `"features":[`...)
+	dst = appendHead(dst, env)
 	for i, r := range results {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
 		dst = r.AppendFeature(dst)
 	}
+	return appendTail(dst, env)
+}
+
+// AppendEncodedCollection is AppendFeatureCollection around features
+// already encoded (comma-separated, without the brackets), as a cache
+// holds them.
+func AppendEncodedCollection(dst []byte, env Envelope, features []byte) []byte {
+	dst = appendHead(dst, env)
+	dst = append(dst, features...)
+	return appendTail(dst, env)
+}
+
+func appendHead(dst []byte, env Envelope) []byte {
+	dst = append(dst, `{"type":"FeatureCollection",`...)
+	if !env.NoVersion {
+		dst = append(dst, `"version":"draft",`...)
+	}
+	return append(dst, `"features":[`...)
+}
+
+func appendTail(dst []byte, env Envelope) []byte {
 	dst = append(dst, `],"attribution":`...)
 	dst = index.AppendJSONString(dst, env.Attribution)
 	dst = append(dst, `,"licence":`...)

@@ -37,7 +37,8 @@ func RequestID() Middleware {
 	return func(next http.Handler) http.Handler { return telemetry.RequestID(next) }
 }
 
-// statusWriter records what a handler sent. It keeps Flush and exposes
+// statusWriter records what a handler sent (for the access log, and for
+// Recover whether the answer has started). It keeps Flush and exposes
 // Unwrap so http.ResponseController reaches the connection (deadlines,
 // full duplex) through it.
 type statusWriter struct {
@@ -105,38 +106,13 @@ func AccessLog(log *slog.Logger) Middleware {
 	}
 }
 
-// headerWriter tracks whether the status line has gone out.
-type headerWriter struct {
-	http.ResponseWriter
-	sent bool
-}
-
-func (w *headerWriter) WriteHeader(code int) {
-	w.sent = true
-	w.ResponseWriter.WriteHeader(code)
-}
-
-func (w *headerWriter) Write(b []byte) (int, error) {
-	w.sent = true
-	return w.ResponseWriter.Write(b)
-}
-
-func (w *headerWriter) Flush() {
-	w.sent = true
-	if f, ok := w.ResponseWriter.(http.Flusher); ok {
-		f.Flush()
-	}
-}
-
-func (w *headerWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
 // Recover turns a handler panic into a 500 carrying the request id (and
 // logs the stack under that id), instead of a dropped connection. A panic
 // after the answer has started can only cut the connection.
 func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			hw := &headerWriter{ResponseWriter: w}
+			sw := &statusWriter{ResponseWriter: w} // status 0: nothing sent yet
 			defer func() {
 				p := recover()
 				if p == nil {
@@ -148,7 +124,7 @@ func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
 				id := RequestIDFrom(r.Context())
 				log.Error("handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path,
 					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
-				if hw.sent {
+				if sw.status != 0 {
 					panic(http.ErrAbortHandler)
 				}
 				for k := range w.Header() {
@@ -160,7 +136,7 @@ func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
 					"The server failed on request "+id+"; the error is logged under that id.",
 					"An unexpected error has occurred (request "+id+")")
 			}()
-			next.ServeHTTP(hw, r)
+			next.ServeHTTP(sw, r)
 		})
 	}
 }

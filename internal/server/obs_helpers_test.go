@@ -28,7 +28,6 @@ type rigOptions struct {
 	exporter      sdktrace.SpanExporter
 	logQueries    bool
 	shutdownDelay time.Duration
-	noTelemetry   bool
 }
 
 // rig is a real server (public and admin listeners on 127.0.0.1:0) over
@@ -60,24 +59,19 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	tcfg := telemetry.DefaultConfig()
 	tcfg.LogOutput = r.logs
 	tcfg.LogQueries = o.logQueries
-	tcfg.RequestID = RequestIDFrom
 	tcfg.SpanExporter = o.exporter
 	tel, shutdownTel, err := telemetry.Setup(context.Background(), tcfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	r.tel = tel
-	holder := &Holder{}
-	holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
-	holder.Swap(e, ix.Close)
+	holder := NewHolder(e, ix.Close)
 	cfg := DefaultConfig()
 	cfg.ShutdownDelay = o.shutdownDelay
 	cfg.ShutdownTimeout = 5 * time.Second
 	cfg.Version = "test"
 	cfg.API.LogQueries = o.logQueries
-	if !o.noTelemetry {
-		cfg.Telemetry = tel
-	}
+	cfg.Telemetry = tel
 	if o.cache != nil {
 		c, err := cache.New(*o.cache, tel.Registry, tel.Logger)
 		if err != nil {

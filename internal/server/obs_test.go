@@ -596,7 +596,6 @@ func BenchmarkObservabilityOverhead(b *testing.B) {
 			tcfg := telemetry.DefaultConfig()
 			tcfg.LogOutput = io.Discard
 			tcfg.AccessLog = mode == "metrics+accesslog"
-			tcfg.RequestID = RequestIDFrom
 			switch mode {
 			case "metrics+traces-10%":
 				tcfg.SpanExporter, tcfg.TraceSampleRatio = tracetest.NewNoopExporter(), 0.1

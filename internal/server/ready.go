@@ -145,13 +145,10 @@ func (s *Server) readiness(ctx context.Context) readyReport {
 	return rep
 }
 
-var heapSample = []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-
 // readMemory reads the live heap (runtime/metrics: no stop-the-world) and
 // the RSS (/proc/self/statm, Linux only: 0 elsewhere).
 func readMemory() memoryCheck {
-	s := make([]metrics.Sample, 1)
-	copy(s, heapSample)
+	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
 	metrics.Read(s)
 	m := memoryCheck{OK: true}
 	if s[0].Value.Kind() == metrics.KindUint64 {

@@ -107,10 +107,7 @@ func (s *Server) Reload(ctx context.Context) (ReloadReport, error) {
 	if tel := s.cfg.Telemetry; tel != nil {
 		tel.Search.ObserveReload(rep.Result)
 	}
-	if err != nil {
-		return rep, err
-	}
-	return rep, nil
+	return rep, err
 }
 
 // serveReload is POST /admin/reload: 200 with the report when swapped or

@@ -78,9 +78,7 @@ func newReloadRig(t *testing.T, path string) *reloadRig {
 		t.Fatal(err)
 	}
 	r.tel = tel
-	holder := &Holder{}
-	holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
-	holder.Swap(first.Search, first.Close)
+	holder := NewHolder(first.Search, first.Close)
 	cfg := DefaultConfig()
 	cfg.Telemetry = tel
 	cfg.Reload = open

@@ -15,6 +15,7 @@ import (
 
 	"balise/internal/cache"
 	"balise/internal/httpapi"
+	"balise/internal/search"
 	"balise/internal/telemetry"
 )
 
@@ -43,7 +44,8 @@ type Config struct {
 	API         httpapi.Options // Engines, Draining, Ready, Cache and Telemetry are set by New
 
 	// Telemetry, when set, wraps the API in its trace, metrics and
-	// access-log middlewares and receives the engine's metrics.
+	// access-log middlewares and receives the engine's metrics; New
+	// registers the holder's OnSwap to publish the served index's version.
 	Telemetry *telemetry.T
 	// Cache, when set, answers GET /search and /reverse.
 	Cache *cache.Cache
@@ -108,6 +110,7 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	var h http.Handler = httpapi.New(api)
 	tel := cfg.Telemetry
 	if tel != nil {
+		holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
 		if cfg.PublicMetrics {
 			h = withMetrics(h, tel.MetricsHandler())
 		}

@@ -40,23 +40,17 @@ func testEngine(t testing.TB, name string) (*search.Engine, *index.Index) {
 	return e, ix
 }
 
-// start runs a server on a real loopback listener until the test ends (or
-// cancel is called).
-func start(t *testing.T, cfg Config, h *Holder, log *slog.Logger) (url string, cancel func(), done chan error) {
+// start runs a server on real loopback listeners until the test ends (or
+// cancel is called); wait returns Serve's result once it has stopped.
+func start(t *testing.T, cfg Config, h *Holder, log *slog.Logger) (url string, cancel func(), wait func() error) {
 	t.Helper()
 	s, err := New(cfg, h, log)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done = make(chan error, 1)
-	go func() { done <- s.Serve(ctx, ln) }()
-	t.Cleanup(func() { cancel(); <-done })
-	return "http://" + ln.Addr().String(), cancel, done
+	url, _, cancel, wait = serveOnLoopback(t, s)
+	t.Cleanup(func() { cancel(); wait() })
+	return url, cancel, wait
 }
 
 func quietLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
@@ -192,7 +186,7 @@ func TestGracefulShutdown(t *testing.T) {
 	cfg := DefaultConfig()
 	cfg.ShutdownDelay = 300 * time.Millisecond
 	cfg.API.CSVWorkers = 1
-	url, cancel, done := start(t, cfg, h, quietLog())
+	url, cancel, wait := start(t, cfg, h, quietLog())
 
 	// A slow CSV upload is in flight when the shutdown starts.
 	pr, pw := io.Pipe()
@@ -224,10 +218,9 @@ func TestGracefulShutdown(t *testing.T) {
 	if got := <-result; strings.Count(got, ";ok\r\n") != 2 {
 		t.Errorf("in-flight upload: %q", got)
 	}
-	if err := <-done; err != nil {
+	if err := wait(); err != nil {
 		t.Errorf("Serve: %v", err)
 	}
-	done <- nil // for the cleanup
 	if _, err := http.Get(url + "/health"); err == nil {
 		t.Error("still accepting after shutdown")
 	}
