@@ -113,7 +113,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	tcfg.AccessLog = *accessLog
 	tcfg.AccessLogSample = *accessSample
 	tcfg.TraceSampleRatio = *traceRatio
-	tcfg.RequestID = server.RequestIDFrom
 	if _, err := telemetry.ParseLevel(*logLevel); err != nil {
 		return usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *logLevel)}
 	}
@@ -180,7 +179,6 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	}
 	e := first.Search
 	holder := &server.Holder{}
-	holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(server.IndexInfo(e)) })
 	holder.SwapWithBatch(e, first.Batch, first.Close)
 	defer holder.Close()
 	m := e.Index().Meta()

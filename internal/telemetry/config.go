@@ -1,7 +1,6 @@
 package telemetry
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"time"
@@ -32,9 +31,6 @@ type Config struct {
 	AccessLogSample float64
 	// SlowRequest is the duration from which a request is always logged.
 	SlowRequest time.Duration
-	// RequestID extracts the request id from a context for log records;
-	// nil uses this package's RequestID middleware's id.
-	RequestID func(context.Context) string
 
 	// TracesExporter is otlp or none; "" defers to OTEL_TRACES_EXPORTER,
 	// then to whether an OTLP endpoint is set.

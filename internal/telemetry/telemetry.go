@@ -44,11 +44,7 @@ func Setup(ctx context.Context, cfg Config) (*T, func(context.Context) error, er
 	if out == nil {
 		out = os.Stdout
 	}
-	reqID := cfg.RequestID
-	if reqID == nil {
-		reqID = RequestIDFrom
-	}
-	logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat, reqID)
+	logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat, RequestIDFrom)
 	if err != nil {
 		return nil, nil, err
 	}
