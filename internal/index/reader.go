@@ -36,6 +36,13 @@ type Index struct {
 	meta   Meta
 	closed atomic.Bool
 
+	// file stays open while the index is, so that Health can fstat the
+	// mapped inode; stamp is what it looked like at open.
+	file  *os.File
+	stamp fileStamp
+	// fault is set once the mapping can no longer be trusted (Health).
+	fault atomic.Pointer[error]
+
 	termOffs    []uint32
 	termBytes   []byte
 	termInfo    []byte
@@ -80,7 +87,12 @@ func Open(path string, opts OpenOptions) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot open index %q: %w", path, err)
 	}
-	defer f.Close()
+	keep := false
+	defer func() {
+		if !keep {
+			f.Close()
+		}
+	}()
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("cannot stat index %q: %w", path, err)
@@ -95,13 +107,15 @@ func Open(path string, opts OpenOptions) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot map index %q: %w", path, err)
 	}
-	ix, err := openBytes(data, opts)
+	ix, err := openGuarded(func() (*Index, error) { return openBytes(data, opts) })
 	if err != nil {
 		unmap()
 		return nil, fmt.Errorf("cannot open index %q: %w", path, err)
 	}
 	ix.path = path
 	ix.unmap = unmap
+	ix.file, keep = f, true
+	ix.stamp = fileStamp{size: fi.Size(), mtime: fi.ModTime()}
 	return ix, nil
 }
 
@@ -333,7 +347,11 @@ func (ix *Index) Close() error {
 	if ix.closed.Swap(true) {
 		return nil
 	}
-	return ix.unmap()
+	err := ix.unmap()
+	if ix.file != nil {
+		ix.file.Close()
+	}
+	return err
 }
 
 // Meta returns the index's description.

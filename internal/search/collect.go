@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"balise/internal/geo"
 	"balise/internal/index"
@@ -85,11 +86,18 @@ func (s *searcher) expired() bool {
 // prepare is Addok's preprocess + search_all set-up (SPEC 3.2).
 func (s *searcher) prepare() error {
 	ix := s.e.ix
-	folded, toks := s.e.pipe.Query(strings.TrimSpace(s.q.Q))
+	// Lengths are checked before the text pipeline runs: folding is one
+	// linear pass, the rest of the pipeline costs far more per byte.
+	q := strings.TrimSpace(s.q.Q)
+	if s.cfg.QueryMaxBytes > 0 && len(q) > s.cfg.QueryMaxBytes {
+		return &QueryTooLongError{Length: utf8.RuneCountInString(q), Limit: s.cfg.QueryMaxLength}
+	}
+	folded := text.Ascii(q)
 	s.folded = folded
-	if n := len([]rune(folded)); n > s.cfg.QueryMaxLength {
+	if n := utf8.RuneCountInString(folded); n > s.cfg.QueryMaxLength {
 		return &QueryTooLongError{Length: n, Limit: s.cfg.QueryMaxLength}
 	}
+	toks := s.e.pipe.QueryFolded(folded)
 	for i := range toks {
 		t := &token{Token: toks[i], term: -1}
 		if t.Kind == text.KindHousenumber {
@@ -143,50 +151,13 @@ func (s *searcher) prepare() error {
 	}
 
 	// Filters (SPEC 1.5): dedupe, strip, drop empty, cap, sort; OR within, AND across.
-	s.checkHN = true
-	for _, f := range s.q.Filters {
-		vals := normaliseFilterValues(f.Values, s.cfg.MaxFilterValues)
-		if len(vals) == 0 {
-			continue
-		}
-		if f.Name == "type" {
-			hasHN := slices.Contains(vals, "housenumber")
-			s.checkHN = hasHN
-			s.onlyHN = hasHN && len(vals) == 1
-		}
-		lists := make([][]uint32, 0, len(vals))
-		for _, v := range vals {
-			if l := ix.Filter(f.Name, v); len(l) > 0 {
-				lists = append(lists, l)
-			}
-		}
-		set := union(lists)
-		if len(set) == 0 {
-			s.filterNone = true
-		}
-		s.filterSets = append(s.filterSets, set)
-	}
+	fs := s.e.setupFilters(s.q.Filters)
+	s.filterSets, s.filterNone, s.checkHN, s.onlyHN = fs.sets, fs.none, fs.checkHN, fs.onlyHN
 	if s.q.HasCenter {
 		s.geohash = s.geohashArea(s.q.Lat, s.q.Lon)
 	}
 	s.stats.Prepare = time.Since(s.start)
 	return nil
-}
-
-func normaliseFilterValues(in []string, maxValues int) []string {
-	var out []string
-	for _, v := range in {
-		v = strings.TrimSpace(v)
-		if v == "" || slices.Contains(out, v) {
-			continue
-		}
-		out = append(out, v)
-	}
-	if len(out) > maxValues {
-		out = out[:maxValues]
-	}
-	sort.Strings(out)
-	return out
 }
 
 // geohashArea is the union of the documents in the 9 cells around a point.

@@ -3,13 +3,39 @@ package search
 import (
 	"fmt"
 	"strings"
+
+	"balise/internal/index"
 )
 
 // Document returns one stored document as a result, by its public id. A
 // housenumber id gives its street with that number attached: BAN ids are
 // "<street id>_<number>…", so the street is found by the id's prefixes and
 // the number by its own id. The result has labels but no score.
-func (e *Engine) Document(id string) (*Result, bool, error) {
+func (e *Engine) Document(id string) (res *Result, found bool, err error) {
+	defer index.CatchFaults()()
+	defer func() {
+		if p := recover(); p != nil {
+			res, found, err = nil, false, e.recovered("document", p)
+		}
+	}()
+	if err := e.unavailable(); err != nil {
+		return nil, false, err
+	}
+	return e.document(id)
+}
+
+// Public ids are tens of bytes (BAN: "75056_1234_00012_bis"); every "_" of
+// an id is a candidate street prefix and costs a lookup, so longer ids and
+// ids with more separators than any real one are not found, at no cost.
+const (
+	maxIDBytes    = 256
+	maxIDPrefixes = 8
+)
+
+func (e *Engine) document(id string) (*Result, bool, error) {
+	if len(id) > maxIDBytes {
+		return nil, false, nil
+	}
 	ix := e.ix
 	r := &Result{}
 	if d, ok := ix.LookupID(id); ok {
@@ -18,7 +44,9 @@ func (e *Engine) Document(id string) (*Result, bool, error) {
 		}
 	} else {
 		found := false
-		for i := strings.LastIndexByte(id, '_'); i > 0 && !found; i = strings.LastIndexByte(id[:i], '_') {
+		tries := 0
+		for i := strings.LastIndexByte(id, '_'); i > 0 && !found && tries < maxIDPrefixes; i = strings.LastIndexByte(id[:i], '_') {
+			tries++
 			d, ok := ix.LookupID(id[:i])
 			if !ok {
 				continue

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime/debug"
 	"slices"
 	"time"
 
@@ -15,13 +16,21 @@ import (
 // Config holds Addok's tuning constants (SPEC 3.9) plus balise's own knobs.
 // The zero value is not useful: start from DefaultConfig.
 type Config struct {
-	BucketMin        int     // BUCKET_MIN
-	BucketMax        int     // BUCKET_MAX
-	CommonThreshold  int     // COMMON_THRESHOLD: tokens in more documents are "common"
-	IntersectLimit   int     // INTERSECT_LIMIT
-	MatchThreshold   float64 // MATCH_THRESHOLD: a "cream" result's string score
-	MinScore         float64 // MIN_SCORE: results below are dropped
-	QueryMaxLength   int     // QUERY_MAX_LENGTH (folded characters)
+	BucketMin       int     // BUCKET_MIN
+	BucketMax       int     // BUCKET_MAX
+	CommonThreshold int     // COMMON_THRESHOLD: tokens in more documents are "common"
+	IntersectLimit  int     // INTERSECT_LIMIT
+	MatchThreshold  float64 // MATCH_THRESHOLD: a "cream" result's string score
+	MinScore        float64 // MIN_SCORE: results below are dropped
+	QueryMaxLength  int     // QUERY_MAX_LENGTH (folded characters)
+	// QueryMaxBytes refuses a query longer than this many bytes before
+	// any text processing (0: no such bound), so that a huge CSV cell or
+	// /batch item costs nothing. Folding can shorten a query (runs of
+	// spaces and punctuation become one space), so this bound, 8 KiB by
+	// default (ten times QueryMaxLength of 4-byte characters), also
+	// refuses the rare query of mostly blanks that Addok would fold under
+	// 200 characters; its error reports the raw length in characters.
+	QueryMaxBytes    int
 	MaxMeaningful    int     // Search.MAX_MEANINGFUL
 	MaxFilterValues  int     // MAX_FILTER_VALUES
 	ManualScanWindow int     // ids of the rarest token walked by the manual scan (Addok: 501)
@@ -52,6 +61,7 @@ func DefaultConfig() Config {
 		MatchThreshold:   0.9,
 		MinScore:         0.1,
 		QueryMaxLength:   200,
+		QueryMaxBytes:    8 << 10,
 		MaxMeaningful:    10,
 		MaxFilterValues:  10,
 		ManualScanWindow: 501,
@@ -79,7 +89,45 @@ type Engine struct {
 var (
 	ErrQueryTooLong = errors.New("query too long")
 	ErrBadFilter    = errors.New("unknown filter")
+	// ErrInternal marks a failure of balise's own code (a recovered panic):
+	// not the request's fault, not the index's. See InternalError.
+	ErrInternal = errors.New("internal error")
 )
+
+// InternalError is a panic of the engine turned into an error for the one
+// request that hit it. It carries the panic value and the stack for the
+// log, and never the query: error text may be logged, query text may not
+// (unless the operator asks for it).
+type InternalError struct {
+	Op    string // search, reverse, document
+	Value any
+	Stack []byte
+}
+
+func (e *InternalError) Error() string { return fmt.Sprintf("%s: internal error: %v", e.Op, e.Value) }
+
+func (e *InternalError) Unwrap() error { return ErrInternal }
+
+// recovered turns a panic of one request into its error: a memory fault
+// while reading the mapping means the file changed under it (the index is
+// marked unavailable, so that the server stops using it and reloads); any
+// other panic is a bug, reported as an InternalError.
+func (e *Engine) recovered(op string, p any) error {
+	if addr, ok := index.FaultAddr(p); ok && e.ix.Maps(addr) {
+		e.ix.MarkFaulted(op + ": memory fault while reading the mapped file")
+		return fmt.Errorf("%s: %w", op, index.ErrUnavailable)
+	}
+	return &InternalError{Op: op, Value: p, Stack: debug.Stack()}
+}
+
+// unavailable is the error of a request to an index that can no longer
+// be read safely (nil when it can).
+func (e *Engine) unavailable() error {
+	if e.ix.Unavailable() {
+		return e.ix.Health()
+	}
+	return nil
+}
 
 // QueryTooLongError carries the lengths for Addok's 413 message.
 type QueryTooLongError struct{ Length, Limit int }
@@ -178,12 +226,15 @@ func (e *Engine) Search(ctx context.Context, q Query) ([]*Result, error) {
 
 // SearchStats is Search that also reports what the search did.
 func (e *Engine) SearchStats(ctx context.Context, q Query) (results []*Result, st Stats, err error) {
+	defer index.CatchFaults()()
 	defer func() {
-		if r := recover(); r != nil {
-			// A corrupt index must not take the process down: fail this request only.
-			results, err = nil, fmt.Errorf("search failed on %q: %v: %w", q.Q, r, index.ErrCorrupt)
+		if p := recover(); p != nil {
+			results, err = nil, e.recovered("search", p)
 		}
 	}()
+	if err := e.unavailable(); err != nil {
+		return nil, st, err
+	}
 	if q.Limit <= 0 {
 		q.Limit = 5
 	}

@@ -2,7 +2,6 @@ package search
 
 import (
 	"context"
-	"fmt"
 	"math"
 	"slices"
 
@@ -23,35 +22,22 @@ type ReverseQuery struct {
 // Reverse finds the nearest documents (one result per document, its closest
 // housenumber attached when housenumbers are wanted).
 func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result, err error) {
+	defer index.CatchFaults()()
 	defer func() {
-		if r := recover(); r != nil {
-			results, err = nil, fmt.Errorf("reverse failed: %v: %w", r, index.ErrCorrupt)
+		if p := recover(); p != nil {
+			results, err = nil, e.recovered("reverse", p)
 		}
 	}()
+	if err := e.unavailable(); err != nil {
+		return nil, err
+	}
 	if q.Limit <= 0 {
 		q.Limit = 1
 	}
 	s := newSearcher(ctx, e, Query{Limit: q.Limit, Filters: q.Filters})
-	s.checkHN = true
-	var filterSets [][]uint32
-	for _, f := range q.Filters {
-		vals := normaliseFilterValues(f.Values, e.cfg.MaxFilterValues)
-		if len(vals) == 0 {
-			continue
-		}
-		if f.Name == "type" {
-			hasHN := slices.Contains(vals, "housenumber")
-			s.checkHN = hasHN
-			s.onlyHN = hasHN && len(vals) == 1
-		}
-		var lists [][]uint32
-		for _, v := range vals {
-			if l := e.ix.Filter(f.Name, v); len(l) > 0 {
-				lists = append(lists, l)
-			}
-		}
-		filterSets = append(filterSets, union(lists))
-	}
+	fs := e.setupFilters(q.Filters)
+	s.checkHN, s.onlyHN = fs.checkHN, fs.onlyHN
+	filterSets := fs.sets
 	type best struct {
 		doc  uint32
 		hn   uint32

@@ -197,7 +197,12 @@ type SearchMetrics struct {
 	indexBuilt  prometheus.Gauge
 	indexLoaded prometheus.Gauge
 	reloads     *prometheus.CounterVec // result
+	unavailable prometheus.Gauge
+	panics      *prometheus.CounterVec // component
 }
+
+// panicComponents are the places a panic is recovered and counted.
+var panicComponents = []string{"handler", "engine", "cache", "csv", "batch_item"}
 
 func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 	counts := []float64{0, 1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 5000}
@@ -246,13 +251,23 @@ func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 			Name: "balise_index_reloads_total",
 			Help: "Index reloads (SIGHUP, POST /admin/reload, --reload-poll), by result: swapped, unchanged (same content version) or failed (the previous index kept serving).",
 		}, []string{"result"}),
+		unavailable: prometheus.NewGauge(prometheus.GaugeOpts{Name: "balise_index_unavailable",
+			Help: "1 while the served index file was truncated or rewritten in place under its mapping (requests get 503 until a reload succeeds), else 0."}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_panics_recovered_total",
+			Help: "Panics recovered and turned into an error for one request, row or item (a bug: each one is logged with its stack), by component.",
+		}, []string{"component"}),
 	}
 	if err := register(reg, "search metrics", m.stage, m.candidates, m.results, m.budgetCuts, m.fuzzy, m.csvRows,
-		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads); err != nil {
+		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads,
+		m.unavailable, m.panics); err != nil {
 		return nil, err
 	}
 	for _, r := range reloadResults {
 		m.reloads.WithLabelValues(r)
+	}
+	for _, c := range panicComponents {
+		m.panics.WithLabelValues(c)
 	}
 	for _, e := range endpoints[:2] {
 		m.budgetCuts.WithLabelValues(e)
@@ -321,6 +336,23 @@ var reloadResults = []string{"swapped", "unchanged", "failed"}
 // or failed.
 func (m *SearchMetrics) ObserveReload(result string) {
 	m.reloads.WithLabelValues(bounded(result, reloadResults)).Inc()
+}
+
+// ObservePanic counts one recovered panic of a component: handler, engine,
+// cache, csv or batch_item.
+func (m *SearchMetrics) ObservePanic(component string) {
+	if m != nil {
+		m.panics.WithLabelValues(bounded(component, panicComponents)).Inc()
+	}
+}
+
+// SetIndexUnavailable publishes whether the served index can be read.
+func (m *SearchMetrics) SetIndexUnavailable(unavailable bool) {
+	v := 0.0
+	if unavailable {
+		v = 1
+	}
+	m.unavailable.Set(v)
 }
 
 // SetIndex publishes the loaded index; a reload replaces the previous

@@ -149,6 +149,13 @@ func (p *Pipeline) Index(value string) []string {
 // may drop leading words), as Addok's do.
 func (p *Pipeline) Query(q string) (folded string, tokens []Token) {
 	folded = Ascii(q)
+	return folded, p.QueryFolded(folded)
+}
+
+// QueryFolded is Query on a query already folded by Ascii: callers check
+// the folded length (Addok's QUERY_MAX_LENGTH) before paying for the rest
+// of the pipeline.
+func (p *Pipeline) QueryFolded(folded string) (tokens []Token) {
 	s := folded
 	if p.profile == ProfileFrench {
 		s = RemoveLeadingZeros(CleanQuery(ExtractAddress(s)))
@@ -156,14 +163,14 @@ func (p *Pipeline) Query(q string) (folded string, tokens []Token) {
 	var buf [16]tok
 	toks := p.process(tokenize(buf[:0], s, true))
 	if len(toks) == 0 {
-		return folded, nil
+		return nil
 	}
 	tokens = make([]Token, len(toks))
 	for i, t := range toks {
 		tokens[i] = Token{Value: t.value, Position: t.pos, Kind: t.kind}
 	}
 	tokens[len(tokens)-1].IsLast = true
-	return folded, tokens
+	return tokens
 }
 
 // HousenumberKey is Addok's prepare_housenumbers key: the processed tokens
