@@ -79,6 +79,13 @@ type Options struct {
 	// ReverseMaxLimit caps /reverse's limit, which Addok leaves unbounded;
 	// 0 means 100.
 	ReverseMaxLimit int
+	// CacheControl is the Cache-Control header of successful GET answers
+	// (search, reverse, get); "" means DefaultCacheControl. Everything
+	// else is sent with no-store.
+	CacheControl string
+	// MaxFilterValues is the most distinct values one filter may have in
+	// one request (400 above); 0 means DefaultMaxFilterValues.
+	MaxFilterValues int
 	// CSVWorkers geocode CSV rows in parallel; 0 means GOMAXPROCS.
 	CSVWorkers int
 	// CSVIdleTimeout is how long a CSV upload or download may make no
@@ -86,6 +93,10 @@ type Options struct {
 	// far (the server-wide read/write timeouts would cut long files).
 	// 0 means 60 s.
 	CSVIdleTimeout time.Duration
+	// CSVMinRate, in bytes per second, is the slowest a CSV upload or
+	// download may be while balise waits for the client (measured over 5 s
+	// of waiting); slower transfers are cut. 0 disables the minimum.
+	CSVMinRate int64
 	// TempDir receives spooled multipart uploads ("" = the system's).
 	TempDir string
 	// Draining, when it returns true, makes /health answer 503 so that load
@@ -109,9 +120,10 @@ type Options struct {
 
 // API is the http.Handler of the whole API.
 type API struct {
-	opts Options
-	log  *slog.Logger
-	keys *cache.Keys
+	opts         Options
+	log          *slog.Logger
+	keys         *cache.Keys
+	cacheControl []string
 }
 
 var _ http.Handler = (*API)(nil)
@@ -130,13 +142,19 @@ func New(opts Options) *API {
 	if opts.ReverseMaxLimit <= 0 {
 		opts.ReverseMaxLimit = 100
 	}
+	if opts.MaxFilterValues <= 0 {
+		opts.MaxFilterValues = DefaultMaxFilterValues
+	}
 	if opts.CSVWorkers <= 0 {
 		opts.CSVWorkers = runtime.GOMAXPROCS(0)
 	}
 	if opts.CSVIdleTimeout <= 0 {
 		opts.CSVIdleTimeout = 60 * time.Second
 	}
-	a := &API{opts: opts, log: opts.Logger, keys: opts.Keys}
+	if opts.CacheControl == "" {
+		opts.CacheControl = DefaultCacheControl
+	}
+	a := &API{opts: opts, log: opts.Logger, keys: opts.Keys, cacheControl: []string{opts.CacheControl}}
 	if a.log == nil {
 		a.log = slog.Default()
 	}
@@ -328,14 +346,35 @@ func WriteError(w http.ResponseWriter, f Flavour, status int, title, desc, banMs
 	}
 	b = append(b, '}')
 	h := w.Header()
+	h["Cache-Control"] = noStore // errors and refusals are never cached
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(b)))
 	w.WriteHeader(status)
 	w.Write(b)
 }
 
+// noStore is the Cache-Control of answers that must not be cached:
+// errors, refusals, health, batch and CSV output.
+var noStore = []string{"no-store"}
+
+// DefaultCacheControl is the Cache-Control of successful GET answers
+// (Options.CacheControl): browsers may keep an answer five minutes (an
+// autocomplete field repeats prefixes), shared caches may not, since the
+// URL holds an address, which is personal data.
+const DefaultCacheControl = "private, max-age=300"
+
+// cacheable marks a successful GET answer with the configured policy.
+func (a *API) cacheable(w http.ResponseWriter) {
+	w.Header()["Cache-Control"] = a.cacheControl
+}
+
+// writeJSON writes a JSON answer; unless the handler chose a caching
+// policy (Cache-Control already set), the answer is not to be stored.
 func writeJSON(w http.ResponseWriter, status int, body []byte) {
 	h := w.Header()
+	if _, ok := h["Cache-Control"]; !ok {
+		h["Cache-Control"] = noStore
+	}
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	w.WriteHeader(status)

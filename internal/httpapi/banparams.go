@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"math"
+	"strconv"
 	"strings"
 
 	"balise/internal/batch"
@@ -49,6 +50,19 @@ type banParams struct {
 	lon, lat     jsNum
 	filters      []banFilter
 	badFilters   bool
+	tooMany      string // a filter with more distinct values than accepted
+	maxValues    int
+}
+
+// addFilter adds a filter as received (echo) and split into its values;
+// a filter with more than maxValues distinct values marks the parameters
+// invalid.
+func (p *banParams) addFilter(name, echo string, maxValues int) {
+	values := splitBANFilter(echo)
+	if len(values) > maxValues && p.tooMany == "" {
+		p.tooMany, p.maxValues = name, maxValues
+	}
+	p.filters = append(p.filters, banFilter{name: name, echo: echo, values: values})
 }
 
 // validate is addok-cluster's validateParams: the message of the first
@@ -100,6 +114,9 @@ func (p *banParams) validate(required []string) string {
 	if p.badFilters {
 		return "filters are not valid"
 	}
+	if p.tooMany != "" {
+		return p.tooMany + " must not have more than " + strconv.Itoa(p.maxValues) + " distinct values"
+	}
 	return ""
 }
 
@@ -140,19 +157,5 @@ func (p *banParams) reverseQuery() search.ReverseQuery {
 // splitBANFilter splits a filter value on "+" first, else on spaces, trims
 // and dedupes (SPEC 1.8).
 func splitBANFilter(v string) []string {
-	parts := batch.SplitFilterValue(v)
-	out := parts[:0]
-	for _, p := range parts {
-		dup := false
-		for _, q := range out {
-			if q == p {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, p)
-		}
-	}
-	return out
+	return dedupe(batch.SplitFilterValue(v))
 }

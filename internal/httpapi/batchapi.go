@@ -123,7 +123,7 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 		merged[k] = v
 	}
 	reverse := it.Operation == "reverse"
-	bp := jsonBANParams(merged, e.Filters(), reverse)
+	bp := jsonBANParams(merged, e.Filters(), reverse, a.opts.MaxFilterValues)
 	required := []string{"q"}
 	if reverse {
 		required = []string{"lon", "lat"}
@@ -161,7 +161,7 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 // jsonBANParams reads one item's merged JSON parameters. Filters come from
 // "filters" (an object of strings or string lists) or, as a convenience,
 // from top-level keys named like the index's filters.
-func jsonBANParams(m map[string]json.RawMessage, filterNames []string, reverse bool) *banParams {
+func jsonBANParams(m map[string]json.RawMessage, filterNames []string, reverse bool, maxValues int) *banParams {
 	bp := &banParams{}
 	if raw, ok := m["q"]; ok && !reverse && !isNull(raw) {
 		bp.hasQ = true
@@ -204,7 +204,7 @@ func jsonBANParams(m map[string]json.RawMessage, filterNames []string, reverse b
 		if s == "" {
 			continue // lodash pickBy drops falsy values
 		}
-		bp.filters = append(bp.filters, banFilter{name: name, echo: s, values: splitBANFilter(s)})
+		bp.addFilter(name, s, maxValues)
 	}
 	return bp
 }

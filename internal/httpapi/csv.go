@@ -43,7 +43,8 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 		rc.SetWriteDeadline(time.Now().Add(idle))
 	}
 	extend()
-	body := &progressReader{r: http.MaxBytesReader(w, r.Body, max), touch: extend}
+	minRate := float64(a.opts.CSVMinRate)
+	body := &progressReader{r: http.MaxBytesReader(w, r.Body, max), g: transferGuard{touch: extend, minRate: minRate}}
 
 	fields := map[string][]string{}
 	qp := parseQuery(r.URL.RawQuery)
@@ -132,6 +133,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	}
 	h := w.Header()
 	h.Set("Content-Type", job.ContentType())
+	h["Cache-Control"] = noStore
 	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
 	w.WriteHeader(http.StatusOK)
 	endpoint := "search_csv"
@@ -143,7 +145,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	if t := a.opts.Telemetry; t != nil {
 		ctx, endBatch = t.CSVBatch(ctx, endpoint)
 	}
-	sum, err := job.Run(ctx, &progressWriter{w: w, touch: extend}, nil)
+	sum, err := job.Run(ctx, &progressWriter{w: w, g: transferGuard{touch: extend, minRate: minRate}}, nil)
 	if t := a.opts.Telemetry; t != nil {
 		endBatch(int(sum.Rows), err)
 		t.Search.CSVRows(endpoint, "ok", int(sum.OK))
@@ -265,35 +267,75 @@ func contentDisposition(filename string, f Flavour) string {
 	return `attachment; filename="` + out + `"`
 }
 
-// progressReader and progressWriter push the connection deadlines as data
-// moves (at most once a second).
+// transferGuard enforces the CSV routes' transfer rules on one side of the
+// connection (the upload or the download): each second with progress
+// pushes the deadline by the idle timeout, so long files outlive the
+// server-wide timeouts; and a peer averaging less than the minimum rate
+// while balise waits for it is cut, so that a client dripping bytes cannot
+// hold a connection (and the index lease of its job) forever. Only the
+// time spent blocked on the peer counts: when balise is the slow side
+// (a paced or busy job), the data is already buffered and reads return at
+// once.
+type transferGuard struct {
+	touch   func()
+	minRate float64 // bytes per second; 0: no minimum
+	last    time.Time
+	// The current measurement window: bytes moved and time blocked.
+	bytes   int64
+	blocked time.Duration
+}
+
+// minRateWindow is how much blocked time a rate is measured over: long
+// enough for a slow but honest mobile link, short enough to free a
+// dripping connection quickly.
+const minRateWindow = 5 * time.Second
+
+// errTooSlow ends a CSV transfer whose peer is below the minimum rate.
+var errTooSlow = errors.New("the transfer is slower than the minimum rate (--csv-min-rate)")
+
+// observe accounts one read or write of n bytes that blocked for d.
+func (g *transferGuard) observe(n int, d time.Duration) error {
+	g.bytes += int64(n)
+	g.blocked += d
+	if g.minRate > 0 && g.blocked >= minRateWindow {
+		if float64(g.bytes) < g.minRate*g.blocked.Seconds() {
+			return errTooSlow
+		}
+		g.bytes, g.blocked = 0, 0
+	}
+	if n > 0 {
+		if now := time.Now(); now.Sub(g.last) > time.Second {
+			g.last = now
+			g.touch()
+		}
+	}
+	return nil
+}
+
 type progressReader struct {
-	r     io.Reader
-	touch func()
-	last  time.Time
+	r io.Reader
+	g transferGuard
 }
 
 func (p *progressReader) Read(b []byte) (int, error) {
+	start := time.Now()
 	n, err := p.r.Read(b)
-	if n > 0 {
-		if now := time.Now(); now.Sub(p.last) > time.Second {
-			p.last = now
-			p.touch()
-		}
+	if gerr := p.g.observe(n, time.Since(start)); gerr != nil && err == nil {
+		err = gerr
 	}
 	return n, err
 }
 
 type progressWriter struct {
-	w     io.Writer
-	touch func()
-	last  time.Time
+	w io.Writer
+	g transferGuard
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {
-	if now := time.Now(); now.Sub(p.last) > time.Second {
-		p.last = now
-		p.touch()
+	start := time.Now()
+	n, err := p.w.Write(b)
+	if gerr := p.g.observe(n, time.Since(start)); gerr != nil && err == nil {
+		err = gerr
 	}
-	return p.w.Write(b)
+	return n, err
 }

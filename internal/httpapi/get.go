@@ -19,7 +19,7 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	res, ok, err := e.Document(id)
 	if err != nil {
-		a.fail(w, &apiError{status: http.StatusInternalServerError, title: "500 Internal Server Error", desc: err.Error()})
+		a.engineError(w, r, err)
 		return
 	}
 	if !ok {
@@ -30,5 +30,6 @@ func (a *API) get(w http.ResponseWriter, r *http.Request) {
 	defer putBuf(buf)
 	b := res.AppendFeature((*buf)[:0])
 	*buf = b
+	a.cacheable(w)
 	writeJSON(w, http.StatusOK, b)
 }

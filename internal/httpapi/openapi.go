@@ -15,5 +15,6 @@ var openapiJSON []byte
 func OpenAPI() []byte { return openapiJSON }
 
 func (a *API) openapi(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Cache-Control", "public, max-age=3600")
 	writeJSON(w, http.StatusOK, openapiJSON)
 }

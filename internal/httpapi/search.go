@@ -48,7 +48,11 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	}
 	e, release := a.opts.Engines.Acquire()
 	defer release()
-	filters := addokFilters(p, e.Filters())
+	filters, aerr := a.addokFilters(p, e.Filters())
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
 	hasCenter := ll.hasLat && ll.hasLon
 	telemetry.Info(r.Context()).SetQuery(q)
 	key, lat, lon := a.searchKey(e, "search", q, limit, autocomplete, hasCenter, ll.lat, ll.lon, filters)
@@ -59,6 +63,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := e.Index().Meta()
+	a.cacheable(w)
 	writeCollection(w, search.Envelope{
 		Attribution: m.Attribution, Licence: m.Licence,
 		HasQuery: true, Query: q, Filters: filters,
@@ -98,7 +103,11 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 	limit = max(1, min(limit, a.opts.ReverseMaxLimit))
 	e, release := a.opts.Engines.Acquire()
 	defer release()
-	filters := addokFilters(p, e.Filters())
+	filters, aerr := a.addokFilters(p, e.Filters())
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
 	key, lat, lon := a.reverseKey(e, "reverse", ll.lat, ll.lon, limit, filters)
 	ans, err := a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse",
 		search.ReverseQuery{Lat: lat, Lon: lon, Limit: limit, Filters: filters}))
@@ -107,6 +116,7 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := e.Index().Meta()
+	a.cacheable(w)
 	writeCollection(w, search.Envelope{
 		Attribution: m.Attribution, Licence: m.Licence, Filters: filters, HasLimit: true, Limit: limit,
 	}, ans.features)
@@ -118,15 +128,36 @@ func (a *API) engineError(w http.ResponseWriter, r *http.Request, err error) {
 		a.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, title: tl.Error()})
 		return
 	}
+	if errors.Is(err, index.ErrUnavailable) {
+		// The file changed under its mapping; the server is reloading it.
+		w.Header().Set("Retry-After", "1")
+		a.fail(w, &apiError{status: http.StatusServiceUnavailable, title: "503 Service Unavailable",
+			desc: "The index is being reloaded; retry in a moment."})
+		return
+	}
 	if r.Context().Err() != nil {
 		return // the client is gone: nobody reads an answer
 	}
-	if a.opts.LogQueries {
-		a.log.ErrorContext(r.Context(), "engine failure", "path", r.URL.Path, "query", r.URL.RawQuery, "err", err)
-	} else {
-		a.log.ErrorContext(r.Context(), "engine failure", "path", r.URL.Path, "err", err)
-	}
+	a.logEngineFailure(r, err)
 	a.fail(w, &apiError{status: http.StatusInternalServerError, title: "500 Internal Server Error", desc: "The search failed; see the server log."})
+}
+
+// logEngineFailure logs an engine error (a bug, with its stack, or a
+// corrupt record) and counts recovered panics. The query appears only with
+// --log-queries: engine errors never carry it.
+func (a *API) logEngineFailure(r *http.Request, err error) {
+	attrs := []any{"path", r.URL.Path, "err", err}
+	var ie *search.InternalError
+	if errors.As(err, &ie) {
+		attrs = append(attrs, "stack", string(ie.Stack))
+		if t := a.opts.Telemetry; t != nil {
+			t.Search.ObservePanic("engine")
+		}
+	}
+	if a.opts.LogQueries {
+		attrs = append(attrs, "query", r.URL.RawQuery)
+	}
+	a.log.ErrorContext(r.Context(), "engine failure", attrs...)
 }
 
 // addokLimit is Addok's `limit or def`: a missing or zero limit gives def.
@@ -187,7 +218,7 @@ func addokLonLat(p params) (lonLat, *apiError) {
 // configured filter, each split on the separator (a space) with empties
 // dropped only when it was split. The result is both echoed and searched
 // (the engine dedupes, sorts and ignores empty values).
-func addokFilters(p params, names []string) []search.Filter {
+func (a *API) addokFilters(p params, names []string) ([]search.Filter, *apiError) {
 	var out []search.Filter
 	for _, name := range names {
 		vals := p.all(name)
@@ -206,9 +237,12 @@ func addokFilters(p params, names []string) []search.Filter {
 				}
 			}
 		}
+		if countDistinct(f.Values, a.opts.MaxFilterValues) > a.opts.MaxFilterValues {
+			return nil, a.tooManyValues(name)
+		}
 		out = append(out, f)
 	}
-	return out
+	return out, nil
 }
 
 // banGeo is addok-server's GET /search and /reverse.
@@ -250,7 +284,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	defer release()
 	for _, name := range e.Filters() {
 		if v, ok := p.last(name); ok && v != "" {
-			bp.filters = append(bp.filters, banFilter{name: name, echo: v, values: splitBANFilter(v)})
+			bp.addFilter(name, v, a.opts.MaxFilterValues)
 		}
 	}
 	if msg := bp.validate(required); msg != "" {
@@ -315,5 +349,6 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	}
 	b = append(b, '}')
 	*buf = b
+	a.cacheable(w)
 	writeJSON(w, http.StatusOK, b)
 }
