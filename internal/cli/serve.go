@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"runtime"
@@ -42,6 +43,9 @@ func (b *byteSize) Set(s string) error {
 	if err != nil || mult == 0 {
 		return fmt.Errorf("invalid size %q (examples: 50MB, 64KiB, 1048576)", s)
 	}
+	if v := n * mult; v >= math.MaxInt64 {
+		return fmt.Errorf("size %q is too large", s)
+	}
 	*b = byteSize(n * mult)
 	return nil
 }
@@ -79,6 +83,12 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	adminAddr := fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
 	traceRatio := fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
 	reloadPoll := fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
+	noVerify := fs.Bool("no-verify", false, "open the index at start without checking every section's checksum (faster start on a huge file; a corrupt file is then only found when read)")
+	indexCheck := fs.Duration("index-check-interval", server.DefaultIndexCheckInterval, "how often the served file is checked for a truncation or an in-place rewrite under its mapping (answers 503 and reloads it)")
+	csvMinRate := byteSize(1000)
+	fs.Var(&csvMinRate, "csv-min-rate", "slowest a CSV upload or download may be, in bytes per second, while balise waits for the client (over 5 s of waiting); 0 disables it")
+	cacheControl := fs.String("http-cache-control", httpapi.DefaultCacheControl, "Cache-Control header of successful GET answers (e.g. \"public, max-age=86400\" behind a CDN; errors, CSV and /batch answers are never stored)")
+	maxFilterValues := fs.Int("max-filter-values", httpapi.DefaultMaxFilterValues, "most distinct values one filter may have in one request (400 above; the engine uses the first ten, as Addok)")
 	cd := cache.DefaultConfig()
 	kd := cache.DefaultKeyConfig()
 	cacheSize := byteSize(cd.MaxBytes)
@@ -173,7 +183,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 		return server.Engines{Search: e, Batch: batch, Close: e.Index().Close}, nil
 	}
-	first, err := openEngines(ctx, false)
+	first, err := openEngines(ctx, !*noVerify)
 	if err != nil {
 		return err
 	}
@@ -184,7 +194,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	m := e.Index().Meta()
 	log.Info("index loaded", "path", e.Index().Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,
 		"profile", m.Profile, "filters", m.Filters, "version", m.Version, "built_at", m.BuiltAt,
-		"bytes", e.Index().Size(), "open_ms", time.Since(start).Milliseconds(), "flavour", fl.String(),
+		"bytes", e.Index().Size(), "open_ms", time.Since(start).Milliseconds(), "verified", !*noVerify, "flavour", fl.String(),
 		"common_threshold", *ef.commonThreshold)
 
 	cfg := server.Config{
@@ -212,6 +222,9 @@ func runServe(ctx context.Context, env Env, args []string) error {
 			ReverseMaxLimit: *reverseMax,
 			CSVWorkers:      *csvWorkers,
 			CSVIdleTimeout:  *csvIdle,
+			CSVMinRate:      int64(csvMinRate),
+			CacheControl:    *cacheControl,
+			MaxFilterValues: *maxFilterValues,
 		},
 	}
 	if *metricsOn {
@@ -224,6 +237,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		return err
 	}
 	reloadOnHangup(ctx, srv)
+	go srv.WatchIndex(ctx, *indexCheck)
 	if *reloadPoll > 0 {
 		go srv.PollIndex(ctx, e.Index().Path(), *reloadPoll)
 	}

@@ -11,7 +11,7 @@ import (
 	"github.com/klauspost/compress/gzhttp"
 
 	"balise/internal/httpapi"
-
+	"balise/internal/index"
 	"balise/internal/telemetry"
 )
 
@@ -107,12 +107,19 @@ func AccessLog(log *slog.Logger) Middleware {
 }
 
 // Recover turns a handler panic into a 500 carrying the request id (and
-// logs the stack under that id), instead of a dropped connection. A panic
-// after the answer has started can only cut the connection.
-func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
+// logs the stack under that id), instead of a dropped connection; a
+// memory fault while reading the mapped index (the file was truncated
+// under it) becomes a 503, and onPanic (may be nil) hears of every panic
+// so that it is counted and a faulted index is replaced. A panic after the
+// answer has started can only cut the connection; onPanic tells whether
+// the panic was a fault of the served index. The request's
+// goroutine turns memory faults into panics (index.CatchFaults) for the
+// whole request, answer encoding included.
+func Recover(log *slog.Logger, flavour httpapi.Flavour, onPanic func(p any) (indexFault bool)) Middleware {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			sw := &statusWriter{ResponseWriter: w} // status 0: nothing sent yet
+			defer index.CatchFaults()()
 			defer func() {
 				p := recover()
 				if p == nil {
@@ -121,9 +128,18 @@ func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
 				if p == http.ErrAbortHandler {
 					panic(p) // a deliberate cut (see the CSV handler)
 				}
+				fault := false
+				if onPanic != nil {
+					fault = onPanic(p)
+				}
 				id := RequestIDFrom(r.Context())
-				log.Error("handler panic", "request_id", id, "method", r.Method, "path", r.URL.Path,
-					"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				if fault {
+					log.Error("memory fault reading the index: the file changed under its mapping", "request_id", id,
+						"method", r.Method, "route", httpapi.RouteName(r.URL.Path), "panic", fmt.Sprint(p))
+				} else {
+					log.Error("handler panic", "request_id", id, "method", r.Method, "route", httpapi.RouteName(r.URL.Path),
+						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+				}
 				if sw.status != 0 {
 					panic(http.ErrAbortHandler)
 				}
@@ -132,11 +148,30 @@ func Recover(log *slog.Logger, flavour httpapi.Flavour) Middleware {
 						w.Header().Del(k)
 					}
 				}
+				if fault {
+					w.Header().Set("Retry-After", "1")
+					httpapi.WriteError(w, flavour, http.StatusServiceUnavailable, "503 Service Unavailable",
+						"The index is being reloaded; retry in a moment.", "")
+					return
+				}
 				httpapi.WriteError(w, flavour, http.StatusInternalServerError, "500 Internal Server Error",
 					"The server failed on request "+id+"; the error is logged under that id.",
 					"An unexpected error has occurred (request "+id+")")
 			}()
 			next.ServeHTTP(sw, r)
+		})
+	}
+}
+
+// SecurityHeaders sets the headers every answer carries:
+// X-Content-Type-Options: nosniff, so that no browser reads a JSON or CSV
+// answer as a script or a page.
+func SecurityHeaders() Middleware {
+	nosniff := []string{"nosniff"}
+	return func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			w.Header()["X-Content-Type-Options"] = nosniff
+			next.ServeHTTP(w, r)
 		})
 	}
 }

@@ -30,6 +30,8 @@ type Opener func(ctx context.Context) (Engines, error)
 // ErrNoReload is returned by Reload when the server has no Opener.
 var ErrNoReload = errors.New("this server cannot reload its index (no opener configured)")
 
+var errNoIndex = errors.New("no index loaded")
+
 // Reload results, as reported by ReloadReport.Result and counted by
 // balise_index_reloads_total.
 const (
@@ -88,7 +90,7 @@ func (s *Server) Reload(ctx context.Context) (ReloadReport, error) {
 	case err != nil:
 		rep.Result, rep.Error = ReloadFailed, err.Error()
 		s.log.Error("index reload failed: the previous index keeps serving", "err", err, "duration_ms", rep.DurationMS)
-	case rep.Previous != nil && next.Search.Index().Meta().Version == rep.Previous.Version:
+	case rep.Previous != nil && next.Search.Index().Meta().Version == rep.Previous.Version && s.IndexHealth() == nil:
 		rep.Result, rep.Current = ReloadUnchanged, rep.Previous
 		if next.Close != nil {
 			next.Close()

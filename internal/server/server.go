@@ -123,7 +123,7 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	if cfg.AccessLog && tel == nil {
 		mws = append(mws, AccessLog(log))
 	}
-	mws = append(mws, Recover(log, api.Flavour))
+	mws = append(mws, Recover(log, api.Flavour, s.onPanic), SecurityHeaders())
 	if cfg.Compression {
 		c, err := Compress()
 		if err != nil {

@@ -105,7 +105,7 @@ func TestRequestIDAndRecover(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
 	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
-	h := Chain(boom, RequestID(), AccessLog(log), Recover(log, httpapi.Addok))
+	h := Chain(boom, RequestID(), AccessLog(log), Recover(log, httpapi.Addok, nil))
 	srv := &http.Server{Handler: h}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
