@@ -54,7 +54,15 @@ type Result struct {
 	CacheMisses  int64   `json:"cache_misses,omitempty"`
 	CacheHitRate float64 `json:"cache_hit_rate,omitempty"`
 
-	Latency     Latency      `json:"latency_ms"`
+	Latency Latency `json:"latency_ms"`
+	// Admitted is the latency of the answered requests and Rejected that of
+	// the refusals (429 rate limited, 503 shed), present when there were
+	// refusals: an overload test judges both apart.
+	Admitted *Latency `json:"admitted_latency_ms,omitempty"`
+	Rejected *Latency `json:"rejected_latency_ms,omitempty"`
+	// RejectedCount is the number of refusals (also counted in Errors).
+	RejectedCount int64 `json:"rejected,omitempty"`
+
 	Percentiles []Point      `json:"percentiles"` // the latency curve, for plots
 	Kinds       []KindResult `json:"kinds,omitempty"`
 	IntervalS   float64      `json:"interval_s"`
@@ -163,6 +171,8 @@ func summarize(h *hdr.Histogram) (Latency, []Point) {
 
 func (s *runState) result(finished time.Time, interrupted bool) *Result {
 	all := hdr.New(histMin, histMax, histDigits)
+	admitted := hdr.New(histMin, histMax, histDigits)
+	rejected := hdr.New(histMin, histMax, histDigits)
 	kinds := make([]*hdr.Histogram, len(s.kinds))
 	for i := range kinds {
 		kinds[i] = hdr.New(histMin, histMax, kindDigits)
@@ -173,6 +183,8 @@ func (s *runState) result(finished time.Time, interrupted bool) *Result {
 	for _, sh := range s.shards {
 		sh.mu.Lock()
 		all.Merge(sh.all)
+		admitted.Merge(sh.admitted)
+		rejected.Merge(sh.rejected)
 		for i, h := range sh.kinds {
 			kinds[i].Merge(h)
 			kn[i] += sh.kindN[i]
@@ -213,6 +225,11 @@ func (s *runState) result(finished time.Time, interrupted bool) *Result {
 		r.AnswerThroughput = round3(float64(r.Answers) / el)
 	}
 	r.Latency, r.Percentiles = summarize(all)
+	if r.RejectedCount = rejected.TotalCount(); r.RejectedCount > 0 {
+		a, _ := summarize(admitted)
+		j, _ := summarize(rejected)
+		r.Admitted, r.Rejected = &a, &j
+	}
 	for i, name := range s.kinds {
 		if kn[i]+ke[i] == 0 {
 			continue
@@ -327,8 +344,12 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 	fmt.Fprintf(&b, "errors       %s\n", errorList(r.Errors))
 	l := r.Latency
-	fmt.Fprintf(&b, "latency ms   min %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  (mean %s, sd %s)\n",
-		fmtMs(l.Min), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P95), fmtMs(l.P99), fmtMs(l.P999), fmtMs(l.Max), fmtMs(l.Mean), fmtMs(l.StdDev))
+	writeLatency(&b, "latency ms  ", l)
+	if r.Admitted != nil {
+		writeLatency(&b, "  admitted  ", *r.Admitted)
+		fmt.Fprintf(&b, "  rejected   %d (429 rate limited: %d, 503 shed: %d)\n", r.RejectedCount, r.Errors["rate_limited"], r.Errors["shed"])
+		writeLatency(&b, "  rejected  ", *r.Rejected)
+	}
 	if len(r.Kinds) > 1 {
 		b.WriteString("\n")
 		tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', tabwriter.AlignRight)
@@ -357,6 +378,11 @@ func WriteText(w io.Writer, r *Result) error {
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+func writeLatency(b *strings.Builder, label string, l Latency) {
+	fmt.Fprintf(b, "%s min %s  p50 %s  p90 %s  p95 %s  p99 %s  p99.9 %s  max %s  (mean %s, sd %s)\n", label,
+		fmtMs(l.Min), fmtMs(l.P50), fmtMs(l.P90), fmtMs(l.P95), fmtMs(l.P99), fmtMs(l.P999), fmtMs(l.Max), fmtMs(l.Mean), fmtMs(l.StdDev))
 }
 
 // WriteMarkdown writes one table row per result, for docs and comparisons.

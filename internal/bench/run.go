@@ -80,15 +80,18 @@ type Snapshot struct {
 // shard holds the histograms of some workers; sharding keeps lock
 // contention low and memory independent of the number of workers.
 type shard struct {
-	mu         sync.Mutex
-	all, iv    *hdr.Histogram
-	kinds      []*hdr.Histogram
-	kindN      []int64 // answers per kind
-	kindNE     []int64 // non-empty answers per kind
-	kindErr    []int64
-	ivAnswers  int64
-	ivErrors   int64
-	ivNonEmpty int64
+	mu      sync.Mutex
+	all, iv *hdr.Histogram
+	// admitted holds the answered requests, rejected the refusals (429,
+	// 503): under overload the two have nothing in common.
+	admitted, rejected *hdr.Histogram
+	kinds              []*hdr.Histogram
+	kindN              []int64 // answers per kind
+	kindNE             []int64 // non-empty answers per kind
+	kindErr            []int64
+	ivAnswers          int64
+	ivErrors           int64
+	ivNonEmpty         int64
 }
 
 type runState struct {
@@ -145,6 +148,12 @@ func (s *runState) record(sh *shard, kind uint8, out Outcome, lat time.Duration)
 		sh.all.RecordValue(v)
 		sh.iv.RecordValue(v)
 		sh.kinds[kind].RecordValue(v)
+	}
+	switch {
+	case out.Err == ErrNone:
+		sh.admitted.RecordValue(v)
+	case out.Err.Rejected():
+		sh.rejected.RecordValue(v)
 	}
 	if out.Err == ErrNone {
 		sh.ivAnswers++
@@ -261,7 +270,8 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	s.indexKinds()
 	nShards := min(cfg.Concurrency, max(2, runtime.GOMAXPROCS(0)))
 	for range nShards {
-		sh := &shard{all: hdr.New(histMin, histMax, histDigits), iv: hdr.New(histMin, histMax, histDigits)}
+		sh := &shard{all: hdr.New(histMin, histMax, histDigits), iv: hdr.New(histMin, histMax, histDigits),
+			admitted: hdr.New(histMin, histMax, histDigits), rejected: hdr.New(histMin, histMax, histDigits)}
 		for range s.kinds {
 			sh.kinds = append(sh.kinds, hdr.New(histMin, histMax, kindDigits))
 		}

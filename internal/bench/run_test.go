@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -383,4 +384,42 @@ func TestInProcess(t *testing.T) {
 	}
 	// Generated from the same data, nearly every request finds something.
 	within(t, "non-empty rate", res.NonEmptyRate, 0.97, 1)
+}
+
+// TestAdmittedAndRejectedApart: answers taking 20 ms and refusals (429,
+// 503) taking nothing get separate latency summaries, and the refusals
+// are counted by kind.
+func TestAdmittedAndRejectedApart(t *testing.T) {
+	var n atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch n.Add(1) % 4 {
+		case 1:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusTooManyRequests)
+		case 2:
+			w.Header().Set("Retry-After", "1")
+			w.WriteHeader(http.StatusServiceUnavailable)
+		default:
+			time.Sleep(20 * time.Millisecond)
+			w.Write([]byte(oneFeature))
+		}
+	}))
+	t.Cleanup(srv.Close)
+	res, err := Run(t.Context(), Config{Target: httpTarget(t, srv.URL, HTTPOptions{}), Requests: sleepRequests(0),
+		Concurrency: 4, MaxRequests: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Admitted == nil || res.Rejected == nil {
+		t.Fatalf("no admitted/rejected split: %+v", res)
+	}
+	if res.RejectedCount != 100 || res.Errors["rate_limited"] != 50 || res.Errors["shed"] != 50 || res.Answers != 100 {
+		t.Fatalf("rejected %d, errors %v, answers %d", res.RejectedCount, res.Errors, res.Answers)
+	}
+	within(t, "admitted p50 ms", res.Admitted.P50, 20, 30)
+	within(t, "rejected p99 ms", res.Rejected.P99, 0, 10)
+	var b strings.Builder
+	if err := WriteText(&b, res); err != nil || !strings.Contains(b.String(), "rejected   100 (429 rate limited: 50, 503 shed: 50)") {
+		t.Fatalf("text report:\n%s", b.String())
+	}
 }

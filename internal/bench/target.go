@@ -29,10 +29,18 @@ const (
 	ErrStatus5xx           // the server failed
 	ErrStatusOther         // 1xx/3xx: not an answer
 	ErrEngine              // in-process: the engine returned an error
+	// ErrRateLimited and ErrShed are refusals, not failures: 429 (the
+	// client's rate limit) and 503 (load shedding, or draining). The report
+	// gives their latency apart from the admitted requests'.
+	ErrRateLimited
+	ErrShed
 	numErrKinds
 )
 
-var errKindNames = [numErrKinds]string{"", "timeout", "connection", "status_4xx", "status_5xx", "status_other", "engine"}
+var errKindNames = [numErrKinds]string{"", "timeout", "connection", "status_4xx", "status_5xx", "status_other", "engine", "rate_limited", "shed"}
+
+// Rejected tells whether the kind is a refusal by admission control.
+func (k ErrKind) Rejected() bool { return k == ErrRateLimited || k == ErrShed }
 
 func (k ErrKind) String() string { return errKindNames[k] }
 
@@ -218,6 +226,10 @@ func (t *HTTP) Do(ctx context.Context, r *Request) Outcome {
 	case resp.StatusCode >= 200 && resp.StatusCode < 300:
 		out.Features = bytes.Count(buf.Bytes(), featureToken)
 		out.Cache = parseCacheHeader(resp.Header.Get("X-Cache"))
+	case resp.StatusCode == http.StatusTooManyRequests:
+		out.Err = ErrRateLimited
+	case resp.StatusCode == http.StatusServiceUnavailable:
+		out.Err = ErrShed
 	case resp.StatusCode >= 400 && resp.StatusCode < 500:
 		out.Err = ErrStatus4xx
 	case resp.StatusCode >= 500:
