@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"time"
@@ -33,6 +36,44 @@ func decodeAnswer(b []byte) (answer, error) {
 		return answer{}, errors.New("corrupt cached answer")
 	}
 	return answer{results: int(n), features: b[k:]}, nil
+}
+
+// maxCachedResults bounds the result count a cached body may claim (the
+// largest limit balise accepts is 100).
+const maxCachedResults = 1000
+
+// ValidateAnswer checks a cached body before it is spliced into an answer
+// (the cache's Config.Validate, for values read back from Redis, which
+// anyone with access to Redis could have written): a result count
+// followed by exactly that many JSON objects, comma-separated. A body that
+// fails is a miss, never served.
+func ValidateAnswer(body []byte) error {
+	ans, err := decodeAnswer(body)
+	if err != nil {
+		return err
+	}
+	if ans.results > maxCachedResults {
+		return fmt.Errorf("cached answer claims %d results", ans.results)
+	}
+	list := make([]byte, 0, len(ans.features)+2)
+	list = append(append(append(list, '['), ans.features...), ']')
+	if !json.Valid(list) {
+		return errors.New("cached answer: the features are not valid JSON")
+	}
+	dec := json.NewDecoder(bytes.NewReader(list))
+	dec.Token() // '[': valid JSON that starts with it
+	n := 0
+	for dec.More() {
+		var raw json.RawMessage
+		if err := dec.Decode(&raw); err != nil || len(raw) == 0 || raw[0] != '{' {
+			return errors.New("cached answer: a feature is not a JSON object")
+		}
+		n++
+	}
+	if n != ans.results {
+		return fmt.Errorf("cached answer: %d features, its header says %d", n, ans.results)
+	}
+	return nil
 }
 
 func encodeAnswer(results []*search.Result) []byte {

@@ -2,6 +2,7 @@ package httpapi_test
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -206,4 +207,27 @@ func TestSearchFilterValueCap(t *testing.T) {
 			t.Errorf("%v: 4 distinct values: %d %s", fl, a.status, a.body)
 		}
 	}
+}
+
+// FuzzValidateAnswer: the check of cached bodies read back from Redis
+// never panics, accepts what balise itself encodes and refuses anything
+// that is not a count followed by that many JSON objects.
+func FuzzValidateAnswer(f *testing.F) {
+	f.Add([]byte("\x00"))
+	f.Add([]byte("\x01{\"type\":\"Feature\"}"))
+	f.Add([]byte("\x02{\"a\":1},{\"b\":[2]}"))
+	f.Add([]byte("\x02{\"a\":1}"))
+	f.Add([]byte("\x01{\"a\":1}]</script>"))
+	f.Add([]byte("\x01[1]"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		err := httpapi.ValidateAnswer(body)
+		if err != nil || len(body) == 0 {
+			return
+		}
+		// Accepted: the features must splice into a valid collection.
+		_, k := binary.Uvarint(body)
+		if k <= 0 || !json.Valid(append(append([]byte("["), body[k:]...), ']')) {
+			t.Fatalf("accepted %q", body)
+		}
+	})
 }
