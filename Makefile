@@ -1,13 +1,17 @@
 # balise — every target is a one-line alias; CI runs `make test`.
 GO ?= go
+# The patched toolchain, fetched by the go command from the module proxy on
+# first use (machines start with their own Go; see README). Override it on the
+# command line: make test GOTOOLCHAIN=go1.27.4
+export GOTOOLCHAIN := go1.27.3
 FUZZTIME ?= 100000x
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 
-.PHONY: test build lint unit race fuzz relevance bench deps
+.PHONY: test build lint unit race fuzz relevance bench deps vulncheck
 
 ## test: everything CI checks (installs what the tests need first)
-test: deps lint race fuzz relevance
+test: deps lint vulncheck race fuzz relevance
 
 build:
 	$(GO) build -o bin/balise ./cmd/balise
@@ -35,6 +39,10 @@ fuzz:
 ## relevance: relevance suite and agreement with Addok on the shared data (skipped without ../shared, required in CI)
 relevance:
 	$(GO) test -count=1 -v ./internal/relevance/ 2>&1 | grep -vE '^=== (RUN|PAUSE|CONT)'
+
+## vulncheck: govulncheck against a pinned local copy of the Go vulnerability database
+vulncheck:
+	@bash scripts/vulncheck.sh
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -36,6 +36,7 @@ set -euo pipefail
 
 repo=$(cd "$(dirname "$0")/.." && pwd)
 cd "$repo"
+. scripts/toolchain.sh
 
 mode=${1:-run}
 OUT=${BENCH_OUT:-$repo/docs/benchmarks-generated.md}

@@ -4,6 +4,7 @@
 # promtool (Debian's prometheus package; checks the alerting rules).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)

@@ -8,6 +8,7 @@
 # for longer local runs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 t="${1:-100000x}"
 for pkg in $(go list ./...); do
   dir=$(go list -f '{{.Dir}}' "$pkg")

@@ -6,6 +6,7 @@
 # Usage: scripts/redis-test.sh [-race]
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/toolchain.sh
 command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install -y redis-server" >&2; exit 1; }
 # go-redis' own dial errors are expected while Redis is down; keep the
 # test's figures readable.
