@@ -10,7 +10,6 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/sony/gobreaker/v2"
 	"go.opentelemetry.io/otel/attribute"
-	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 	"go.opentelemetry.io/otel/trace/noop"
 	"golang.org/x/sync/singleflight"
@@ -27,6 +26,9 @@ type Cache struct {
 	log    *slog.Logger
 	tracer trace.Tracer
 	group  singleflight.Group
+	// panicLog throttles the logging of recovered panics: a computation
+	// that panics on every request must not flood the logs.
+	panicLog throttle
 }
 
 // New builds the cache and starts the L2 write workers when Redis is
@@ -47,7 +49,8 @@ func New(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Cache, er
 	if tp == nil {
 		tp = noop.NewTracerProvider()
 	}
-	c := &Cache{cfg: cfg, log: logger.With("component", "cache"), tracer: tp.Tracer("balise/internal/cache")}
+	c := &Cache{cfg: cfg, log: logger.With("component", "cache"), tracer: tp.Tracer("balise/internal/cache"),
+		panicLog: throttle{every: 10 * time.Second}}
 	var err error
 	if c.m, err = newMetrics(reg, c); err != nil {
 		return nil, err
@@ -56,7 +59,7 @@ func New(cfg Config, reg prometheus.Registerer, logger *slog.Logger) (*Cache, er
 		return nil, err
 	}
 	if cfg.RedisURL != "" {
-		if c.l2, err = newL2(cfg, c.m, c.log, c.tracer); err != nil {
+		if c.l2, err = newL2(cfg, c.m, c.log, c.tracer, &c.panicLog); err != nil {
 			return nil, err
 		}
 	}
@@ -77,13 +80,19 @@ func (c *Cache) Close() error {
 	return nil
 }
 
-// Get looks key up in L1, then L2 (promoting an L2 hit into L1).
+// Get looks key up in L1, then L2 (promoting an L2 hit into L1). An L2
+// value that is undecodable or refused (see Config.Validate) is a miss,
+// and is deleted from Redis.
 func (c *Cache) Get(ctx context.Context, key string) (value []byte, tier Tier, ok bool) {
 	if v, ok := c.getL1(key); ok {
 		return v, TierL1, true
 	}
-	if v, ok := c.getL2(ctx, key); ok {
+	v, found := c.getL2(ctx, key)
+	switch found {
+	case lookupHit:
 		return v, TierL2, true
+	case lookupInvalid:
+		c.l2.enqueueDelete(key)
 	}
 	return nil, TierNone, false
 }
@@ -91,16 +100,20 @@ func (c *Cache) Get(ctx context.Context, key string) (value []byte, tier Tier, o
 // Set stores value in L1 and queues it for L2, with the class's TTL.
 // ClassNoStore (or a class whose TTL is 0) stores nothing.
 func (c *Cache) Set(ctx context.Context, key string, value []byte, class Class) {
+	c.set(key, value, class)
+}
+
+// set is Set; it reports whether the value was queued for L2 (where it
+// will overwrite whatever the key holds).
+func (c *Cache) set(key string, value []byte, class Class) (queuedL2 bool) {
 	ttl := c.cfg.TTL.Of(class)
 	if ttl <= 0 {
-		return
+		return false
 	}
 	if c.l1 != nil {
 		c.m.l1.stored.Add(float64(c.l1.set(key, value, ttl)))
 	}
-	if c.l2 != nil {
-		c.l2.enqueue(key, value, class, ttl)
-	}
+	return c.l2 != nil && c.l2.enqueue(key, value, class, ttl)
 }
 
 // result is what one singleflight call yields.
@@ -112,14 +125,16 @@ type result struct {
 // Do returns the cached answer for key or computes it. Concurrent calls
 // for one key share one L2 lookup and one computation. The answer is
 // stored with the class compute returns (ClassNoStore: not stored).
-// compute receives the context of the call that runs it; the only error
-// Do returns is compute's.
+// compute receives the context of the call that runs it. The errors Do
+// returns are compute's, the caller's own context error, and a
+// *PanicError when compute panicked (given to every caller waiting for
+// that key; nothing is cached).
 func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Context) ([]byte, Class, error)) ([]byte, Tier, error) {
 	if v, ok := c.getL1(key); ok {
 		return v, TierL1, nil
 	}
 	ch := c.group.DoChan(key, func() (any, error) {
-		return c.fill(ctx, key, compute)
+		return c.safeFill(ctx, key, compute)
 	})
 	var r singleflight.Result
 	select {
@@ -134,7 +149,7 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 	if r.Err != nil {
 		if r.Shared && ctx.Err() == nil && isContextErr(r.Err) {
 			// The leader's own request ended; ours has not.
-			res, err := c.fill(ctx, key, compute)
+			res, err := c.safeFill(ctx, key, compute)
 			if err != nil {
 				return nil, TierNone, err
 			}
@@ -146,6 +161,17 @@ func (c *Cache) Do(ctx context.Context, key string, compute func(ctx context.Con
 	return res.body, res.tier, nil
 }
 
+// safeFill is fill with its panics recovered: run inside singleflight,
+// a panic would be re-raised on a goroutine nothing can recover.
+func (c *Cache) safeFill(ctx context.Context, key string, compute func(context.Context) ([]byte, Class, error)) (res result, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			res, err = result{}, c.recovered(siteCompute, p)
+		}
+	}()
+	return c.fill(ctx, key, compute)
+}
+
 // fill is one miss: L1 again (another call may just have filled it), L2,
 // then compute and store.
 func (c *Cache) fill(ctx context.Context, key string, compute func(context.Context) ([]byte, Class, error)) (result, error) {
@@ -154,8 +180,20 @@ func (c *Cache) fill(ctx context.Context, key string, compute func(context.Conte
 			return result{v, TierL1}, nil
 		}
 	}
-	if v, ok := c.getL2(ctx, key); ok {
+	v, found := c.getL2(ctx, key)
+	if found == lookupHit {
 		return result{v, TierL2}, nil
+	}
+	replaced := false
+	if found == lookupInvalid {
+		// The fresh answer, once written, overwrites the bad value; when
+		// there is none to write (an error, a panic, a no-store answer),
+		// the bad value is deleted so that it is not read again.
+		defer func() {
+			if !replaced {
+				c.l2.enqueueDelete(key)
+			}
+		}()
 	}
 	body, class, err := compute(ctx)
 	if err != nil {
@@ -163,7 +201,7 @@ func (c *Cache) fill(ctx context.Context, key string, compute func(context.Conte
 		return result{}, err
 	}
 	c.m.computes.WithLabelValues(class.String()).Inc()
-	c.Set(ctx, key, body, class)
+	replaced = c.set(key, body, class)
 	return result{body, TierNone}, nil
 }
 
@@ -184,49 +222,26 @@ func (c *Cache) getL1(key string) ([]byte, bool) {
 	return v, ok
 }
 
-// getL2 reads L2 and promotes a hit into L1 for the rest of its life.
-func (c *Cache) getL2(ctx context.Context, key string) ([]byte, bool) {
+// getL2 reads L2 and promotes a hit into L1 for the rest of its life,
+// capped at its class's TTL: the expiry comes from Redis, which this
+// process does not control.
+func (c *Cache) getL2(ctx context.Context, key string) ([]byte, lookup) {
 	if c.l2 == nil {
-		return nil, false
+		return nil, lookupMiss
 	}
 	ctx, span := c.tracer.Start(ctx, "cache l2 lookup")
 	defer span.End()
-	body, _, expires, ok := c.l2.get(ctx, key)
-	span.SetAttributes(attribute.Bool("balise.cache.hit", ok))
-	if !ok {
-		return nil, false
+	body, class, expires, found := c.l2.get(ctx, key)
+	span.SetAttributes(attribute.Bool("balise.cache.hit", found == lookupHit))
+	if found != lookupHit {
+		return nil, found
 	}
 	if c.l1 != nil {
-		if ttl := time.Until(expires); ttl > 0 {
+		if ttl := min(time.Until(expires), c.cfg.TTL.Of(class)); ttl > 0 {
 			c.m.l1.stored.Add(float64(c.l1.set(key, body, ttl)))
 		}
 	}
-	return body, true
-}
-
-// L2Health is what a readiness check reports about Redis.
-type L2Health struct {
-	Enabled bool
-	// Breaker is closed, half_open or open.
-	Breaker string
-	// Latency of a PING that bypasses the breaker.
-	Latency time.Duration
-	Err     error
-}
-
-// Ping checks Redis. A cache without L2 reports Enabled false. A failing
-// Redis does not make the service unready: answers are computed instead.
-func (c *Cache) Ping(ctx context.Context) L2Health {
-	if c.l2 == nil {
-		return L2Health{}
-	}
-	ctx, span := c.tracer.Start(ctx, "redis PING", trace.WithSpanKind(trace.SpanKindClient))
-	defer span.End()
-	d, err := c.l2.ping(ctx)
-	if err != nil {
-		span.SetStatus(codes.Error, err.Error())
-	}
-	return L2Health{Enabled: true, Breaker: stateLabel(c.l2.cb.State()), Latency: d, Err: err}
+	return body, lookupHit
 }
 
 // Stats is a snapshot of the cache for health endpoints and tests.
@@ -248,6 +263,10 @@ type Stats struct {
 	Evictions    uint64
 	SharedCalls  uint64
 	BreakerOpens uint64
+	// L2Invalid counts L2 values refused or undecodable (all reasons).
+	L2Invalid uint64
+	// Panics counts recovered panics (all sites).
+	Panics uint64
 }
 
 // Stats returns a snapshot; the counters are the Prometheus ones.
@@ -274,6 +293,13 @@ func (c *Cache) Stats() Stats {
 	}
 	for _, r := range evictReasons {
 		s.Evictions += counterValue(c.m.evictions.WithLabelValues("l1", r))
+	}
+	s.L2Invalid = counterValue(c.m.redisDecodeErr)
+	for _, r := range invalidReasons {
+		s.L2Invalid += counterValue(c.m.redisInvalid.WithLabelValues(r))
+	}
+	for _, site := range panicSites {
+		s.Panics += counterValue(c.m.panics.WithLabelValues(site))
 	}
 	if c.l2 != nil {
 		s.Breaker = stateLabel(c.l2.cb.State())

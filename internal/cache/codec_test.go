@@ -54,6 +54,8 @@ func TestCodecRoundTrip(t *testing.T) {
 		}
 	}
 	f(nil, ClassNotFound, false)
+	f(answerBody(0), ClassNotFound, false)
+	f(answerBody(5), ClassExact, true)
 	f([]byte(`{"type":"FeatureCollection","features":[]}`), ClassNotFound, false)
 	f(geojson(1), ClassExact, true)
 	f(geojson(5), ClassFuzzy, true)
@@ -88,10 +90,20 @@ func TestCodecRejectsBadValues(t *testing.T) {
 		"huge length":    mutate(good, func(v []byte) { v[11] = 0xff }),
 		"corrupt zstd":   mutate(good, func(v []byte) { v[len(v)/2] ^= 0xff; v[len(v)-1] ^= 0xff }),
 		"truncated zstd": good[:len(good)-3],
+		"checksum":       mutate(good, func(v []byte) { v[12] ^= 1 }),
+		"raw body":       mutate(raw, func(v []byte) { v[len(v)-1] ^= 0x20 }),
+		"header class":   mutate(raw, func(v []byte) { v[3] = byte(ClassFuzzy) }),
+		"header expiry":  mutate(raw, func(v []byte) { v[4]++ }),
+		"zstd flag":      mutate(raw, func(v []byte) { v[2] |= flagZstd }),
 	} {
 		if _, _, _, err := c.decode(v); !errors.Is(err, errBadValue) {
 			t.Errorf("%s: decode; got %v; want errBadValue", name, err)
 		}
+	}
+	// An earlier release's value is recognised as such, not as corruption.
+	old := append([]byte{valueMagic, oldValueVersion, 0, 1, 0, 0, 0, 0, 5, 0, 0, 0}, "hello"...)
+	if _, _, _, err := c.decode(old); !errors.Is(err, errOldVersion) || errors.Is(err, errBadValue) {
+		t.Errorf("version 1 value: decode; got %v; want errOldVersion", err)
 	}
 }
 
@@ -100,8 +112,12 @@ func FuzzDecodeValue(f *testing.F) {
 	f.Add(c.encode(geojson(1), ClassExact, time.Now()))
 	f.Add(newTestCodec(f, -1).encode([]byte("x"), ClassFuzzy, time.Now()))
 	f.Add([]byte{valueMagic, valueVersion, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0})
+	f.Add(c.encode(answerBody(2), ClassExact, time.Now().Add(time.Hour)))
+	f.Add(newTestCodec(f, -1).encode(answerBody(1), ClassNotFound, time.Now().Add(time.Minute)))
+	l := &l2{cfg: DefaultConfig()}
+	l.cfg.Validate = validAnswer
 	f.Fuzz(func(t *testing.T, v []byte) {
-		body, class, _, err := c.decode(v)
+		body, class, exp, err := c.decode(v)
 		if err != nil {
 			return
 		}
@@ -112,6 +128,25 @@ func FuzzDecodeValue(f *testing.F) {
 		b2, c2, _, err := c.decode(c.encode(body, class, time.Now()))
 		if err != nil || !bytes.Equal(b2, body) || c2 != class {
 			t.Fatalf("re-encoding changed the value: %v", err)
+		}
+		// The checksum: a flipped bit anywhere is caught, unless the value
+		// still means exactly the same (zstd frames have a few such bits).
+		for i := range min(len(v), 64) {
+			pos := i * len(v) / min(len(v), 64)
+			flipped := bytes.Clone(v)
+			flipped[pos] ^= 1 << (i % 8)
+			fb, fc, fe, err := c.decode(flipped)
+			if err == nil && (!bytes.Equal(fb, body) || fc != class || !fe.Equal(exp)) {
+				t.Fatalf("flipping bit %d of byte %d changed the value undetected", i%8, pos)
+			}
+		}
+		// What the L2 checks let through is an answer the handlers can
+		// splice, and cannot outlive its class.
+		now := time.Now()
+		if l.refuse(body, class, exp, now) == "" {
+			if validAnswer(body) != nil || exp.Sub(now) > l.cfg.TTL.Of(class)+expirySlack {
+				t.Fatalf("accepted a %v value expiring in %v that fails validation", class, exp.Sub(now))
+			}
 		}
 	})
 }

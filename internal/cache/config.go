@@ -124,12 +124,26 @@ type Config struct {
 	// zstd-compressed; negative disables compression.
 	CompressMin int
 
+	// Validate, when set, checks every body read from L2 before it is
+	// served or promoted into L1: Redis is shared, and whatever can write
+	// to it could otherwise splice anything into balise's answers. A body
+	// it rejects is a miss: counted, logged (throttled, without the error
+	// text nor the body, which may hold addresses), and replaced in Redis
+	// by the fresh answer or deleted. It must be safe for concurrent use
+	// and fast (it runs on every L2 hit); a panic in it counts as a
+	// rejection. The checksum of the L2 format catches corruption without
+	// it; Validate catches well-formed values of the wrong shape.
+	Validate func(body []byte) error
+
 	// TracerProvider gives the spans of cache lookups and Redis calls;
 	// nil disables them.
 	TracerProvider trace.TracerProvider
 
 	// clock replaces L1's time source in tests (TTL expiry).
 	clock clock
+	// beforeFlush, when set, runs at the start of every L2 write batch:
+	// tests use it to make a writer fail in ways Redis cannot.
+	beforeFlush func()
 }
 
 // DefaultConfig returns production defaults: 256 MiB of L1, the seed's

@@ -141,8 +141,7 @@ func (k *Keys) Search(r SearchRequest) (key string, lat, lon float64) {
 	lat, lon = r.Lat, r.Lon
 	if r.HasFocus {
 		b = append(b, 'f')
-		if k.scale > 0 && finite(lat) && finite(lon) {
-			ilat, ilon := math.Round(lat*k.scale), math.Round(lon*k.scale)
+		if ilat, ilon := math.Round(lat*k.scale), math.Round(lon*k.scale); k.scale > 0 && onGrid(ilat, ilon) {
 			lat, lon = ilat/k.scale, ilon/k.scale
 			b = strconv.AppendInt(b, int64(k.cfg.FocusDecimals), 10)
 			b = appendNode(b, ilat, ilon)
@@ -168,16 +167,14 @@ func (k *Keys) Reverse(r ReverseRequest) (key string, lat, lon float64) {
 	b = appendFloat(b, r.Radius)
 	lat, lon = r.Lat, r.Lon
 	b = append(b, 'p')
-	if step := k.cfg.ReverseCell; step > 0 && finite(lat) && finite(lon) {
-		var ilat, ilon float64
+	if ilat, ilon, ok := k.reverseNode(lat, lon); ok {
+		step := k.cfg.ReverseCell
 		if k.inv > 0 {
 			// The step is 1/n: dividing the node index by n gives the
 			// float nearest to the decimal node, so a point given with
 			// that many decimals comes back bit for bit.
-			ilat, ilon = math.Round(lat*k.inv), math.Round(lon*k.inv)
 			lat, lon = ilat/k.inv, ilon/k.inv
 		} else {
-			ilat, ilon = math.Round(lat/step), math.Round(lon/step)
 			lat, lon = ilat*step, ilon*step
 		}
 		b = appendFloat(b, step)
@@ -189,6 +186,12 @@ func (k *Keys) Reverse(r ReverseRequest) (key string, lat, lon float64) {
 	return string(b), lat, lon
 }
 
+// canonicalFilter is a filter in the form its key encodes.
+type canonicalFilter struct {
+	name string
+	vals []string
+}
+
 // appendFilters writes filters in a canonical form: names sorted, values
 // trimmed, blank and duplicate values dropped, and values sorted when the
 // engine would sort them too (at most MaxFilterValues distinct values;
@@ -198,31 +201,7 @@ func (k *Keys) appendFilters(b []byte, fs []Filter) []byte {
 	if len(fs) == 0 {
 		return b
 	}
-	type nv struct {
-		name string
-		vals []string
-	}
-	norm := make([]nv, 0, len(fs))
-	for _, f := range fs {
-		var vals []string
-		for _, v := range f.Values {
-			v = strings.TrimSpace(v)
-			if v == "" || slices.Contains(vals, v) {
-				continue
-			}
-			vals = append(vals, v)
-		}
-		if len(vals) == 0 {
-			continue
-		}
-		if len(vals) <= k.cfg.MaxFilterValues {
-			slices.Sort(vals)
-		}
-		norm = append(norm, nv{f.Name, vals})
-	}
-	// A stable sort keeps two filters of one name in request order.
-	slices.SortStableFunc(norm, func(a, b nv) int { return strings.Compare(a.name, b.name) })
-	for _, f := range norm {
+	for _, f := range k.canonicalFilters(fs) {
 		b = append(b, 'F')
 		b = appendStr(b, f.name)
 		b = strconv.AppendInt(b, int64(len(f.vals)), 10)
@@ -232,6 +211,80 @@ func (k *Keys) appendFilters(b []byte, fs []Filter) []byte {
 		}
 	}
 	return b
+}
+
+// canonicalFilters normalises filters as appendFilters describes. Its
+// cost is linear in the number of values (n log n for the sorts), whatever
+// the input: a request may carry thousands of values before the HTTP
+// layer refuses it, and keys are built for every request.
+func (k *Keys) canonicalFilters(fs []Filter) []canonicalFilter {
+	norm := make([]canonicalFilter, 0, len(fs))
+	for _, f := range fs {
+		vals := distinctValues(f.Values)
+		if len(vals) == 0 {
+			continue
+		}
+		if len(vals) <= k.cfg.MaxFilterValues {
+			slices.Sort(vals)
+		}
+		norm = append(norm, canonicalFilter{f.Name, vals})
+	}
+	// A stable sort keeps two filters of one name in request order.
+	slices.SortStableFunc(norm, func(a, b canonicalFilter) int { return strings.Compare(a.name, b.name) })
+	return norm
+}
+
+// scanDedupeMax is the number of values up to which distinctValues scans
+// what it kept rather than hashing: for the usual one to ten values a scan
+// is cheaper than a map, and its quadratic cost is bounded by this.
+const scanDedupeMax = 16
+
+// distinctValues returns the trimmed, non-blank values, each once, in the
+// order of their first occurrence.
+func distinctValues(values []string) []string {
+	var vals []string
+	if len(values) <= scanDedupeMax {
+		for _, v := range values {
+			if v = strings.TrimSpace(v); v != "" && !slices.Contains(vals, v) {
+				vals = append(vals, v)
+			}
+		}
+		return vals
+	}
+	seen := make(map[string]struct{}, len(values))
+	for _, v := range values {
+		v = strings.TrimSpace(v)
+		if _, dup := seen[v]; v == "" || dup {
+			continue
+		}
+		seen[v] = struct{}{}
+		vals = append(vals, v)
+	}
+	return vals
+}
+
+// reverseNode returns the indices of the grid node nearest to a point; ok
+// is false when snapping is off or the point is off any usable grid.
+func (k *Keys) reverseNode(lat, lon float64) (ilat, ilon float64, ok bool) {
+	step := k.cfg.ReverseCell
+	if step <= 0 {
+		return 0, 0, false
+	}
+	if k.inv > 0 {
+		ilat, ilon = math.Round(lat*k.inv), math.Round(lon*k.inv)
+	} else {
+		ilat, ilon = math.Round(lat/step), math.Round(lon/step)
+	}
+	return ilat, ilon, onGrid(ilat, ilon)
+}
+
+// onGrid reports whether node indices are exact integers that an int64
+// holds: beyond 2^53 (a coordinate of 9e11 degrees at 4 decimals, which
+// only a hostile or broken caller sends) distinct points would share a
+// node, so such points are keyed exactly instead. NaN and infinities are
+// off the grid too.
+func onGrid(ilat, ilon float64) bool {
+	return math.Abs(ilat) < 1<<53 && math.Abs(ilon) < 1<<53
 }
 
 // appendStr writes a length-prefixed string: no separator can be forged
@@ -263,5 +316,3 @@ func appendPoint(b []byte, lat, lon float64) []byte {
 	b = append(b, ',')
 	return appendFloat(b, lon)
 }
-
-func finite(f float64) bool { return !math.IsNaN(f) && !math.IsInf(f, 0) }

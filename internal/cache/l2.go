@@ -33,7 +33,9 @@ type l2 struct {
 	m      *metrics
 	log    *slog.Logger
 	errLog throttle
-	tracer trace.Tracer
+	// panicLog is the cache's: one throttle for every recovered panic.
+	panicLog *throttle
+	tracer   trace.Tracer
 
 	queue chan l2Write
 	stop  chan struct{}
@@ -43,15 +45,34 @@ type l2 struct {
 
 // l2Write is a queued write; the worker hashes the key and encodes the
 // value, so that neither costs the request, nor a dropped write anything.
+// A delete (of a bad value) is a write with del set.
 type l2Write struct {
 	key   string
 	body  []byte
 	class Class
 	ttl   time.Duration
 	at    time.Time
+	del   bool
 }
 
-func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer) (*l2, error) {
+// lookup is the outcome of an L2 read.
+type lookup uint8
+
+const (
+	// lookupMiss: absent, of an earlier format, or L2 unavailable.
+	lookupMiss lookup = iota
+	lookupHit
+	// lookupInvalid: present but undecodable or refused; it must be
+	// overwritten or deleted.
+	lookupInvalid
+)
+
+// expirySlack is how far beyond its class's TTL a stored expiry may lie
+// (clock skew between the balise processes sharing Redis) before the value
+// is refused as forged or corrupt.
+const expirySlack = time.Minute
+
+func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer, panicLog *throttle) (*l2, error) {
 	client, err := newRedisClient(cfg)
 	if err != nil {
 		return nil, err
@@ -63,15 +84,16 @@ func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer) (*l2, 
 		return nil, err
 	}
 	l := &l2{
-		cfg:    cfg,
-		client: client,
-		codec:  cd,
-		m:      m,
-		log:    log,
-		errLog: throttle{every: 10 * time.Second},
-		tracer: tracer,
-		queue:  make(chan l2Write, cfg.WriteQueue),
-		stop:   make(chan struct{}),
+		cfg:      cfg,
+		client:   client,
+		codec:    cd,
+		m:        m,
+		log:      log,
+		errLog:   throttle{every: 10 * time.Second},
+		panicLog: panicLog,
+		tracer:   tracer,
+		queue:    make(chan l2Write, cfg.WriteQueue),
+		stop:     make(chan struct{}),
 	}
 	failures := uint32(cfg.BreakerFailures)
 	l.cb = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
@@ -88,7 +110,7 @@ func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer) (*l2, 
 			return c.ConsecutiveFailures >= failures ||
 				(c.Requests >= 4*failures && c.TotalFailures*2 >= c.Requests)
 		},
-		IsExcluded: func(err error) bool { return errors.Is(err, errCallerGone) },
+		IsExcluded: excludedFromBreaker,
 		OnStateChange: func(_ string, from, to gobreaker.State) {
 			m.breakerTrans.WithLabelValues(stateLabel(to)).Inc()
 			lvl := slog.LevelInfo
@@ -182,9 +204,39 @@ func (l *l2) redisKey(key string) string {
 	return string(b)
 }
 
-// get reads one key. ok is false on a miss, an error, a timeout or an open
-// breaker: the caller computes the answer in every such case.
-func (l *l2) get(ctx context.Context, key string) (body []byte, class Class, expires time.Time, ok bool) {
+// get reads one key. A miss, an error, a timeout or an open breaker is a
+// lookupMiss, a value that is undecodable or refused a lookupInvalid: the
+// caller computes the answer in every such case.
+func (l *l2) get(ctx context.Context, key string) (body []byte, class Class, expires time.Time, found lookup) {
+	v, ok := l.fetch(ctx, key)
+	if !ok {
+		return nil, 0, time.Time{}, lookupMiss
+	}
+	body, class, expires, err := l.codec.decode(v)
+	switch {
+	case errors.Is(err, errOldVersion):
+		l.m.l2.misses.Inc()
+		return nil, 0, time.Time{}, lookupMiss
+	case err != nil:
+		l.m.redisDecodeErr.Inc()
+		l.m.l2.misses.Inc()
+		l.logInvalid(key, len(v), "decode", err)
+		return nil, 0, time.Time{}, lookupInvalid
+	}
+	if reason := l.refuse(body, class, expires, time.Now()); reason != "" {
+		l.m.redisInvalid.WithLabelValues(reason).Inc()
+		l.m.l2.misses.Inc()
+		// The validator's error is not logged: it may quote the body.
+		l.logInvalid(key, len(v), reason, nil)
+		return nil, 0, time.Time{}, lookupInvalid
+	}
+	l.m.l2.hits.Inc()
+	return body, class, expires, lookupHit
+}
+
+// fetch runs the GET through the breaker; ok is false on a miss or any
+// failure (counted and logged here).
+func (l *l2) fetch(ctx context.Context, key string) (v []byte, ok bool) {
 	ctx, span := l.tracer.Start(ctx, "redis GET", trace.WithSpanKind(trace.SpanKindClient),
 		trace.WithAttributes(attribute.String("db.system.name", "redis"),
 			attribute.String("db.operation.name", "GET")))
@@ -211,31 +263,56 @@ func (l *l2) get(ctx context.Context, key string) (body []byte, class Class, exp
 		span.SetStatus(codes.Error, outcome)
 	case v == nil:
 		outcome = outcomeMiss
+		l.m.l2.misses.Inc()
 	}
 	span.SetAttributes(attribute.String("balise.outcome", outcome))
 	l.m.redisDuration.WithLabelValues("get", outcome).Observe(time.Since(start).Seconds())
-	if outcome != outcomeOK {
-		if outcome == outcomeMiss {
-			l.m.l2.misses.Inc()
+	return v, outcome == outcomeOK
+}
+
+// refuse returns why a decoded value must not be served ("" if it may).
+// The expiry is checked before the body: a value claiming to live longer
+// than its class allows was not written by a balise sharing this
+// configuration.
+func (l *l2) refuse(body []byte, class Class, expires, now time.Time) string {
+	ttl := l.cfg.TTL.Of(class)
+	if ttl <= 0 || expires.Sub(now) > ttl+expirySlack {
+		return invalidExpiry
+	}
+	if l.cfg.Validate != nil && !l.valid(body) {
+		return invalidValidator
+	}
+	return ""
+}
+
+// valid runs Config.Validate; a panic in it is a rejection.
+func (l *l2) valid(body []byte) (ok bool) {
+	defer func() {
+		if p := recover(); p != nil {
+			recordPanic(l.m, l.log, l.panicLog, siteValidate, p)
+			ok = false
 		}
-		return nil, 0, time.Time{}, false
+	}()
+	return l.cfg.Validate(body) == nil
+}
+
+// logInvalid reports a refused value by its hashed Redis key (so that an
+// operator can inspect it) and size, never its content.
+func (l *l2) logInvalid(key string, size int, reason string, err error) {
+	if n, ok := l.errLog.allow(); ok {
+		attrs := []any{"reason", reason, "redis_key", l.redisKey(key), "bytes", size, "suppressed", n}
+		if err != nil {
+			attrs = append(attrs, "err", err)
+		}
+		l.log.Warn("refused an L2 value; treated as a miss and replaced", attrs...)
 	}
-	body, class, expires, err = l.codec.decode(v)
-	if err != nil {
-		l.m.redisDecodeErr.Inc()
-		l.m.l2.misses.Inc()
-		l.logErr("cannot decode an L2 value; treated as a miss", err)
-		return nil, 0, time.Time{}, false
-	}
-	l.m.l2.hits.Inc()
-	return body, class, expires, true
 }
 
 // failure classifies an error into an outcome label and logs it,
 // throttled: a dead Redis must not flood the logs.
 func (l *l2) failure(op string, err error) string {
 	switch {
-	case errors.Is(err, gobreaker.ErrOpenState), errors.Is(err, gobreaker.ErrTooManyRequests):
+	case isBreakerRefusal(err):
 		return outcomeRejected
 	case errors.Is(err, errCallerGone):
 		return outcomeError
@@ -245,22 +322,34 @@ func (l *l2) failure(op string, err error) string {
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
 		outcome = outcomeTimeout
 	}
-	l.logErr("redis "+op+" failed; answering without L2", err)
+	l.logErr("redis call failed; going on without it", op, err)
 	return outcome
 }
 
-func (l *l2) logErr(msg string, err error) {
+func (l *l2) logErr(msg, op string, err error) {
 	if n, ok := l.errLog.allow(); ok {
-		l.log.Warn(msg, "err", err, "suppressed", n)
+		l.log.Warn(msg, "op", op, "err", err, "suppressed", n)
 	}
 }
 
-// enqueue schedules a write; it never blocks.
-func (l *l2) enqueue(key string, body []byte, class Class, ttl time.Duration) {
+// enqueue schedules a write and reports whether it was queued; it never
+// blocks.
+func (l *l2) enqueue(key string, body []byte, class Class, ttl time.Duration) bool {
+	return l.push(l2Write{key: key, body: body, class: class, ttl: ttl, at: time.Now()})
+}
+
+// enqueueDelete schedules the deletion of a bad value.
+func (l *l2) enqueueDelete(key string) {
+	l.push(l2Write{key: key, del: true})
+}
+
+func (l *l2) push(w l2Write) bool {
 	select {
-	case l.queue <- l2Write{key: key, body: body, class: class, ttl: ttl, at: time.Now()}:
+	case l.queue <- w:
+		return true
 	default:
 		l.m.writesDropped.WithLabelValues("queue_full").Inc()
+		return false
 	}
 }
 
@@ -285,7 +374,7 @@ func (l *l2) writer() {
 					break more
 				}
 			}
-			l.flush(batch)
+			l.safeFlush(batch)
 		}
 	}
 }
@@ -298,19 +387,41 @@ func (l *l2) drain(batch []l2Write) {
 		case w := <-l.queue:
 			batch = append(batch, w)
 			if len(batch) == cap(batch) {
-				l.flush(batch)
+				l.safeFlush(batch)
 				batch = batch[:0]
 			}
 		default:
 			if len(batch) > 0 {
-				l.flush(batch)
+				l.safeFlush(batch)
 			}
 			return
 		}
 	}
 }
 
+// safeFlush is flush with its panics recovered: the batch is dropped,
+// the worker goes on with the next one.
+func (l *l2) safeFlush(batch []l2Write) {
+	defer func() {
+		if p := recover(); p != nil {
+			recordPanic(l.m, l.log, l.panicLog, siteWriter, p)
+			l.m.writesDropped.WithLabelValues("panic").Add(float64(len(batch)))
+		}
+	}()
+	l.flush(batch)
+}
+
+// pendingWrite is one command of a pipelined batch, ready to send.
+type pendingWrite struct {
+	key string
+	val []byte // nil for a delete
+	ttl time.Duration
+}
+
 func (l *l2) flush(batch []l2Write) {
+	if l.cfg.beforeFlush != nil {
+		l.cfg.beforeFlush()
+	}
 	if l.cb.State() == gobreaker.StateOpen {
 		// Do not spend the encoding on writes the breaker will refuse.
 		l.m.writesDropped.WithLabelValues("breaker_open").Add(float64(len(batch)))
@@ -318,25 +429,7 @@ func (l *l2) flush(batch []l2Write) {
 		return
 	}
 	start := time.Now()
-	type kv struct {
-		key string
-		val []byte
-		ttl time.Duration
-	}
-	writes := make([]kv, 0, len(batch))
-	size := 0
-	for _, w := range batch {
-		// The TTL counts from Set: a value that waited in the queue does
-		// not outlive it, in Redis or in its header.
-		exp := w.at.Add(w.ttl)
-		ttl := time.Until(exp)
-		if ttl <= 0 {
-			continue
-		}
-		v := l.codec.encode(w.body, w.class, exp)
-		writes = append(writes, kv{l.redisKey(w.key), v, ttl})
-		size += len(v)
-	}
+	writes, size, deletes := l.prepare(batch)
 	if len(writes) == 0 {
 		return
 	}
@@ -345,7 +438,11 @@ func (l *l2) flush(batch []l2Write) {
 		defer cancel()
 		pipe := l.client.Pipeline()
 		for _, w := range writes {
-			pipe.Set(ctx, w.key, w.val, w.ttl)
+			if w.val == nil {
+				pipe.Del(ctx, w.key)
+			} else {
+				pipe.Set(ctx, w.key, w.val, w.ttl)
+			}
 		}
 		_, err := pipe.Exec(ctx)
 		return nil, err
@@ -359,20 +456,35 @@ func (l *l2) flush(batch []l2Write) {
 		}
 		l.m.writesDropped.WithLabelValues(reason).Add(float64(len(writes)))
 	} else {
-		l.m.writesDone.Add(float64(len(writes)))
+		l.m.writesDone.Add(float64(len(writes) - deletes))
+		l.m.redisDeletes.Add(float64(deletes))
 		l.m.l2.stored.Add(float64(size))
 	}
 	l.m.redisDuration.WithLabelValues("set", outcome).Observe(time.Since(start).Seconds())
 }
 
-// ping measures one round trip, bypassing the breaker so that health
-// checks see Redis as it is.
-func (l *l2) ping(ctx context.Context) (time.Duration, error) {
-	ctx, cancel := context.WithTimeout(ctx, max(l.cfg.RedisWriteTimeout, l.cfg.RedisTimeout))
-	defer cancel()
-	start := time.Now()
-	err := l.client.Ping(ctx).Err()
-	return time.Since(start), err
+// prepare hashes the keys and encodes the values of a batch, skipping
+// writes that expired while queued.
+func (l *l2) prepare(batch []l2Write) (writes []pendingWrite, size, deletes int) {
+	writes = make([]pendingWrite, 0, len(batch))
+	for _, w := range batch {
+		if w.del {
+			writes = append(writes, pendingWrite{key: l.redisKey(w.key)})
+			deletes++
+			continue
+		}
+		// The TTL counts from Set: a value that waited in the queue does
+		// not outlive it, in Redis or in its header.
+		exp := w.at.Add(w.ttl)
+		ttl := time.Until(exp)
+		if ttl <= 0 {
+			continue
+		}
+		v := l.codec.encode(w.body, w.class, exp)
+		writes = append(writes, pendingWrite{l.redisKey(w.key), v, ttl})
+		size += len(v)
+	}
+	return writes, size, deletes
 }
 
 func (l *l2) close() error {

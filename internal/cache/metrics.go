@@ -18,6 +18,9 @@ type metrics struct {
 	shared         prometheus.Counter
 	redisDuration  *prometheus.HistogramVec // op, outcome
 	redisDecodeErr prometheus.Counter
+	redisInvalid   *prometheus.CounterVec // reason
+	redisDeletes   prometheus.Counter
+	panics         *prometheus.CounterVec // site
 	breakerTrans   *prometheus.CounterVec // to
 	writesDropped  *prometheus.CounterVec // reason
 	writesDone     prometheus.Counter
@@ -34,8 +37,24 @@ type tierSeries struct {
 
 // Label values of the reasons, listed once for newMetrics and Stats.
 var (
-	evictReasons = []string{"size", "expired"}
-	dropReasons  = []string{"queue_full", "breaker_open", "error"}
+	evictReasons   = []string{"size", "expired"}
+	dropReasons    = []string{"queue_full", "breaker_open", "error", "panic"}
+	invalidReasons = []string{invalidExpiry, invalidValidator}
+	panicSites     = []string{siteCompute, siteValidate, siteWriter, siteGuard}
+)
+
+// Reasons an L2 value that decodes is refused.
+const (
+	invalidExpiry    = "expiry"    // expires further ahead than its class's TTL
+	invalidValidator = "validator" // Config.Validate rejected the body
+)
+
+// Where a recovered panic happened.
+const (
+	siteCompute  = "compute"   // the computation given to Cache.Do
+	siteValidate = "validate"  // Config.Validate
+	siteWriter   = "l2_writer" // an L2 write worker
+	siteGuard    = "guard"     // a call run through the guard of Cache.Redis
 )
 
 // Redis call outcomes.
@@ -79,15 +98,27 @@ func newMetrics(reg prometheus.Registerer, c *Cache) (*metrics, error) {
 		}),
 		redisDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:                           "balise_cache_redis_request_duration_seconds",
-			Help:                           "Redis calls by operation (get, set: a pipelined batch) and outcome (ok, miss, error, timeout, rejected by the breaker: then the duration is ~0).",
+			Help:                           "Redis calls by operation (get; set: a pipelined batch of writes and deletes; ping: readiness checks; ratelimit: calls of the rate limiter sharing the client and breaker) and outcome (ok, miss, error, timeout, rejected by the breaker: then the duration is ~0).",
 			Buckets:                        []float64{.0001, .00025, .0005, .001, .0025, .005, .01, .025, .05, .1},
 			NativeHistogramBucketFactor:    1.1,
 			NativeHistogramMaxBucketNumber: 100,
 		}, []string{"op", "outcome"}),
 		redisDecodeErr: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "balise_cache_redis_decode_errors_total",
-			Help: "L2 values that could not be decoded (bad header or body); treated as misses.",
+			Help: "L2 values that could not be decoded (bad header, corrupt body, checksum mismatch); treated as misses and deleted. Values of an earlier format are plain misses.",
 		}),
+		redisInvalid: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_redis_invalid_total",
+			Help: "L2 values that decoded but were refused, by reason (expiry: expires further ahead than its class's TTL; validator: the body failed validation); treated as misses and replaced or deleted.",
+		}, []string{"reason"}),
+		redisDeletes: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "balise_cache_redis_deletes_total",
+			Help: "Undecodable or refused L2 values deleted from Redis (when no fresh answer overwrote them).",
+		}),
+		panics: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_cache_panics_total",
+			Help: "Panics recovered by the cache, by site (compute: an answer computation, returned to its callers as an error; validate: the L2 validator, the value is refused; l2_writer: a write worker, its batch is dropped; guard: a call run through the shared Redis guard).",
+		}, []string{"site"}),
 		breakerTrans: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "balise_cache_redis_breaker_transitions_total",
 			Help: "Redis circuit breaker state changes, by new state (closed, half_open, open).",
@@ -101,7 +132,35 @@ func newMetrics(reg prometheus.Registerer, c *Cache) (*metrics, error) {
 			Help: "L2 writes that Redis acknowledged.",
 		}),
 	}
-	gauges := []prometheus.Collector{
+	gauges := cacheGauges(c)
+	for _, col := range append([]prometheus.Collector{m.hits, m.misses, m.evictions, m.storedBytes,
+		m.computes, m.computeErrors, m.shared, m.redisDuration, m.redisDecodeErr, m.redisInvalid,
+		m.redisDeletes, m.panics, m.breakerTrans, m.writesDropped, m.writesDone}, gauges...) {
+		if err := reg.Register(col); err != nil {
+			return nil, fmt.Errorf("cannot register cache metrics: %w", err)
+		}
+	}
+	// Make the usual series exist from the start, so rate() and the
+	// dashboard see zeros rather than gaps.
+	m.l1, m.l2 = m.tier("l1"), m.tier("l2")
+	for _, r := range evictReasons {
+		m.evictions.WithLabelValues("l1", r)
+	}
+	for _, r := range dropReasons {
+		m.writesDropped.WithLabelValues(r)
+	}
+	for _, r := range invalidReasons {
+		m.redisInvalid.WithLabelValues(r)
+	}
+	for _, s := range panicSites {
+		m.panics.WithLabelValues(s)
+	}
+	return m, nil
+}
+
+// cacheGauges are the gauges read from the cache's state at scrape time.
+func cacheGauges(c *Cache) []prometheus.Collector {
+	return []prometheus.Collector{
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
 			Name: "balise_cache_bytes",
 			Help: "L1 weighted size in bytes (keys + bodies + per-entry overhead).",
@@ -136,23 +195,6 @@ func newMetrics(reg prometheus.Registerer, c *Cache) (*metrics, error) {
 			Help: "Capacity of the asynchronous L2 write queue.",
 		}, func() float64 { return float64(c.queueCap()) }),
 	}
-	for _, col := range append([]prometheus.Collector{m.hits, m.misses, m.evictions, m.storedBytes,
-		m.computes, m.computeErrors, m.shared, m.redisDuration, m.redisDecodeErr, m.breakerTrans,
-		m.writesDropped, m.writesDone}, gauges...) {
-		if err := reg.Register(col); err != nil {
-			return nil, fmt.Errorf("cannot register cache metrics: %w", err)
-		}
-	}
-	// Make the usual series exist from the start, so rate() and the
-	// dashboard see zeros rather than gaps.
-	m.l1, m.l2 = m.tier("l1"), m.tier("l2")
-	for _, r := range evictReasons {
-		m.evictions.WithLabelValues("l1", r)
-	}
-	for _, r := range dropReasons {
-		m.writesDropped.WithLabelValues(r)
-	}
-	return m, nil
 }
 
 func (m *metrics) tier(t string) tierSeries {
