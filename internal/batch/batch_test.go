@@ -13,7 +13,7 @@ import (
 func TestSniffDelimiter(t *testing.T) {
 	f := func(sample string, want rune, ok bool) {
 		t.Helper()
-		got, gotOK := sniffDelimiter([]byte(sample), true)
+		got, gotOK := sniffDelimiter([]byte(sample), true, DefaultMaxRecordBytes, DefaultMaxFields)
 		if got != want || gotOK != ok {
 			t.Errorf("%q: got %q %v; want %q %v", sample, got, gotOK, want, ok)
 		}
@@ -63,7 +63,7 @@ func TestDetectCharset(t *testing.T) {
 
 func TestWriterQuoting(t *testing.T) {
 	var b bytes.Buffer
-	w, _ := newWriter(&b, ';', charset{name: "utf-8"}, false)
+	w, _ := newWriter(&b, ';', charset{name: "utf-8"}, false, false)
 	w.WriteRow([]string{"plain", "a;b", `say "hi"`, "two\nlines", "cr\r\nlf", "", " lead"})
 	w.Close()
 	want := "plain;\"a;b\";\"say \"\"hi\"\"\";\"two\r\nlines\";\"cr\r\nlf\";; lead\r\n"

@@ -3,7 +3,6 @@ package batch
 import (
 	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -11,7 +10,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -36,6 +34,12 @@ type Job struct {
 	cols   []resultCol
 	limit  int
 	seed   maphash.Seed
+	// maxQuery is the engine's byte bound on a trimmed query, checked here
+	// so that a row over it costs nothing (0: none).
+	maxQuery int
+	// beforeRow, when set, is called before each row is geocoded: the
+	// tests' way to make a row fail as a bug would.
+	beforeRow func(rec []string)
 }
 
 type filterCol struct {
@@ -101,6 +105,25 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 		}
 	}
 
+	if err := j.addResultColumns(e); err != nil {
+		return nil, err
+	}
+	j.limit = 1
+	if opts.Mode == Search {
+		j.limit = 2 // addok-server asks for 2 (the second gives result_score_next)
+		if opts.Flavour == Addok {
+			j.limit = 3 // addok-csv 1.1.0
+		}
+	}
+	j.maxQuery = queryByteBound(e.Config())
+	j.chooseOutputEncoding()
+	return j, nil
+}
+
+// addResultColumns sets the output header: the input's, then the result
+// columns asked for (or the flavour's), result_status always among them.
+func (j *Job) addResultColumns(e *search.Engine) error {
+	opts, header := j.opts, j.rd.Header()
 	var fields []string
 	for _, f := range e.Index().Meta().Fields {
 		if f.Key != "housenumbers" {
@@ -122,7 +145,7 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 		seen[name] = true
 		c, ok := lookupColumn(name, opts.Flavour, fields)
 		if !ok {
-			return nil, &Error{Kind: ErrResultColumn, Title: "Invalid parameter", Detail: fmt.Sprintf("unknown result column %q (known: %s)", name, strings.Join(defaultColumns(opts.Flavour, opts.Mode, fields), ", "))}
+			return &Error{Kind: ErrResultColumn, Title: "Invalid parameter", Detail: fmt.Sprintf("unknown result column %q (known: %s)", name, strings.Join(defaultColumns(opts.Flavour, opts.Mode, fields), ", "))}
 		}
 		c.pos = slices.Index(header, name) // addok-csv overwrites a column of the same name
 		if c.pos < 0 {
@@ -132,19 +155,20 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 		j.cols = append(j.cols, c)
 	}
 
-	j.limit = 1
-	if opts.Mode == Search {
-		j.limit = 2 // addok-server asks for 2 (the second gives result_score_next)
-		if opts.Flavour == Addok {
-			j.limit = 3 // addok-csv 1.1.0
-		}
-	}
+	return nil
+}
+
+// chooseOutputEncoding gives the file back in its own encoding, or in the
+// flavour's UTF-8.
+func (j *Job) chooseOutputEncoding() {
+	opts, rd := j.opts, j.rd
 	switch {
 	case opts.Encoding != "":
 		j.out = rd.cs
 		j.bom = rd.cs.bom || opts.WithBOM
 	case !rd.cs.isUTF8():
-		j.out = rd.cs // give a Windows-1252 file back in Windows-1252
+		j.out = rd.cs // give a Windows-1252 or UTF-16 file back as it came
+		j.bom = rd.cs.bom || opts.WithBOM && rd.cs.order != notUTF16
 	case opts.Flavour == Addok:
 		j.out = charset{name: "utf-8-sig", bom: true} // addok-csv's CSV_ENCODING
 		j.bom = true
@@ -152,7 +176,17 @@ func NewJob(e *search.Engine, r io.Reader, opts Options) (*Job, error) {
 		j.out = charset{name: "utf-8"}
 		j.bom = rd.cs.bom || opts.WithBOM
 	}
-	return j, nil
+}
+
+// queryByteBound is the length in bytes above which a trimmed query
+// cannot pass the engine: its own byte bound when it has one, else 16
+// bytes per folded character allowed (4 bytes of UTF-8 each, and room for
+// the blanks and punctuation that folding merges).
+func queryByteBound(c search.Config) int {
+	if c.QueryMaxBytes > 0 {
+		return c.QueryMaxBytes
+	}
+	return max(16*c.QueryMaxLength, 0)
 }
 
 func coordColumn(header []string, given string, f Flavour, names ...string) (int, error) {
@@ -175,172 +209,6 @@ func coordColumn(header []string, given string, f Flavour, names ...string) (int
 // the encoding's name).
 func (j *Job) ContentType() string { return "text/csv; charset=" + j.out.name }
 
-// chunk is a run of consecutive rows, geocoded by one worker.
-type chunk struct {
-	recs [][]string
-	out  [][]string
-	meta []rowMeta
-	done chan struct{}
-}
-
-type rowMeta struct {
-	status string
-	score  float64
-	typ    string
-	key    uint64
-}
-
-// Run geocodes every row and writes the output CSV to w. progress, when
-// not nil, is called after each written chunk with the rows written so
-// far. A row that cannot be geocoded gets result_status=error and the file
-// goes on; Run fails only on I/O errors or when ctx ends.
-func (j *Job) Run(ctx context.Context, w io.Writer, progress func(rows int64)) (*Summary, error) {
-	cw, err := newWriter(w, j.rd.delim, j.out, j.bom)
-	if err != nil {
-		return nil, err
-	}
-	if err := cw.WriteRow(j.header); err != nil {
-		return nil, err
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-
-	workers := j.opts.Workers
-	order := make(chan *chunk, 2*workers)
-	work := make(chan *chunk, workers)
-	var readErr error // written by the reader before it closes order
-	go func() {
-		defer close(order)
-		defer close(work)
-		for {
-			c := &chunk{done: make(chan struct{})}
-			for len(c.recs) < j.opts.ChunkRows {
-				rec, err := j.rd.Read()
-				if err != nil {
-					if !errors.Is(err, io.EOF) {
-						readErr = err
-					}
-					break
-				}
-				c.recs = append(c.recs, rec)
-			}
-			if len(c.recs) == 0 {
-				return
-			}
-			select {
-			case order <- c:
-			case <-ctx.Done():
-				return
-			}
-			select {
-			case work <- c:
-			case <-ctx.Done():
-				return
-			}
-			if len(c.recs) < j.opts.ChunkRows {
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				select {
-				case c, ok := <-work:
-					if !ok {
-						return
-					}
-					j.geocodeChunk(ctx, c)
-					close(c.done)
-				case <-ctx.Done():
-					return
-				}
-			}
-		}()
-	}
-	defer wg.Wait() // no engine use once Run has returned
-
-	sum := newSummary(j.opts.TrackDuplicates)
-	for c := range order {
-		select {
-		case <-c.done:
-		case <-ctx.Done():
-			cancel()
-			return sum, ctx.Err()
-		}
-		for i, out := range c.out {
-			if err := cw.WriteRow(out); err != nil {
-				cancel()
-				return sum, err
-			}
-			sum.add(&c.meta[i])
-		}
-		if err := cw.Flush(); err != nil {
-			cancel()
-			return sum, err
-		}
-		if progress != nil {
-			progress(sum.Rows)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return sum, err
-	}
-	if readErr != nil {
-		return sum, readErr
-	}
-	return sum, cw.Close()
-}
-
-func (j *Job) geocodeChunk(ctx context.Context, c *chunk) {
-	c.out = make([][]string, len(c.recs))
-	c.meta = make([]rowMeta, len(c.recs))
-	for i, rec := range c.recs {
-		c.out[i] = j.row(ctx, rec, &c.meta[i])
-		c.recs[i] = nil
-	}
-}
-
-// row geocodes one record into its output record.
-func (j *Job) row(ctx context.Context, rec []string, m *rowMeta) (out []string) {
-	out = make([]string, len(j.header))
-	copy(out[:min(len(rec), j.width)], rec) // short rows padded, extra cells dropped (csv.DictWriter)
-	defer func() {
-		if p := recover(); p != nil {
-			m.status = StatusError // one odd row must not take the file down
-		}
-		for _, c := range j.cols {
-			if c.kind == cStatus {
-				out[c.pos] = m.status
-			}
-		}
-	}()
-	var res []*search.Result
-	if j.opts.Mode == Search {
-		res = j.search(ctx, rec, m)
-	} else {
-		res = j.reverse(ctx, rec, m)
-	}
-	if m.status != StatusOK {
-		return out
-	}
-	cl := cells{js: j.opts.Flavour == BAN, r: res[0]}
-	if len(res) > 1 {
-		cl.next = res[1]
-	}
-	m.score = res[0].Score
-	m.typ = res[0].Type()
-	for i := range j.cols {
-		if c := &j.cols[i]; c.kind != cStatus {
-			out[c.pos] = cl.value(c)
-		}
-	}
-	return out
-}
-
 func cell(rec []string, i int) string {
 	if i >= 0 && i < len(rec) {
 		return rec[i]
@@ -348,8 +216,15 @@ func cell(rec []string, i int) string {
 	return ""
 }
 
-func (j *Job) filters(rec []string, h *maphash.Hash) []search.Filter {
-	var out []search.Filter
+// maxFilterCellValues bounds the values of one filter cell: the engine
+// uses the first few distinct ones (search.Config.MaxFilterValues, 10 by
+// default), so a cell with more than this many is not data but noise, and
+// its row an error.
+const maxFilterCellValues = 100
+
+// filters reads the row's filter cells; ok is false when a cell holds too
+// many values.
+func (j *Job) filters(rec []string, h *maphash.Hash) (out []search.Filter, ok bool) {
 	for _, f := range j.filter {
 		v := strings.TrimSpace(cell(rec, f.col))
 		if v == "" {
@@ -361,27 +236,51 @@ func (j *Job) filters(rec []string, h *maphash.Hash) []search.Filter {
 			h.WriteString(v)
 			h.WriteByte(0)
 		}
-		out = append(out, search.Filter{Name: f.name, Values: SplitFilterValue(v)})
+		vals, ok := splitFilterCell(v, maxFilterCellValues)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, search.Filter{Name: f.name, Values: vals})
 	}
-	return out
+	return out, true
 }
 
 // SplitFilterValue splits a filter cell holding several values, joined with
 // "+" (the national API's convention) or else with spaces.
 func SplitFilterValue(v string) []string {
-	var parts []string
-	if strings.Contains(v, "+") {
-		parts = strings.Split(v, "+")
-	} else {
-		parts = strings.Fields(v)
-	}
-	out := parts[:0]
-	for _, p := range parts {
-		if p = strings.TrimSpace(p); p != "" {
-			out = append(out, p)
-		}
+	out, _ := splitFilterCell(v, -1)
+	if out == nil {
+		return []string{}
 	}
 	return out
+}
+
+// splitFilterCell is SplitFilterValue that gives up (ok false) past
+// limit values (no limit when negative), in one pass whatever the cell.
+func splitFilterCell(v string, limit int) (out []string, ok bool) {
+	plus := strings.Contains(v, "+")
+	for v != "" {
+		var p string
+		if plus {
+			p, v, _ = strings.Cut(v, "+")
+			p = strings.TrimSpace(p)
+		} else {
+			v = strings.TrimLeftFunc(v, unicode.IsSpace)
+			i := strings.IndexFunc(v, unicode.IsSpace)
+			if i < 0 {
+				i = len(v)
+			}
+			p, v = v[:i], v[i:]
+		}
+		if p == "" {
+			continue
+		}
+		if len(out) == limit {
+			return nil, false
+		}
+		out = append(out, p)
+	}
+	return out, true
 }
 
 func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Result {
@@ -397,13 +296,14 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 		}
 	}
 	q := sb.String()
+	trimmed := strings.TrimSpace(q)
 	if j.opts.Flavour == BAN {
-		q = strings.TrimSpace(q)
+		q = trimmed
 		if !ValidBANQuery(q) {
 			m.status = StatusSkipped
 			return nil
 		}
-	} else if strings.TrimSpace(q) == "" {
+	} else if trimmed == "" {
 		m.status = StatusSkipped
 		return nil
 	}
@@ -413,7 +313,8 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 		h.WriteString(q)
 		h.WriteByte(0)
 	}
-	sq := search.Query{Q: q, Limit: j.limit, Filters: j.filters(rec, h)}
+	filters, filtersOK := j.filters(rec, h)
+	sq := search.Query{Q: q, Limit: j.limit, Filters: filters}
 	if j.latCol >= 0 && j.lonCol >= 0 {
 		lat, okLat := parseCoord(cell(rec, j.latCol))
 		lon, okLon := parseCoord(cell(rec, j.lonCol))
@@ -424,6 +325,10 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 	}
 	if h != nil {
 		m.key = h.Sum64()
+	}
+	if !filtersOK || j.maxQuery > 0 && len(trimmed) > j.maxQuery {
+		m.status = StatusError // what the engine would say, without the text pipeline
+		return nil
 	}
 	res, err := j.e.Search(ctx, sq)
 	switch {
@@ -453,10 +358,15 @@ func (j *Job) reverse(ctx context.Context, rec []string, m *rowMeta) []*search.R
 	var hs maphash.Hash
 	h := j.rowHash(&hs)
 	hashPoint(h, lat, lon)
-	res, err := j.e.Reverse(ctx, search.ReverseQuery{Lat: lat, Lon: lon, Limit: 1, Filters: j.filters(rec, h)})
+	filters, ok := j.filters(rec, h)
 	if h != nil {
 		m.key = h.Sum64()
 	}
+	if !ok {
+		m.status = StatusError
+		return nil
+	}
+	res, err := j.e.Reverse(ctx, search.ReverseQuery{Lat: lat, Lon: lon, Limit: 1, Filters: filters})
 	switch {
 	case err != nil:
 		m.status = StatusError
@@ -509,9 +419,11 @@ func parseCoord(s string) (float64, bool) {
 func ValidBANQuery(q string) bool {
 	n := 0
 	for _, r := range q {
-		n += utf16.RuneLen(r)
+		if n += utf16.RuneLen(r); n > 200 {
+			return false
+		}
 	}
-	if n < 3 || n > 200 {
+	if n < 3 {
 		return false
 	}
 	r, _ := utf8.DecodeRuneInString(q)

@@ -1,6 +1,7 @@
 package batch
 
 import (
+	"context"
 	"runtime"
 )
 
@@ -65,9 +66,51 @@ type Options struct {
 	// TrackDuplicates counts rows repeating an earlier row's query in the
 	// summary (memory grows with distinct queries, up to a cap).
 	TrackDuplicates bool
+
+	// MaxRecordBytes caps one record, in bytes of UTF-8 text from its
+	// first byte to its line break (quotes and delimiters included); 0
+	// means DefaultMaxRecordBytes. A larger record is skipped without
+	// being kept in memory and gives an error row (see Summary.RecordErrors).
+	MaxRecordBytes int
+	// MaxFields caps the fields of one record, likewise; 0 means
+	// DefaultMaxFields.
+	MaxFields int
+	// EscapeFormulas prefixes with a single quote every output cell
+	// (input cells included) that a spreadsheet could run as a formula:
+	// a first character among = + - @ tab and carriage return, plain
+	// numbers excepted (OWASP's CSV injection). Off, the output is
+	// Addok's, byte for byte.
+	EscapeFormulas bool
+
+	// Pace, when set, is called before each chunk of rows is geocoded,
+	// with its number of rows, and may block until the rows fit a budget
+	// (a per-client rate limit). An error ends the job, as the end of its
+	// context does. Safe for concurrent use: workers call it in parallel.
+	Pace func(ctx context.Context, rows int) error
+	// Acquire, when set, is called by a worker before it geocodes a chunk
+	// (after Pace) and may block until a share of the CPUs is free; the
+	// returned release is called when the chunk is done. An error ends
+	// the job. Safe for concurrent use.
+	Acquire func(ctx context.Context) (release func(), err error)
+	// OnPanic, when set, is told of every panic recovered in the job (a
+	// row's geocoding or one of the job's goroutines): v is the panic
+	// value, stack the goroutine's stack. v may quote the data being
+	// processed: log DescribePanic(v), not v. Safe for concurrent use.
+	OnPanic func(v any, stack []byte)
+}
+
+// normaliseCaps applies the default record caps.
+func (o *Options) normaliseCaps() {
+	if o.MaxRecordBytes <= 0 {
+		o.MaxRecordBytes = DefaultMaxRecordBytes
+	}
+	if o.MaxFields <= 0 {
+		o.MaxFields = DefaultMaxFields
+	}
 }
 
 func (o *Options) normalise() {
+	o.normaliseCaps()
 	if o.Workers <= 0 {
 		o.Workers = runtime.GOMAXPROCS(0)
 	}
@@ -90,6 +133,7 @@ const (
 	ErrDelimiter                         // no usable delimiter
 	ErrResultColumn                      // an unknown result column was asked for
 	ErrOption                            // another invalid option
+	ErrRecord                            // the header row is over a cap (Options.MaxRecordBytes, MaxFields)
 )
 
 // Error is an input problem found before any row is written: the HTTP

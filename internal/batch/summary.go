@@ -7,6 +7,9 @@ import "math"
 // remembered and Duplicates is a lower bound.
 const maxTrackedQueries = 1 << 20
 
+// MaxReportedRecordErrors is how many skipped records Summary lists.
+const MaxReportedRecordErrors = 100
+
 // Summary describes a finished (or interrupted) job: the data-quality
 // figures `balise geocode` prints.
 type Summary struct {
@@ -23,6 +26,17 @@ type Summary struct {
 	DuplicatesCapped bool
 	// Types counts matched rows by result type (housenumber, street…).
 	Types map[string]int64
+	// RecordErrors counts records skipped for exceeding a cap
+	// (Options.MaxRecordBytes, MaxFields): each gave an error row, with
+	// empty input cells. They are counted in Errors too.
+	RecordErrors int64
+	// FirstRecordErrors lists the first MaxReportedRecordErrors of them,
+	// in input order, for messages like "line 12345: record larger than
+	// 64 KiB" (RecordError.Error).
+	FirstRecordErrors []RecordError
+	// Panics counts the internal errors recovered: rows that panicked
+	// (error rows) and goroutines of the job (which end it with an error).
+	Panics int64
 
 	seen   map[uint64]struct{}
 	scores [1001]int64 // histogram of matched scores, by thousandths
@@ -54,6 +68,16 @@ func (s *Summary) add(m *rowMeta) {
 		s.Skipped++
 	default:
 		s.Errors++
+	}
+	if m.panicked {
+		s.Panics++
+	}
+	if m.recordErr != nil {
+		s.RecordErrors++
+		if len(s.FirstRecordErrors) < MaxReportedRecordErrors {
+			s.FirstRecordErrors = append(s.FirstRecordErrors, *m.recordErr)
+		}
+		return // its content is unknown: no duplicate key
 	}
 	if s.seen != nil && m.status != StatusSkipped {
 		if _, dup := s.seen[m.key]; dup {

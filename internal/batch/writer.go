@@ -6,7 +6,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"golang.org/x/text/encoding"
 	"golang.org/x/text/transform"
 )
 
@@ -19,13 +18,16 @@ type Writer struct {
 	closer io.Closer // the encoder, when there is one
 	delim  string
 	d      rune
+	// escapeFormulas prefixes with a quote the cells a spreadsheet would
+	// take for a formula (Options.EscapeFormulas).
+	escapeFormulas bool
 }
 
-// NewWriter writes to w in charset cs, with a BOM first when bom is set.
-func newWriter(w io.Writer, delim rune, cs charset, bom bool) (*Writer, error) {
-	out := &Writer{delim: string(delim), d: delim}
+// newWriter writes to w in charset cs, with a BOM first when bom is set.
+func newWriter(w io.Writer, delim rune, cs charset, bom, escapeFormulas bool) (*Writer, error) {
+	out := &Writer{delim: string(delim), d: delim, escapeFormulas: escapeFormulas}
 	if !cs.isUTF8() {
-		tw := transform.NewWriter(w, encoding.ReplaceUnsupported(cs.enc.NewEncoder()))
+		tw := transform.NewWriter(w, cs.encoder(bom))
 		out.closer = tw
 		w = tw
 	}
@@ -64,6 +66,9 @@ func (w *Writer) needsQuotes(f string) bool {
 }
 
 func (w *Writer) writeField(f string) {
+	if w.escapeFormulas && isFormula(f) {
+		f = "'" + f
+	}
 	if !w.needsQuotes(f) {
 		w.w.WriteString(f)
 		return
@@ -84,6 +89,56 @@ func (w *Writer) writeField(f string) {
 	}
 	w.w.WriteString(f)
 	w.w.WriteByte('"')
+}
+
+// isFormula tells whether a spreadsheet opening the file could run the
+// cell as a formula (OWASP's "CSV injection": a first character among
+// = + - @ tab and carriage return). Plain numbers are left alone, so that
+// a longitude like -1.5536 stays a number.
+func isFormula(f string) bool {
+	if f == "" {
+		return false
+	}
+	switch f[0] {
+	case '=', '+', '-', '@', '\t', '\r':
+		return !isPlainNumber(f)
+	}
+	return false
+}
+
+// isPlainNumber matches [+-]digits[(.|,)digits][(e|E)[+-]digits], a
+// decimal comma included for French spreadsheets; at least one digit
+// before the exponent.
+func isPlainNumber(s string) bool {
+	i := 0
+	if i < len(s) && (s[i] == '+' || s[i] == '-') {
+		i++
+	}
+	digits := func() int {
+		j := i
+		for i < len(s) && s[i] >= '0' && s[i] <= '9' {
+			i++
+		}
+		return i - j
+	}
+	n := digits()
+	if i < len(s) && (s[i] == '.' || s[i] == ',') {
+		i++
+		n += digits()
+	}
+	if n == 0 {
+		return false
+	}
+	if i < len(s) && (s[i] == 'e' || s[i] == 'E') {
+		i++
+		if i < len(s) && (s[i] == '+' || s[i] == '-') {
+			i++
+		}
+		if digits() == 0 {
+			return false
+		}
+	}
+	return i == len(s)
 }
 
 // Flush sends buffered rows on.
