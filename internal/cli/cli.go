@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
 	"sort"
 	"strings"
 )
@@ -81,10 +82,16 @@ func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
 	var envErr error
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "BALISE_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
-		if v := env.Getenv(name); v != "" {
-			if err := fs.Set(f.Name, v); err != nil && envErr == nil {
-				envErr = usageError{fmt.Sprintf("invalid %s=%q: %v", name, v, err)}
-			}
+		v, from, err := envValue(env, name)
+		if err != nil && envErr == nil {
+			envErr = usageError{err.Error()}
+		}
+		if v == "" {
+			return
+		}
+		if err := fs.Set(f.Name, v); err != nil && envErr == nil {
+			// The value may be a secret: name where it came from, not it.
+			envErr = usageError{fmt.Sprintf("invalid %s: %v", from, err)}
 		}
 	})
 	if envErr != nil {
@@ -97,6 +104,26 @@ func parseFlags(fs *flag.FlagSet, args []string, env Env) error {
 		return usageError{err.Error()}
 	}
 	return nil
+}
+
+// envValue reads a flag's environment variable, or the file named by the
+// variable with a _FILE suffix (how container platforms hand out secrets:
+// a --redis-url holding a password need never be on a command line, which
+// other local users and /debug/pprof/cmdline can read). The file's
+// content is trimmed of surrounding white space.
+func envValue(env Env, name string) (value, from string, err error) {
+	if v := env.Getenv(name); v != "" {
+		return v, name, nil
+	}
+	path := env.Getenv(name + "_FILE")
+	if path == "" {
+		return "", "", nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("cannot read %s_FILE: %w", name, err)
+	}
+	return strings.TrimSpace(string(b)), name + "_FILE (" + path + ")", nil
 }
 
 // multiFlag collects a repeatable flag; each occurrence may hold several

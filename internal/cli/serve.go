@@ -89,6 +89,8 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	fs.Var(&csvMinRate, "csv-min-rate", "slowest a CSV upload or download may be, in bytes per second, while balise waits for the client (over 5 s of waiting); 0 disables it")
 	cacheControl := fs.String("http-cache-control", httpapi.DefaultCacheControl, "Cache-Control header of successful GET answers (e.g. \"public, max-age=86400\" behind a CDN; errors, CSV and /batch answers are never stored)")
 	maxFilterValues := fs.Int("max-filter-values", httpapi.DefaultMaxFilterValues, "most distinct values one filter may have in one request (400 above; the engine uses the first ten, as Addok)")
+	lf := addLimitFlags(fs)
+	csvEscape := fs.Bool("csv-escape-formulas", false, "prefix with ' the CSV output cells a spreadsheet would run as formulas (first character = + - @ tab CR; plain numbers kept); off: Addok's exact output")
 	cd := cache.DefaultConfig()
 	kd := cache.DefaultKeyConfig()
 	cacheSize := byteSize(cd.MaxBytes)
@@ -157,12 +159,30 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if err != nil {
 		return usageError{err.Error()}
 	}
+	ccfg.Validate = httpapi.ValidateAnswer
 	var answers *cache.Cache
 	if ccfg.MaxBytes > 0 || ccfg.RedisURL != "" {
 		if answers, err = cache.New(ccfg, tel.Registry, log); err != nil {
 			return usageError{err.Error()}
 		}
 		defer answers.Close()
+	}
+	limiter, err := lf.rateLimiter(answers, tel.Registry, log)
+	if err != nil {
+		return err
+	}
+	if limiter != nil {
+		defer limiter.Close()
+	}
+	ctrl, err := lf.admissionController(tel.Registry)
+	if err != nil {
+		return err
+	}
+	if ctrl != nil {
+		c := ctrl.Config()
+		log.Info("admission", "interactive_limit", c.InteractiveLimit, "interactive_min_limit", c.InteractiveMinLimit,
+			"queue", c.InteractiveQueue, "queue_timeout", c.QueueTimeout.String(), "batch_jobs", c.BatchJobs,
+			"batch_slots", c.BatchSlots, "batch_target_load", c.BatchTargetLoad)
 	}
 	start := time.Now()
 	ef.setGC(env)
@@ -209,22 +229,25 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		AccessLog:         *accessLog,
 		Compression:       *gzip,
 		Cache:             answers,
+		RateLimiter:       limiter,
+		Admission:         ctrl,
 		AdminAddr:         *adminAddr,
 		PublicMetrics:     *publicMetrics,
 		Version:           version,
 		Reload:            func(ctx context.Context) (server.Engines, error) { return openEngines(ctx, true) },
 		API: httpapi.Options{
-			Keys:            keys,
-			LogQueries:      *logQueries,
-			Flavour:         fl,
-			MaxUploadBytes:  int64(maxUpload),
-			MaxQueryBytes:   int(maxQuery),
-			ReverseMaxLimit: *reverseMax,
-			CSVWorkers:      *csvWorkers,
-			CSVIdleTimeout:  *csvIdle,
-			CSVMinRate:      int64(csvMinRate),
-			CacheControl:    *cacheControl,
-			MaxFilterValues: *maxFilterValues,
+			Keys:              keys,
+			LogQueries:        *logQueries,
+			Flavour:           fl,
+			MaxUploadBytes:    int64(maxUpload),
+			MaxQueryBytes:     int(maxQuery),
+			ReverseMaxLimit:   *reverseMax,
+			CSVWorkers:        *csvWorkers,
+			CSVIdleTimeout:    *csvIdle,
+			CSVMinRate:        int64(csvMinRate),
+			CacheControl:      *cacheControl,
+			CSVEscapeFormulas: *csvEscape,
+			MaxFilterValues:   *maxFilterValues,
 		},
 	}
 	if *metricsOn {

@@ -10,8 +10,10 @@ import (
 	"sync"
 	"time"
 
+	"balise/internal/admission"
 	"balise/internal/cache"
 	"balise/internal/index"
+	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
 )
@@ -111,6 +113,18 @@ type Options struct {
 	// Telemetry, when set, receives search stages, per-query statistics
 	// and CSV row counts, and opens the cache-lookup span.
 	Telemetry *telemetry.T
+	// RateLimiter, when set, charges batch work to the client's batch
+	// budget: one unit per /batch item (refused at once when over) and per
+	// CSV row (the file is paced to the budget). The client is the one
+	// the admission middleware stored with WithClient.
+	RateLimiter *ratelimit.Limiter
+	// Admission, when set, bounds the cores batch work takes (CSV chunks
+	// and /batch items take a batch slot) and hears how each search went
+	// (its adaptive limit). nil: no bound.
+	Admission *admission.Controller
+	// CSVEscapeFormulas prefixes with ' the output cells a spreadsheet
+	// would run as formulas (opt-in: it changes Addok's output).
+	CSVEscapeFormulas bool
 	// LogQueries allows query text in error logs (privacy: off).
 	LogQueries bool
 	// Ready serves GET /health/ready (nil: 200 {"status":"ready"} unless

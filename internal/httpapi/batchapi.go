@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 
 	"balise/internal/index"
+	"balise/internal/ratelimit"
 	"balise/internal/search"
 )
 
@@ -65,6 +68,9 @@ func (a *API) batch(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if !a.chargeBatch(w, r, len(items)) {
+		return
+	}
 	e, release := a.acquireBatch()
 	defer release()
 
@@ -76,10 +82,19 @@ func (a *API) batch(w http.ResponseWriter, r *http.Request) {
 		sem <- struct{}{}
 		go func() {
 			defer func() { <-sem; wg.Done() }()
+			// Items share the cores batch work may use with CSV files.
+			slot, err := a.opts.Admission.AcquireBatchSlot(r.Context())
+			if err != nil {
+				return // the client is gone
+			}
+			defer slot()
 			answers[i] = a.batchOne(r, e, req.Params, &items[i])
 		}()
 	}
 	wg.Wait()
+	if r.Context().Err() != nil {
+		return
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"results":[`)
 	for i, ans := range answers {
@@ -91,6 +106,44 @@ func (a *API) batch(w http.ResponseWriter, r *http.Request) {
 	b.WriteString("]}")
 	writeJSON(w, http.StatusOK, b.Bytes())
 }
+
+// chargeBatch takes n units of the client's batch budget; a refusal is
+// answered (429 with Retry-After, or 413 for a request larger than the
+// whole budget) and false returned.
+func (a *API) chargeBatch(w http.ResponseWriter, r *http.Request, n int) bool {
+	lim := a.opts.RateLimiter
+	c, ok := clientOf(r.Context())
+	if lim == nil || !ok {
+		return true
+	}
+	d := lim.Allow(r.Context(), c, ratelimit.Batch, n)
+	d.WriteHeaders(w.Header())
+	switch {
+	case d.Allowed:
+		return true
+	case d.TooLarge:
+		a.fail(w, &apiError{status: http.StatusRequestEntityTooLarge, title: "413 Payload Too Large", desc: d.Reason(), ban: d.Reason()})
+	default:
+		w.Header().Set("Retry-After", strconv.Itoa(d.RetryAfterSeconds()))
+		a.fail(w, &apiError{status: http.StatusTooManyRequests, title: "429 Too Many Requests", desc: d.Reason(), ban: d.Reason()})
+	}
+	return false
+}
+
+// itemError is what a /batch item says of an engine error: the query too
+// long message, or a generic one (internal errors are logged, not shown).
+func itemError(err error) string {
+	var tl *search.QueryTooLongError
+	switch {
+	case errors.As(err, &tl):
+		return tl.Error()
+	case errors.Is(err, index.ErrUnavailable):
+		return "The index is being reloaded; retry in a moment."
+	}
+	return genericItemError
+}
+
+const genericItemError = "An unexpected error has occurred"
 
 func banBadRequest(msg string) *apiError {
 	return &apiError{status: http.StatusBadRequest, title: "Bad request", desc: msg, ban: msg}
@@ -109,9 +162,13 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 		out = index.AppendJSONString(out, msg)
 		return append(out, '}')
 	}
+	defer index.CatchFaults()()
 	defer func() {
 		if p := recover(); p != nil {
-			a.log.Error("batch item panicked", "panic", fmt.Sprint(p))
+			a.log.Error("batch item panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			if t := a.opts.Telemetry; t != nil {
+				t.Search.ObservePanic("batch_item")
+			}
 			out = fail("An unexpected error has occurred")
 		}
 	}()
@@ -133,7 +190,11 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 	}
 	res, err := bp.run(r.Context(), e, reverse)
 	if err != nil {
-		return fail(err.Error())
+		msg := itemError(err)
+		if msg == genericItemError && r.Context().Err() == nil {
+			a.logEngineFailure(r, err)
+		}
+		return fail(msg)
 	}
 	if len(res) == 0 {
 		return append(out, `"status":"not-found"}`...)

@@ -23,20 +23,28 @@ import (
 // answer is what GET /search and /reverse cache: the features of the
 // answer, not the envelope (the key holds the folded query and the rounded
 // point, so the query as typed, the filters as given and the center are
-// written per request). Encoded as uvarint(result count) followed by the
-// features, comma-separated, without the brackets.
+// written per request). Encoded as uvarint(result count × 2 + partial)
+// followed by the features, comma-separated, without the brackets.
+// partial marks a search cut short by its time budget: such answers are
+// never cached, and the flag tells the requests that shared the
+// computation to say so in their header.
 type answer struct {
 	results  int
+	partial  bool
 	features []byte
 }
 
 func decodeAnswer(b []byte) (answer, error) {
 	n, k := binary.Uvarint(b)
-	if k <= 0 {
+	if k <= 0 || n > 2*maxCachedResults+1 {
 		return answer{}, errors.New("corrupt cached answer")
 	}
-	return answer{results: int(n), features: b[k:]}, nil
+	return answer{results: int(n >> 1), partial: n&1 == 1, features: b[k:]}, nil
 }
+
+// partialTimeBudget is the Balise-Partial header of an answer cut short by
+// its time budget.
+var partialTimeBudget = []string{"time-budget"}
 
 // maxCachedResults bounds the result count a cached body may claim (the
 // largest limit balise accepts is 100).
@@ -52,8 +60,8 @@ func ValidateAnswer(body []byte) error {
 	if err != nil {
 		return err
 	}
-	if ans.results > maxCachedResults {
-		return fmt.Errorf("cached answer claims %d results", ans.results)
+	if ans.partial {
+		return errors.New("cached answer marked partial: partial answers are never cached")
 	}
 	list := make([]byte, 0, len(ans.features)+2)
 	list = append(append(append(list, '['), ans.features...), ']')
@@ -76,9 +84,13 @@ func ValidateAnswer(body []byte) error {
 	return nil
 }
 
-func encodeAnswer(results []*search.Result) []byte {
+func encodeAnswer(results []*search.Result, partial bool) []byte {
 	b := make([]byte, 0, 512*len(results)+4)
-	b = binary.AppendUvarint(b, uint64(len(results)))
+	head := uint64(len(results)) << 1
+	if partial {
+		head |= 1
+	}
+	b = binary.AppendUvarint(b, head)
 	for i, r := range results {
 		if i > 0 {
 			b = append(b, ',')
@@ -127,6 +139,11 @@ func (a *API) lookup(ctx context.Context, w http.ResponseWriter, endpoint, key s
 		return answer{}, err
 	}
 	info.SetResults(ans.results)
+	if ans.partial {
+		// The search ran out of its time budget: the best results found
+		// in time, maybe not the best there are (never cached).
+		w.Header()["Balise-Partial"] = partialTimeBudget
+	}
 	return ans, nil
 }
 
@@ -192,7 +209,8 @@ func (a *API) computeSearch(endpoint string, q search.Query) func(context.Contex
 			}
 			stageSpans(ctx, t, endpoint, start, stages)
 		}
-		body := a.encode(ctx, endpoint, res)
+		body := a.encode(ctx, endpoint, res, st.BudgetSpent)
+		a.opts.Admission.ObserveOutcome(time.Since(start), st.BudgetSpent)
 		if t != nil {
 			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Candidates: st.Candidates, Results: len(res),
 				BudgetCut: st.BudgetSpent, Fuzzy: st.Fuzzy})
@@ -225,7 +243,8 @@ func (a *API) computeReverse(endpoint string, q search.ReverseQuery) func(contex
 		if t != nil {
 			stageSpans(ctx, t, endpoint, start, []stageTiming{{"collect", time.Since(start)}})
 		}
-		body := a.encode(ctx, endpoint, res)
+		body := a.encode(ctx, endpoint, res, false)
+		a.opts.Admission.ObserveOutcome(time.Since(start), false)
 		if t != nil {
 			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Results: len(res)})
 		}
@@ -236,12 +255,12 @@ func (a *API) computeReverse(endpoint string, q search.ReverseQuery) func(contex
 	}
 }
 
-func (a *API) encode(ctx context.Context, endpoint string, res []*search.Result) []byte {
+func (a *API) encode(ctx context.Context, endpoint string, res []*search.Result, partial bool) []byte {
 	if t := a.opts.Telemetry; t != nil {
 		_, end := t.Stage(ctx, endpoint, "encode")
 		defer end()
 	}
-	return encodeAnswer(res)
+	return encodeAnswer(res, partial)
 }
 
 type stageTiming struct {

@@ -25,19 +25,19 @@ func TestValidateAnswerAcceptsEncodedAnswers(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		body := encodeAnswer(res)
+		body := encodeAnswer(res, false)
 		if err := ValidateAnswer(body); err != nil {
 			t.Fatalf("limit %d: %v", limit, err)
 		}
 		if len(res) > 0 {
-			for _, bad := range [][]byte{body[:len(body)-1], append(append([]byte{}, body...), ",{}"...), append([]byte{byte(len(res) + 1)}, body[1:]...)} {
+			for _, bad := range [][]byte{body[:len(body)-1], append(append([]byte{}, body...), ",{}"...), append([]byte{byte(2 * (len(res) + 1))}, body[1:]...), append([]byte{body[0] | 1}, body[1:]...)} {
 				if ValidateAnswer(bad) == nil {
 					t.Errorf("accepted tampered %q", bad)
 				}
 			}
 		}
 	}
-	if err := ValidateAnswer(encodeAnswer(nil)); err != nil {
+	if err := ValidateAnswer(encodeAnswer(nil, false)); err != nil {
 		t.Fatal(err)
 	}
 }

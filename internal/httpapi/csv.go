@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"balise/internal/batch"
+	"balise/internal/ratelimit"
 	"balise/internal/telemetry"
 )
 
@@ -92,9 +94,17 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 		Delimiter:     last(fields, "delimiter"),
 		Quote:         last(fields, "quote"),
 		Encoding:      last(fields, "encoding"),
-		MinScore:      -1,
-		Workers:       a.opts.CSVWorkers,
+		MinScore:       -1,
+		Workers:        a.opts.CSVWorkers,
+		EscapeFormulas: a.opts.CSVEscapeFormulas,
+		OnPanic: func(v any, stack []byte) {
+			a.log.Error("CSV geocoding panic", "path", r.URL.Path, "panic", batch.DescribePanic(v), "stack", string(stack))
+			if t := a.opts.Telemetry; t != nil {
+				t.Search.ObservePanic("csv")
+			}
+		},
 	}
+	a.shareCores(r, &opts)
 	if a.opts.Flavour == BAN {
 		opts.Flavour = batch.BAN
 	}
@@ -152,15 +162,37 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 		t.Search.CSVRows(endpoint, "not_found", int(sum.NotFound))
 		t.Search.CSVRows(endpoint, "skipped", int(sum.Skipped))
 		t.Search.CSVRows(endpoint, "error", int(sum.Errors))
+		t.Search.CSVRecordErrors(endpoint, int(sum.RecordErrors))
 	}
 	telemetry.Info(r.Context()).SetResults(int(sum.OK))
 	if err != nil {
 		// The status is sent already: cut the connection so the client sees
 		// a broken transfer rather than a file that silently stops.
-		a.log.Warn("CSV geocoding interrupted", "path", r.URL.Path, "rows", sum.Rows, "err", err)
+		a.log.Warn("CSV geocoding interrupted", "path", r.URL.Path, "rows", sum.Rows, "record_errors", sum.RecordErrors, "panics", sum.Panics, "err", err)
 		panic(http.ErrAbortHandler)
 	}
-	a.log.Debug("CSV geocoded", "path", r.URL.Path, "rows", sum.Rows, "ok", sum.OK, "not_found", sum.NotFound, "errors", sum.Errors)
+	a.log.Debug("CSV geocoded", "path", r.URL.Path, "rows", sum.Rows, "ok", sum.OK, "not_found", sum.NotFound, "errors", sum.Errors,
+		"record_errors", sum.RecordErrors, "panics", sum.Panics)
+}
+
+// csvChunkRows is the chunk of rows a CSV worker geocodes per batch slot
+// when admission control is on: about a millisecond of work, so that an
+// interactive request never waits long behind batch work.
+const csvChunkRows = 32
+
+// shareCores hooks a CSV job to admission control and the client's batch
+// budget: each chunk takes a batch slot (a bounded share of the cores for
+// all batch work together) and is paced to one unit per row.
+func (a *API) shareCores(r *http.Request, opts *batch.Options) {
+	if ctrl := a.opts.Admission; ctrl != nil {
+		opts.Acquire = ctrl.AcquireBatchSlot
+		opts.ChunkRows = csvChunkRows
+	}
+	lim := a.opts.RateLimiter
+	c, ok := clientOf(r.Context())
+	if lim != nil && ok {
+		opts.Pace = func(ctx context.Context, rows int) error { return lim.Wait(ctx, c, ratelimit.Batch, rows) }
+	}
 }
 
 func (a *API) tooLarge(w http.ResponseWriter) {

@@ -13,8 +13,11 @@ import (
 	"github.com/prometheus/common/model"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
+	"balise/internal/admission"
 	"balise/internal/cache"
+	"balise/internal/httpapi"
 	"balise/internal/index"
+	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
 	"balise/internal/testutil"
@@ -28,6 +31,11 @@ type rigOptions struct {
 	exporter      sdktrace.SpanExporter
 	logQueries    bool
 	shutdownDelay time.Duration
+	// rateLimit and admission, when set, turn them on (the limiter
+	// shares the cache's Redis when it has one, as serve does).
+	rateLimit *ratelimit.Config
+	admission *admission.Config
+	flavour   httpapi.Flavour
 }
 
 // rig is a real server (public and admin listeners on 127.0.0.1:0) over
@@ -79,6 +87,28 @@ func newRig(t *testing.T, o rigOptions) *rig {
 		}
 		r.cache = c
 		cfg.Cache = c
+	}
+	cfg.API.Flavour = o.flavour
+	if o.rateLimit != nil {
+		lc := *o.rateLimit
+		if r.cache != nil {
+			if client, guard, ok := r.cache.Redis(); ok {
+				lc.Redis = &ratelimit.Redis{Client: client, Guard: guard}
+			}
+		}
+		lim, err := ratelimit.New(lc, tel.Registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { lim.Close() })
+		cfg.RateLimiter = lim
+	}
+	if o.admission != nil {
+		ctrl, err := admission.New(*o.admission, tel.Registry)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg.Admission = ctrl
 	}
 	s, err := New(cfg, holder, tel.Logger)
 	if err != nil {

@@ -13,8 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"balise/internal/admission"
 	"balise/internal/cache"
 	"balise/internal/httpapi"
+	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
 )
@@ -49,6 +51,11 @@ type Config struct {
 	Telemetry *telemetry.T
 	// Cache, when set, answers GET /search and /reverse.
 	Cache *cache.Cache
+	// RateLimiter, when set, enforces per-client budgets (see Admit).
+	RateLimiter *ratelimit.Limiter
+	// Admission, when set, bounds concurrent work and sheds the excess
+	// (see Admit); it is drained when the server shuts down.
+	Admission *admission.Controller
 	// AdminAddr is the admin listener's address (pprof, expvar, metrics,
 	// readiness); "" disables it. Never the public address.
 	AdminAddr string
@@ -104,10 +111,14 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	api.Ready = http.HandlerFunc(s.ready)
 	api.Cache = cfg.Cache
 	api.Telemetry = cfg.Telemetry
+	api.RateLimiter = cfg.RateLimiter
+	api.Admission = cfg.Admission
 	if api.Logger == nil {
 		api.Logger = log
 	}
 	var h http.Handler = httpapi.New(api)
+	// Inside the telemetry middlewares: refusals are counted and logged.
+	h = Admit(cfg.RateLimiter, cfg.Admission, api.Flavour)(h)
 	tel := cfg.Telemetry
 	if tel != nil {
 		holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
@@ -245,6 +256,9 @@ func (s *Server) ServeWithAdmin(ctx context.Context, ln, adminLn net.Listener) e
 	if s.cfg.ShutdownDelay > 0 {
 		time.Sleep(s.cfg.ShutdownDelay)
 	}
+	// Load balancers have had the delay to notice: from now on, queued
+	// and new requests are refused (503) rather than started.
+	s.cfg.Admission.Drain()
 	sctx, cancel := context.WithTimeout(context.Background(), s.cfg.ShutdownTimeout)
 	defer cancel()
 	err := srv.Shutdown(sctx)

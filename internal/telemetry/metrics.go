@@ -189,6 +189,7 @@ type SearchMetrics struct {
 	csvRows    *prometheus.CounterVec   // endpoint, status
 	csvBatch   *prometheus.HistogramVec // endpoint
 	csvRowRate *prometheus.GaugeVec     // endpoint
+	csvRecErrs *prometheus.CounterVec   // endpoint
 
 	indexInfo   *prometheus.GaugeVec // version
 	indexDocs   prometheus.Gauge
@@ -238,6 +239,10 @@ func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 			Name: "balise_csv_last_batch_rows_per_second",
 			Help: "Throughput of the last CSV batch that finished, by endpoint.",
 		}, []string{"endpoint"}),
+		csvRecErrs: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "balise_csv_record_errors_total",
+			Help: "CSV records over the record-size or field-count caps, skipped and answered as error rows, by endpoint.",
+		}, []string{"endpoint"}),
 		indexInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "balise_index_info",
 			Help: "Always 1, labelled with the loaded index's content version (one series at a time).",
@@ -259,7 +264,7 @@ func newSearchMetrics(reg prometheus.Registerer) (*SearchMetrics, error) {
 		}, []string{"component"}),
 	}
 	if err := register(reg, "search metrics", m.stage, m.candidates, m.results, m.budgetCuts, m.fuzzy, m.csvRows,
-		m.csvBatch, m.csvRowRate, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads,
+		m.csvBatch, m.csvRowRate, m.csvRecErrs, m.indexInfo, m.indexDocs, m.indexHNs, m.indexSize, m.indexBuilt, m.indexLoaded, m.reloads,
 		m.unavailable, m.panics); err != nil {
 		return nil, err
 	}
@@ -309,6 +314,13 @@ func (m *SearchMetrics) ObserveQuery(endpoint string, q QueryStats) {
 func (m *SearchMetrics) CSVRows(endpoint, status string, n int) {
 	status = strings.ReplaceAll(status, "-", "_")
 	m.csvRows.WithLabelValues(bounded(endpoint, endpoints), bounded(status, rowStatuses)).Add(float64(n))
+}
+
+// CSVRecordErrors counts n CSV records skipped for exceeding the caps.
+func (m *SearchMetrics) CSVRecordErrors(endpoint string, n int) {
+	if n > 0 {
+		m.csvRecErrs.WithLabelValues(bounded(endpoint, endpoints)).Add(float64(n))
+	}
 }
 
 // ObserveCSVBatch records a finished batch of rows.
