@@ -67,6 +67,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 				a.tooLarge(w)
 				return
 			}
+			a.cutIfTooSlow(w, r, err)
 			a.fail(w, banBadRequest("cannot read the multipart body: "+err.Error()))
 			return
 		}
@@ -129,6 +130,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	}
 	job, err := batch.NewJob(e, input, opts)
 	if err != nil {
+		a.cutIfTooSlow(w, r, err)
 		var be *batch.Error
 		var mb *http.MaxBytesError
 		switch {
@@ -168,11 +170,26 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	if err != nil {
 		// The status is sent already: cut the connection so the client sees
 		// a broken transfer rather than a file that silently stops.
+		a.cutIfTooSlow(w, r, err)
 		a.log.Warn("CSV geocoding interrupted", "path", r.URL.Path, "rows", sum.Rows, "record_errors", sum.RecordErrors, "panics", sum.Panics, "err", err)
+		rc.SetReadDeadline(time.Now()) // no draining of the rest of the upload
 		panic(http.ErrAbortHandler)
 	}
 	a.log.Debug("CSV geocoded", "path", r.URL.Path, "rows", sum.Rows, "ok", sum.OK, "not_found", sum.NotFound, "errors", sum.Errors,
 		"record_errors", sum.RecordErrors, "panics", sum.Panics)
+}
+
+// cutIfTooSlow cuts the connection of a transfer below the minimum rate:
+// an error answer would leave the server reading the rest of the body, as
+// slowly as the client sends it.
+func (a *API) cutIfTooSlow(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, errTooSlow) {
+		a.log.Info("CSV transfer below the minimum rate: connection cut", "path", r.URL.Path)
+		// The server drains what is left of a body before closing: make
+		// that read fail at once too.
+		http.NewResponseController(w).SetReadDeadline(time.Now())
+		panic(http.ErrAbortHandler)
+	}
 }
 
 // csvChunkRows is the chunk of rows a CSV worker geocodes per batch slot

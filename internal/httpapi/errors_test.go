@@ -2,10 +2,14 @@ package httpapi_test
 
 import (
 	"bytes"
+	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/text/encoding/charmap"
 
@@ -215,5 +219,64 @@ func TestCSVDeclaredOversize(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != 413 {
 		t.Fatalf("status %d", resp.StatusCode)
+	}
+}
+
+// A client dripping its upload (a byte every 100 ms) is cut once it has
+// averaged less than the minimum rate over 5 s of waiting, instead of
+// holding the connection, and its job's index lease, for as long as it
+// keeps sending.
+func TestCSVDripFeedIsCut(t *testing.T) {
+	e := newEngine(t, buildIndex(t, text.ProfileDefault, doc{"name": "rue des avions"}), nil)
+	srv := serve(t, e, httpapi.Options{CSVMinRate: 1000, CSVIdleTimeout: time.Minute})
+	conn, err := net.Dial("tcp", srv.Listener.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "POST /search/csv HTTP/1.1\r\nHost: x\r\nContent-Type: text/csv\r\nContent-Length: 100000\r\n\r\nadresse\n")
+	start := time.Now()
+	cut := make(chan time.Duration, 1)
+	go func() {
+		io.Copy(io.Discard, conn) // returns when the server closes the connection
+		cut <- time.Since(start)
+	}()
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case d := <-cut:
+			if d < 4*time.Second || d > 12*time.Second {
+				t.Fatalf("cut after %v, want after about 5 s of dripping", d)
+			}
+			return
+		case <-tick.C:
+			if time.Since(start) > 20*time.Second {
+				t.Fatal("a dripping client was never cut")
+			}
+			conn.Write([]byte("r"))
+		}
+	}
+}
+
+// Every answer says how it may be cached and forbids content sniffing:
+// successful GETs with the configured policy, everything else no-store.
+func TestCacheControlHeaders(t *testing.T) {
+	e := newEngine(t, buildIndex(t, text.ProfileDefault, doc{"name": "rue des avions"}), nil)
+	srv := serve(t, e, httpapi.Options{CacheControl: "public, max-age=60"})
+	for path, want := range map[string]string{
+		"/search?q=avions":      "public, max-age=60",
+		"/reverse?lat=48&lon=2": "public, max-age=60",
+		"/search":               "no-store", // 400
+		"/nowhere":              "no-store", // 404
+		"/health":               "no-store",
+	} {
+		if a := get(t, srv, path); a.header.Get("Cache-Control") != want {
+			t.Errorf("%s: %d Cache-Control %q, want %q", path, a.status, a.header.Get("Cache-Control"), want)
+		}
+	}
+	a := do(t, srv, "POST", "/search/csv", "text/csv", strings.NewReader("adresse\nrue des avions\n"))
+	if a.header.Get("Cache-Control") != "no-store" {
+		t.Errorf("CSV: Cache-Control %q", a.header.Get("Cache-Control"))
 	}
 }
