@@ -46,6 +46,9 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 	minScore := fs.Float64("min-score", 0.5, "addok flavour: write a result only when its score rounded to 2 decimals is above this")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "rows geocoded in parallel")
 	quiet := fs.Bool("quiet", false, "no progress bar nor summary")
+	escapeFormulas := fs.Bool("csv-escape-formulas", false, "prefix with ' the output cells a spreadsheet would run as formulas (first character = + - @ tab CR; plain numbers kept)")
+	maxRecord := byteSize(batch.DefaultMaxRecordBytes)
+	fs.Var(&maxRecord, "max-record-size", "largest CSV record; a larger one is skipped, reported with its line number and written as an error row")
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stderr, "Usage: balise geocode [flags] IN.csv   (- reads standard input)\n\nWrites IN.geocoded.csv: the input columns unchanged, then the result columns and\nresult_status (ok, not-found, skipped, error), as POST /search/csv does.")
 		fs.PrintDefaults()
@@ -62,6 +65,10 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 		LatColumn: *lat, LonColumn: *lon,
 		Delimiter: *delimiter, Encoding: *encoding, WithBOM: *withBOM,
 		MinScore: *minScore, Workers: *workers, TrackDuplicates: true,
+		EscapeFormulas: *escapeFormulas, MaxRecordBytes: int(min(int64(maxRecord), 1<<30)),
+		OnPanic: func(v any, stack []byte) {
+			fmt.Fprintf(env.Stderr, "internal error (the row is marked error): %s\n%s", batch.DescribePanic(v), stack)
+		},
 	}
 	switch *flavour {
 	case "addok":
@@ -193,6 +200,18 @@ func printSummary(w io.Writer, s *batch.Summary, d time.Duration, out string) {
 	fmt.Fprintf(w, "  not found   %10d %s\n", s.NotFound, pct(s.NotFound))
 	fmt.Fprintf(w, "  skipped     %10d %s\n", s.Skipped, pct(s.Skipped))
 	fmt.Fprintf(w, "  errors      %10d %s\n", s.Errors, pct(s.Errors))
+	if s.RecordErrors > 0 {
+		fmt.Fprintf(w, "  skipped records %d (over the size or field caps):\n", s.RecordErrors)
+		for _, re := range s.FirstRecordErrors {
+			fmt.Fprintf(w, "    %s\n", re.Error())
+		}
+		if n := s.RecordErrors - int64(len(s.FirstRecordErrors)); n > 0 {
+			fmt.Fprintf(w, "    … and %d more\n", n)
+		}
+	}
+	if s.Panics > 0 {
+		fmt.Fprintf(w, "  internal errors %d (rows marked error; see above)\n", s.Panics)
+	}
 	dup := fmt.Sprintf("%10d %s (rows repeating an earlier row's query)", s.Duplicates, pct(s.Duplicates))
 	if s.DuplicatesCapped {
 		dup += ", at least: too many distinct queries to track them all"

@@ -53,3 +53,28 @@ func TestGeocodeCommand(t *testing.T) {
 		t.Errorf("exit %d: %q %q", code, stdout.String(), stderr.String())
 	}
 }
+
+// An oversized record is skipped with its line number in the summary, the
+// rest of the file is geocoded, and formulas can be escaped.
+func TestGeocodeOversizedRecordAndFormulas(t *testing.T) {
+	idx := banIndex(t)
+	dir := t.TempDir()
+	in := filepath.Join(dir, "in.csv")
+	content := "nom;adresse\n=HYPERLINK(\"x\");10 rue des sapins pouembout\nB;" + strings.Repeat("x", 5000) + "\nC;-21.12\n"
+	if err := os.WriteFile(in, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	code := Run(context.Background(), []string{"geocode", "--index", idx, "--columns", "adresse", "--max-record-size", "1KiB",
+		"--csv-escape-formulas", "-o", "-", in}, Env{Stdout: &stdout, Stderr: &stderr})
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	lines := strings.Split(stdout.String(), "\r\n")
+	if len(lines) != 5 || !strings.HasPrefix(lines[1], `"'=HYPERLINK`) || !strings.HasSuffix(lines[2], ";error") || !strings.HasPrefix(lines[3], "C;-21.12;") {
+		t.Errorf("output %q", stdout.String())
+	}
+	if !strings.Contains(stderr.String(), "line 3: record larger than 1 KiB") {
+		t.Errorf("summary:\n%s", stderr.String())
+	}
+}
