@@ -87,14 +87,14 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	e, release := a.acquireBatch()
 	defer release()
 	opts := batch.Options{
-		Flavour:       batch.Addok,
-		Columns:       fields["columns"],
-		ResultColumns: fields["result_columns"],
-		LatColumn:     last(fields, "lat"),
-		LonColumn:     last(fields, "lon"),
-		Delimiter:     last(fields, "delimiter"),
-		Quote:         last(fields, "quote"),
-		Encoding:      last(fields, "encoding"),
+		Flavour:        batch.Addok,
+		Columns:        fields["columns"],
+		ResultColumns:  fields["result_columns"],
+		LatColumn:      last(fields, "lat"),
+		LonColumn:      last(fields, "lon"),
+		Delimiter:      last(fields, "delimiter"),
+		Quote:          last(fields, "quote"),
+		Encoding:       last(fields, "encoding"),
 		MinScore:       -1,
 		Workers:        a.opts.CSVWorkers,
 		EscapeFormulas: a.opts.CSVEscapeFormulas,

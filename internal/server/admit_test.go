@@ -331,3 +331,28 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 	}
 	t.Logf("Redis down: %v", down.byStatus)
 }
+
+// Query text is personal data: with --log-queries off it appears in no
+// log line, whatever happens to the request (answered, too long, refused,
+// a CSV with a broken row, a /batch item).
+func TestQueryTextNeverLogged(t *testing.T) {
+	r := newRig(t, rigOptions{rateLimit: &ratelimit.Config{
+		Budgets: ratelimit.Budgets{Interactive: ratelimit.Rate{PerSecond: 1, Burst: 2}},
+	}, admission: &admission.Config{}})
+	const secret = "impasseconfidentielle"
+	c := &http.Client{Timeout: 5 * time.Second}
+	tl := newTally()
+	for _, q := range []string{secret, secret + strings.Repeat("x", 300), strings.Repeat(secret+" ", 2000)} {
+		tl.send(c, "GET", r.url+"/search?q="+q, "", "", nil)
+	}
+	tl.send(c, "GET", r.url+"/get/"+secret, "", "", nil)
+	tl.send(c, "POST", r.url+"/search/csv", "", "text/csv", []byte("adresse\n"+secret+"\n\""+secret+"\n"))
+	tl.send(c, "POST", r.url+"/batch", "", "application/json", []byte(`{"requests":[{"operation":"geocode","params":{"q":"`+secret+`"}}]}`))
+	tl.check(t)
+	if tl.count(429) == 0 || tl.count(413) == 0 {
+		t.Fatalf("statuses %v: want a refusal and a too-long query among them", tl.byStatus)
+	}
+	if logs := r.logs.String(); strings.Contains(logs, secret) {
+		t.Fatalf("query text logged:\n%s", logs)
+	}
+}

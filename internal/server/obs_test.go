@@ -213,100 +213,6 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
-// pprof and expvar are on the admin listener only.
-func TestAdminListener(t *testing.T) {
-	r := newRig(t, rigOptions{})
-	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars", "/metrics", "/health/ready"} {
-		if rep := testutil.Get(t, r.admin+p); rep.Status != 200 {
-			t.Errorf("admin %s: %d", p, rep.Status)
-		}
-		if p == "/debug/vars" {
-			var v map[string]any
-			if err := json.Unmarshal(testutil.Get(t, r.admin+p).Body, &v); err != nil || v["memstats"] == nil {
-				t.Errorf("expvar: %v", err)
-			}
-		}
-	}
-	for _, p := range []string{"/debug/pprof/", "/debug/pprof/goroutine?debug=1", "/debug/vars"} {
-		if rep := testutil.Get(t, r.url+p); rep.Status != 404 {
-			t.Errorf("public %s: %d, want 404", p, rep.Status)
-		}
-	}
-}
-
-type readyBody struct {
-	Status string `json:"status"`
-	Checks struct {
-		Index struct {
-			OK        bool   `json:"ok"`
-			Version   string `json:"version"`
-			Documents int    `json:"documents"`
-			Path      string `json:"path"`
-		} `json:"index"`
-		Redis struct {
-			OK        bool    `json:"ok"`
-			Enabled   bool    `json:"enabled"`
-			Breaker   string  `json:"breaker"`
-			LatencyMS float64 `json:"latency_ms"`
-			Error     string  `json:"error"`
-		} `json:"redis"`
-		Memory struct {
-			OK        bool   `json:"ok"`
-			HeapBytes uint64 `json:"heap_bytes"`
-			RSSBytes  uint64 `json:"rss_bytes"`
-		} `json:"memory"`
-		Shutdown struct {
-			OK bool `json:"ok"`
-		} `json:"shutdown"`
-	} `json:"checks"`
-	Failing  []string `json:"failing"`
-	Warnings []string `json:"warnings"`
-	UptimeS  float64  `json:"uptime_s"`
-	Build    struct {
-		Version string `json:"version"`
-		Go      string `json:"go"`
-	} `json:"build"`
-}
-
-func ready(t *testing.T, base string) (int, readyBody) {
-	t.Helper()
-	rep := testutil.Get(t, base+"/health/ready")
-	var b readyBody
-	if err := json.Unmarshal(rep.Body, &b); err != nil {
-		t.Fatalf("/health/ready: %v: %s", err, rep.Body)
-	}
-	return rep.Status, b
-}
-
-// /health/ready is 200 normally and 503 while draining for a shutdown.
-func TestReadiness(t *testing.T) {
-	r := newRig(t, rigOptions{shutdownDelay: 1500 * time.Millisecond})
-	status, b := ready(t, r.url)
-	if status != 200 || b.Status != "ready" || !b.Checks.Index.OK || b.Checks.Index.Documents != 1951 ||
-		b.Checks.Index.Version != r.version || b.Checks.Index.Path == "" || b.Checks.Redis.Enabled || !b.Checks.Redis.OK ||
-		!b.Checks.Memory.OK || b.Checks.Memory.HeapBytes == 0 || !b.Checks.Shutdown.OK || b.Build.Go == "" || b.Build.Version != "test" {
-		t.Fatalf("ready: %d %+v", status, b)
-	}
-	if rep := testutil.Get(t, r.url+"/health"); rep.Status != 200 || !strings.Contains(string(rep.Body), `"status":"HEALTHY"`) {
-		t.Errorf("/health: %d %s", rep.Status, rep.Body)
-	}
-	r.cancel()
-	deadline := time.Now().Add(time.Second)
-	for {
-		status, b = ready(t, r.url)
-		if status == 503 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("still %d while draining", status)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if b.Status != "not_ready" || b.Checks.Shutdown.OK || !slices.Equal(b.Failing, []string{"shutdown"}) {
-		t.Errorf("draining: %+v", b)
-	}
-}
-
 // X-Cache goes miss → l1 with L1; with L1 disabled, answers come from
 // Redis (l2), including those another instance computed.
 func TestRedisTiers(t *testing.T) {
@@ -342,7 +248,7 @@ func TestRedisTiers(t *testing.T) {
 	if v := value(t, mf, "balise_cache_redis_breaker_state"); v != 0 {
 		t.Errorf("breaker state = %v", v)
 	}
-	status, rb := ready(t, b.url)
+	status, rb := ready(t, b.admin)
 	if status != 200 || !rb.Checks.Redis.Enabled || !rb.Checks.Redis.OK || rb.Checks.Redis.Breaker != "closed" {
 		t.Errorf("ready with redis: %d %+v", status, rb.Checks.Redis)
 	}
@@ -450,7 +356,7 @@ func chaos(t *testing.T, fault string) {
 	sawOpen := false
 	deadline := time.Now().Add(1500 * time.Millisecond)
 	for time.Now().Before(deadline) {
-		status, b := ready(t, r.url)
+		status, b := ready(t, r.admin)
 		if status != 200 {
 			t.Errorf("readiness %d with Redis down: Redis is a warning, not a failure: %+v", status, b)
 		}

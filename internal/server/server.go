@@ -3,12 +3,10 @@ package server
 import (
 	"context"
 	"errors"
-	"expvar"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"net/http/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +14,7 @@ import (
 	"balise/internal/admission"
 	"balise/internal/cache"
 	"balise/internal/httpapi"
+	"balise/internal/memlimit"
 	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
@@ -59,6 +58,26 @@ type Config struct {
 	// AdminAddr is the admin listener's address (pprof, expvar, metrics,
 	// readiness); "" disables it. Never the public address.
 	AdminAddr string
+	// AdminAllowedHosts are the Host names (any port) the admin listener
+	// answers besides localhost, loopback addresses and its own address;
+	// "*" allows any. Others get 421 (DNS rebinding protection).
+	AdminAllowedHosts []string
+	// AdminToken, when set, is required as "Authorization: Bearer <token>"
+	// by every admin route but GET /health.
+	AdminToken string
+	// AdminMaxProfile bounds pprof's seconds= (CPU profile, trace, delta
+	// profiles); the admin write timeout is 30 s above it. 0 means
+	// DefaultAdminMaxProfile.
+	AdminMaxProfile time.Duration
+	// Args is the command line /debug/vars and /debug/pprof/cmdline show,
+	// redacted by RedactArgs; nil means os.Args.
+	Args []string
+	// Checks are run by readiness after the built-in ones (index, redis,
+	// memory, shutdown); one with a built-in's name replaces it.
+	Checks []ReadinessCheck
+	// Memory checks memory for readiness; nil means a monitor of the live
+	// system (memlimit.NewMonitor("", memlimit.Setting{})).
+	Memory *memlimit.Monitor
 	// PublicMetrics also serves GET /metrics on the public listener (it is
 	// always on the admin listener).
 	PublicMetrics bool
@@ -82,6 +101,7 @@ func DefaultConfig() Config {
 		AccessLog:         true,
 		Compression:       true,
 		AdminAddr:         "127.0.0.1:7879",
+		AdminMaxProfile:   DefaultAdminMaxProfile,
 		PublicMetrics:     true,
 		Version:           "dev",
 	}
@@ -159,29 +179,6 @@ func withMetrics(api, metrics http.Handler) http.Handler {
 	})
 }
 
-// adminHandler serves the admin listener: pprof, expvar, metrics, the
-// health checks and the index reload. It is never mounted on the public listener.
-func (s *Server) adminHandler() http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /debug/pprof/", pprof.Index)
-	mux.HandleFunc("GET /debug/pprof/cmdline", pprof.Cmdline)
-	mux.HandleFunc("GET /debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("GET /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("POST /debug/pprof/symbol", pprof.Symbol)
-	mux.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
-	mux.Handle("GET /debug/vars", expvar.Handler())
-	if s.cfg.Telemetry != nil {
-		mux.Handle("GET /metrics", s.cfg.Telemetry.MetricsHandler())
-	}
-	mux.HandleFunc("GET /health/ready", s.ready)
-	mux.HandleFunc("POST /admin/reload", s.serveReload)
-	mux.HandleFunc("GET /health", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "application/json; charset=utf-8")
-		w.Write([]byte(`{"status":"HEALTHY"}`))
-	})
-	return mux
-}
-
 // AdminHandler is the admin listener's handler, for tests and embedding.
 func (s *Server) AdminHandler() http.Handler { return s.admin }
 
@@ -232,15 +229,10 @@ func (s *Server) ServeWithAdmin(ctx context.Context, ln, adminLn net.Listener) e
 	}
 	var adminSrv *http.Server
 	if adminLn != nil {
-		adminSrv = &http.Server{
-			Handler:           s.admin,
-			ReadHeaderTimeout: s.cfg.ReadHeaderTimeout,
-			// No write timeout: CPU profiles and traces last as long as asked.
-			IdleTimeout: s.cfg.IdleTimeout,
-			ErrorLog:    slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
-		}
+		adminSrv = s.adminServer()
 		go adminSrv.Serve(adminLn)
 		s.log.Info("admin listening (pprof, expvar, metrics)", "addr", adminLn.Addr().String())
+		s.warnIfAdminExposed(adminLn.Addr())
 		defer adminSrv.Close()
 	}
 	errc := make(chan error, 1)
