@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"log/slog"
 	"math"
 	"os"
 	"os/signal"
@@ -14,8 +15,10 @@ import (
 	"syscall"
 	"time"
 
+	"balise/internal/admission"
 	"balise/internal/cache"
 	"balise/internal/httpapi"
+	"balise/internal/memlimit"
 	"balise/internal/search"
 	"balise/internal/server"
 	"balise/internal/telemetry"
@@ -50,61 +53,123 @@ func (b *byteSize) Set(s string) error {
 	return nil
 }
 
-func runServe(ctx context.Context, env Env, args []string) error {
-	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+// serveFlags are serve's flags, grouped by what they configure.
+type serveFlags struct {
+	ef                *engineFlags
+	addr              *string
+	flavour           *string
+	readHeader        *time.Duration
+	read              *time.Duration
+	write             *time.Duration
+	idle              *time.Duration
+	shutdown          *time.Duration
+	shutdownDelay     *time.Duration
+	csvIdle           *time.Duration
+	maxHeader         byteSize
+	maxQuery          byteSize
+	maxUpload         byteSize
+	reverseMax        *int
+	csvWorkers        *int
+	batchBudget       *time.Duration
+	gzip              *bool
+	accessLog         *bool
+	logFormat         *string
+	logLevel          *string
+	logQueries        *bool
+	accessSample      *float64
+	metricsOn         *bool
+	publicMetrics     *bool
+	adminAddr         *string
+	traceRatio        *float64
+	reloadPoll        *time.Duration
+	noVerify          *bool
+	indexCheck        *time.Duration
+	csvMinRate        byteSize
+	cacheControl      *string
+	maxFilterValues   *int
+	lf                *limitFlags
+	adminAllowedHosts *string
+	adminToken        *string
+	adminMaxProfile   *time.Duration
+	memoryLimit       *string
+	csvEscape         *bool
+	cacheSize         byteSize
+	ttlExact          *time.Duration
+	ttlFuzzy          *time.Duration
+	ttlNotFound       *time.Duration
+	redisURL          *string
+	redisCluster      *bool
+	redisTimeout      *time.Duration
+	focusDecimals     *int
+	reverseCell       *float64
+}
+
+// addServeFlags declares serve's flags on fs.
+func addServeFlags(fs *flag.FlagSet) *serveFlags {
+	f := &serveFlags{}
 	d := server.DefaultConfig()
-	ef := addEngineFlags(fs)
-	addr := fs.String("addr", d.Addr, "`host:port` to listen on")
-	flavour := fs.String("flavour", "addok", "API flavour: addok (Addok 1.3's HTTP API) or ban (addok-server, the national address API's front: its validation, error bodies and CSV columns)")
-	readHeader := fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time to read a request's headers")
-	read := fs.Duration("read-timeout", d.ReadTimeout, "time to read a whole request (CSV uploads push it while data flows, see --csv-idle-timeout)")
-	write := fs.Duration("write-timeout", d.WriteTimeout, "time to write an answer (CSV answers push it while data flows)")
-	idle := fs.Duration("idle-timeout", d.IdleTimeout, "keep-alive connections idle longer are closed")
-	shutdown := fs.Duration("shutdown-timeout", d.ShutdownTimeout, "on SIGTERM/SIGINT, time given to in-flight requests to finish")
-	shutdownDelay := fs.Duration("shutdown-delay", 0, "on SIGTERM/SIGINT, keep serving this long with /health at 503 before closing the listener (for load balancers)")
-	csvIdle := fs.Duration("csv-idle-timeout", 60*time.Second, "a CSV upload or download making no progress for this long is cut")
-	maxHeader := byteSize(d.MaxHeaderBytes)
-	fs.Var(&maxHeader, "max-header-bytes", "largest request line + headers (431 above)")
-	maxQuery := byteSize(8 << 10)
-	fs.Var(&maxQuery, "max-query-bytes", "largest GET query string (414 above)")
-	maxUpload := byteSize(50 * 1000 * 1000)
-	fs.Var(&maxUpload, "max-upload-size", "largest CSV upload (413 above), e.g. 50MB, 1GB")
-	reverseMax := fs.Int("reverse-max-limit", 100, "cap on /reverse's limit (Addok has none)")
-	csvWorkers := fs.Int("csv-workers", runtime.GOMAXPROCS(0), "goroutines geocoding the rows of one CSV file")
-	batchBudget := fs.Duration("batch-time-budget", time.Second, "--time-budget for CSV rows and /batch items: larger, so that a loaded server still writes the same file")
-	gzip := fs.Bool("compression", true, "compress answers with gzip or zstd when the client accepts it")
-	accessLog := fs.Bool("access-log", true, "log one line per request")
-	logFormat := fs.String("log-format", "json", "log format: json or text")
-	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
-	logQueries := fs.Bool("log-queries", false, "write the query text in access-log lines (addresses are personal data: off by default)")
-	accessSample := fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
-	metricsOn := fs.Bool("metrics", true, "Prometheus metrics, tracing middleware and the telemetry access log (false: none of them, the plain access log only)")
-	publicMetrics := fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
-	adminAddr := fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
-	traceRatio := fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
-	reloadPoll := fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
-	noVerify := fs.Bool("no-verify", false, "open the index at start without checking every section's checksum (faster start on a huge file; a corrupt file is then only found when read)")
-	indexCheck := fs.Duration("index-check-interval", server.DefaultIndexCheckInterval, "how often the served file is checked for a truncation or an in-place rewrite under its mapping (answers 503 and reloads it)")
-	csvMinRate := byteSize(1000)
-	fs.Var(&csvMinRate, "csv-min-rate", "slowest a CSV upload or download may be, in bytes per second, while balise waits for the client (over 5 s of waiting); 0 disables it")
-	cacheControl := fs.String("http-cache-control", httpapi.DefaultCacheControl, "Cache-Control header of successful GET answers (e.g. \"public, max-age=86400\" behind a CDN; errors, CSV and /batch answers are never stored)")
-	maxFilterValues := fs.Int("max-filter-values", httpapi.DefaultMaxFilterValues, "most distinct values one filter may have in one request (400 above; the engine uses the first ten, as Addok)")
-	lf := addLimitFlags(fs)
-	csvEscape := fs.Bool("csv-escape-formulas", false, "prefix with ' the CSV output cells a spreadsheet would run as formulas (first character = + - @ tab CR; plain numbers kept); off: Addok's exact output")
+	f.ef = addEngineFlags(fs)
+	f.addr = fs.String("addr", d.Addr, "`host:port` to listen on")
+	f.flavour = fs.String("flavour", "addok", "API flavour: addok (Addok 1.3's HTTP API) or ban (addok-server, the national address API's front: its validation, error bodies and CSV columns)")
+	f.readHeader = fs.Duration("read-header-timeout", d.ReadHeaderTimeout, "time to read a request's headers")
+	f.read = fs.Duration("read-timeout", d.ReadTimeout, "time to read a whole request (CSV uploads push it while data flows, see --csv-idle-timeout)")
+	f.write = fs.Duration("write-timeout", d.WriteTimeout, "time to write an answer (CSV answers push it while data flows)")
+	f.idle = fs.Duration("idle-timeout", d.IdleTimeout, "keep-alive connections idle longer are closed")
+	f.shutdown = fs.Duration("shutdown-timeout", d.ShutdownTimeout, "on SIGTERM/SIGINT, time given to in-flight requests to finish")
+	f.shutdownDelay = fs.Duration("shutdown-delay", 0, "on SIGTERM/SIGINT, keep serving this long with /health at 503 before closing the listener (for load balancers)")
+	f.csvIdle = fs.Duration("csv-idle-timeout", 60*time.Second, "a CSV upload or download making no progress for this long is cut")
+	f.maxHeader = byteSize(d.MaxHeaderBytes)
+	fs.Var(&f.maxHeader, "max-header-bytes", "largest request line + headers (431 above)")
+	f.maxQuery = byteSize(8 << 10)
+	fs.Var(&f.maxQuery, "max-query-bytes", "largest GET query string (414 above)")
+	f.maxUpload = byteSize(50 * 1000 * 1000)
+	fs.Var(&f.maxUpload, "max-upload-size", "largest CSV upload (413 above), e.g. 50MB, 1GB")
+	f.reverseMax = fs.Int("reverse-max-limit", 100, "cap on /reverse's limit (Addok has none)")
+	f.csvWorkers = fs.Int("csv-workers", runtime.GOMAXPROCS(0), "goroutines geocoding the rows of one CSV file")
+	f.batchBudget = fs.Duration("batch-time-budget", time.Second, "--time-budget for CSV rows and /batch items: larger, so that a loaded server still writes the same file")
+	f.gzip = fs.Bool("compression", true, "compress answers with gzip or zstd when the client accepts it")
+	f.accessLog = fs.Bool("access-log", true, "log one line per request")
+	f.logFormat = fs.String("log-format", "json", "log format: json or text")
+	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
+	f.logQueries = fs.Bool("log-queries", false, "write the query text in access-log lines (addresses are personal data: off by default)")
+	f.accessSample = fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
+	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics, tracing middleware and the telemetry access log (false: none of them, the plain access log only)")
+	f.publicMetrics = fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
+	f.adminAddr = fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
+	f.traceRatio = fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
+	f.reloadPoll = fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
+	f.noVerify = fs.Bool("no-verify", false, "open the index at start without checking every section's checksum (faster start on a huge file; a corrupt file is then only found when read)")
+	f.indexCheck = fs.Duration("index-check-interval", server.DefaultIndexCheckInterval, "how often the served file is checked for a truncation or an in-place rewrite under its mapping (answers 503 and reloads it)")
+	f.csvMinRate = byteSize(1000)
+	fs.Var(&f.csvMinRate, "csv-min-rate", "slowest a CSV upload or download may be, in bytes per second, while balise waits for the client (over 5 s of waiting); 0 disables it")
+	f.cacheControl = fs.String("http-cache-control", httpapi.DefaultCacheControl, "Cache-Control header of successful GET answers (e.g. \"public, max-age=86400\" behind a CDN; errors, CSV and /batch answers are never stored)")
+	f.maxFilterValues = fs.Int("max-filter-values", httpapi.DefaultMaxFilterValues, "most distinct values one filter may have in one request (400 above; the engine uses the first ten, as Addok)")
+	f.lf = addLimitFlags(fs)
+	f.adminAllowedHosts = fs.String("admin-allowed-hosts", "", "comma-separated Host names the admin listener also answers besides localhost, loopback addresses and its own address (\"*\": any); others get 421")
+	f.adminToken = fs.String("admin-token", "", "bearer token every admin route but GET /health requires (give it as BALISE_ADMIN_TOKEN or BALISE_ADMIN_TOKEN_FILE: argv is visible to local users)")
+	f.adminMaxProfile = fs.Duration("admin-max-profile", server.DefaultAdminMaxProfile, "longest pprof profile, trace or delta profile (seconds=) the admin listener takes")
+	f.memoryLimit = fs.String("memory-limit", "auto", "Go memory limit unless GOMEMLIMIT is set: auto (90% of the cgroup memory limit, none without one), off, a percentage of the cgroup limit (80%), or a size (2GiB)")
+	f.csvEscape = fs.Bool("csv-escape-formulas", false, "prefix with ' the CSV output cells a spreadsheet would run as formulas (first character = + - @ tab CR; plain numbers kept); off: Addok's exact output")
 	cd := cache.DefaultConfig()
 	kd := cache.DefaultKeyConfig()
-	cacheSize := byteSize(cd.MaxBytes)
-	fs.Var(&cacheSize, "cache-size", "L1 answer cache budget in bytes (e.g. 256MiB); 0 disables L1")
-	ttlExact := fs.Duration("cache-ttl-exact", cd.TTL.Exact, "cache lifetime of answers matched without fuzzy matching")
-	ttlFuzzy := fs.Duration("cache-ttl-fuzzy", cd.TTL.Fuzzy, "cache lifetime of answers that needed fuzzy matching")
-	ttlNotFound := fs.Duration("cache-ttl-not-found", cd.TTL.NotFound, "cache lifetime of answers with no result")
-	redisURL := fs.String("redis-url", "", "Redis L2 cache (optional): redis://[user:pass@]host:port[/db] (or rediss://) for one node; a comma-separated list of host:port or redis:// URLs for a Cluster")
-	redisCluster := fs.Bool("redis-cluster", false, "treat a single --redis-url as a Cluster seed")
-	redisTimeout := fs.Duration("redis-timeout", cd.RedisTimeout, "bound on each L2 read (a slow Redis never costs a request more than this, until the breaker opens)")
-	focusDecimals := fs.Int("cache-focus-decimals", kd.FocusDecimals, "decimals of a /search focus point (lat/lon) kept in cache keys; answers are computed at the rounded point")
-	reverseCell := fs.Float64("cache-reverse-cell", kd.ReverseCell, "grid step in degrees to which /reverse points are snapped (answers are computed at the grid node); 0 keeps exact points")
+	f.cacheSize = byteSize(cd.MaxBytes)
+	fs.Var(&f.cacheSize, "cache-size", "L1 answer cache budget in bytes (e.g. 256MiB); 0 disables L1")
+	f.ttlExact = fs.Duration("cache-ttl-exact", cd.TTL.Exact, "cache lifetime of answers matched without fuzzy matching")
+	f.ttlFuzzy = fs.Duration("cache-ttl-fuzzy", cd.TTL.Fuzzy, "cache lifetime of answers that needed fuzzy matching")
+	f.ttlNotFound = fs.Duration("cache-ttl-not-found", cd.TTL.NotFound, "cache lifetime of answers with no result")
+	f.redisURL = fs.String("redis-url", "", "Redis L2 cache (optional): redis://[user:pass@]host:port[/db] (or rediss://) for one node; a comma-separated list of host:port or redis:// URLs for a Cluster")
+	f.redisCluster = fs.Bool("redis-cluster", false, "treat a single --redis-url as a Cluster seed")
+	f.redisTimeout = fs.Duration("redis-timeout", cd.RedisTimeout, "bound on each L2 read (a slow Redis never costs a request more than this, until the breaker opens)")
+	f.focusDecimals = fs.Int("cache-focus-decimals", kd.FocusDecimals, "decimals of a /search focus point (lat/lon) kept in cache keys; answers are computed at the rounded point")
+	f.reverseCell = fs.Float64("cache-reverse-cell", kd.ReverseCell, "grid step in degrees to which /reverse points are snapped (answers are computed at the grid node); 0 keeps exact points")
+	return f
+}
+
+func runServe(ctx context.Context, env Env, args []string) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	f := addServeFlags(fs)
 	fs.Usage = func() {
-		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /health/ready, /get/{id},\n/openapi.json, /metrics; POST /search/csv, /reverse/csv, /batch) and an admin listener\n(pprof, expvar, /metrics, POST /admin/reload). SIGHUP reloads the index file (swapped in\nwithout failing a request; refused, and the old one kept, if its checksums fail). Every flag can also be set as BALISE_<FLAG>; tracing reads\nthe standard OTEL_* variables.")
+		fmt.Fprintln(env.Stderr, "Usage: balise serve [flags]\n\nServes the Addok HTTP API (GET /search, /reverse, /health, /health/ready, /get/{id},\n/openapi.json, /metrics; POST /search/csv, /reverse/csv, /batch) and an admin listener\n(pprof, expvar, /metrics, POST /admin/reload). SIGHUP reloads the index file (swapped in\nwithout failing a request; refused, and the old one kept, if its checksums fail). Every flag can also be set as BALISE_<FLAG>,\nor BALISE_<FLAG>_FILE naming a file that holds it (secrets); tracing reads the standard OTEL_* variables.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args, env); err != nil {
@@ -113,28 +178,11 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	fl, err := httpapi.ParseFlavour(*flavour)
+	fl, err := httpapi.ParseFlavour(*f.flavour)
 	if err != nil {
 		return usageError{err.Error()}
 	}
-	version := buildVersion()
-	tcfg := telemetry.DefaultConfig()
-	tcfg.Version = version
-	tcfg.LogLevel, tcfg.LogFormat, tcfg.LogOutput = *logLevel, *logFormat, env.Stdout
-	tcfg.LogQueries = *logQueries
-	tcfg.AccessLog = *accessLog
-	tcfg.AccessLogSample = *accessSample
-	tcfg.TraceSampleRatio = *traceRatio
-	if _, err := telemetry.ParseLevel(*logLevel); err != nil {
-		return usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *logLevel)}
-	}
-	if *logFormat != "json" && *logFormat != "text" {
-		return usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *logFormat)}
-	}
-	if *accessSample < 0 || *accessSample > 1 || *traceRatio < 0 || *traceRatio > 1 {
-		return usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}
-	}
-	tel, shutdownTel, err := telemetry.Setup(ctx, tcfg)
+	tel, shutdownTel, err := f.telemetry(ctx, env)
 	if err != nil {
 		return err
 	}
@@ -146,125 +194,187 @@ func runServe(ctx context.Context, env Env, args []string) error {
 		}
 	}()
 	log := tel.Logger
-
-	ccfg := cd
-	ccfg.MaxBytes = int64(cacheSize)
-	ccfg.TTL = cache.TTLs{Exact: *ttlExact, Fuzzy: *ttlFuzzy, NotFound: *ttlNotFound}
-	ccfg.RedisURL, ccfg.RedisCluster = redisURLOf(*redisURL)
-	ccfg.RedisCluster = ccfg.RedisCluster || *redisCluster
-	ccfg.RedisTimeout = *redisTimeout
-	ccfg.TracerProvider = tel.TracerProvider
-	keys, err := cache.NewKeys(cache.KeyConfig{FocusDecimals: *focusDecimals, ReverseCell: *reverseCell,
-		MaxFilterValues: search.DefaultConfig().MaxFilterValues})
+	answers, keys, err := f.answerCache(tel)
 	if err != nil {
-		return usageError{err.Error()}
+		return err
 	}
-	ccfg.Validate = httpapi.ValidateAnswer
-	var answers *cache.Cache
-	if ccfg.MaxBytes > 0 || ccfg.RedisURL != "" {
-		if answers, err = cache.New(ccfg, tel.Registry, log); err != nil {
-			return usageError{err.Error()}
-		}
+	if answers != nil {
 		defer answers.Close()
 	}
-	limiter, err := lf.rateLimiter(answers, tel.Registry, log)
+	limiter, err := f.lf.rateLimiter(answers, tel.Registry, log)
 	if err != nil {
 		return err
 	}
 	if limiter != nil {
 		defer limiter.Close()
 	}
-	ctrl, err := lf.admissionController(tel.Registry)
+	ctrl, err := f.lf.admissionController(tel.Registry)
 	if err != nil {
 		return err
 	}
-	if ctrl != nil {
-		c := ctrl.Config()
-		log.Info("admission", "interactive_limit", c.InteractiveLimit, "interactive_min_limit", c.InteractiveMinLimit,
-			"queue", c.InteractiveQueue, "queue_timeout", c.QueueTimeout.String(), "batch_jobs", c.BatchJobs,
-			"batch_slots", c.BatchSlots, "batch_target_load", c.BatchTargetLoad)
+	logAdmission(log, ctrl)
+	f.ef.setGC(env)
+	ml, err := memlimit.Apply(memlimit.Options{Value: *f.memoryLimit, Getenv: env.Getenv})
+	if err != nil {
+		return usageError{err.Error()}
 	}
-	start := time.Now()
-	ef.setGC(env)
-	// openEngines opens the index with the interactive settings and a
-	// second engine over it with the batch budget; a reload verifies every
-	// checksum first, so a bad new file never replaces a good one.
-	openEngines := func(ctx context.Context, verify bool) (server.Engines, error) {
-		e, err := ef.open(ctx, verify)
-		if err != nil {
-			return server.Engines{}, err
-		}
-		bcfg := e.Config()
-		bcfg.TimeBudget = *batchBudget
-		batch, err := search.New(e.Index(), bcfg, text.Config{})
-		if err != nil {
-			e.Index().Close()
-			return server.Engines{}, err
-		}
-		return server.Engines{Search: e, Batch: batch, Close: e.Index().Close}, nil
-	}
-	first, err := openEngines(ctx, !*noVerify)
+	log.Info("memory limit", "bytes", ml.Bytes, "source", ml.Source, "reason", ml.Reason, "cgroup_bytes", ml.Cgroup.Bytes)
+	holder, err := f.openIndex(ctx, log, fl)
 	if err != nil {
 		return err
 	}
-	e := first.Search
-	holder := &server.Holder{}
-	holder.SwapWithBatch(e, first.Batch, first.Close)
 	defer holder.Close()
-	m := e.Index().Meta()
-	log.Info("index loaded", "path", e.Index().Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,
-		"profile", m.Profile, "filters", m.Filters, "version", m.Version, "built_at", m.BuiltAt,
-		"bytes", e.Index().Size(), "open_ms", time.Since(start).Milliseconds(), "verified", !*noVerify, "flavour", fl.String(),
-		"common_threshold", *ef.commonThreshold)
-
-	cfg := server.Config{
-		Addr:              *addr,
-		ReadHeaderTimeout: *readHeader,
-		ReadTimeout:       *read,
-		WriteTimeout:      *write,
-		IdleTimeout:       *idle,
-		ShutdownTimeout:   *shutdown,
-		ShutdownDelay:     *shutdownDelay,
-		MaxHeaderBytes:    int(maxHeader),
-		AccessLog:         *accessLog,
-		Compression:       *gzip,
-		Cache:             answers,
-		RateLimiter:       limiter,
-		Admission:         ctrl,
-		AdminAddr:         *adminAddr,
-		PublicMetrics:     *publicMetrics,
-		Version:           version,
-		Reload:            func(ctx context.Context) (server.Engines, error) { return openEngines(ctx, true) },
-		API: httpapi.Options{
-			Keys:              keys,
-			LogQueries:        *logQueries,
-			Flavour:           fl,
-			MaxUploadBytes:    int64(maxUpload),
-			MaxQueryBytes:     int(maxQuery),
-			ReverseMaxLimit:   *reverseMax,
-			CSVWorkers:        *csvWorkers,
-			CSVIdleTimeout:    *csvIdle,
-			CSVMinRate:        int64(csvMinRate),
-			CacheControl:      *cacheControl,
-			CSVEscapeFormulas: *csvEscape,
-			MaxFilterValues:   *maxFilterValues,
-		},
-	}
-	if *metricsOn {
+	cfg := f.serverConfig(fl, keys)
+	cfg.Cache, cfg.RateLimiter, cfg.Admission = answers, limiter, ctrl
+	cfg.Memory = memlimit.NewMonitor("", ml)
+	cfg.Reload = func(ctx context.Context) (server.Engines, error) { return f.openEngines(ctx, true) }
+	if *f.metricsOn {
 		cfg.Telemetry = tel
 	}
-	log.Info("cache", "l1_bytes", ccfg.MaxBytes, "redis", ccfg.RedisURL != "", "redis_cluster", ccfg.RedisCluster,
-		"ttl_exact", ccfg.TTL.Exact.String(), "ttl_fuzzy", ccfg.TTL.Fuzzy.String(), "ttl_not_found", ccfg.TTL.NotFound.String())
 	srv, err := server.New(cfg, holder, log)
 	if err != nil {
 		return err
 	}
 	reloadOnHangup(ctx, srv)
-	go srv.WatchIndex(ctx, *indexCheck)
-	if *reloadPoll > 0 {
-		go srv.PollIndex(ctx, e.Index().Path(), *reloadPoll)
+	go srv.WatchIndex(ctx, *f.indexCheck)
+	if *f.reloadPoll > 0 {
+		go srv.PollIndex(ctx, holder.Current().Index().Path(), *f.reloadPoll)
 	}
 	return srv.ListenAndServe(ctx)
+}
+
+// telemetry checks the logging flags and sets up logs, metrics and traces.
+func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.T, func(context.Context) error, error) {
+	tcfg := telemetry.DefaultConfig()
+	tcfg.Version = buildVersion()
+	tcfg.LogLevel, tcfg.LogFormat, tcfg.LogOutput = *f.logLevel, *f.logFormat, env.Stdout
+	tcfg.LogQueries = *f.logQueries
+	tcfg.AccessLog = *f.accessLog
+	tcfg.AccessLogSample = *f.accessSample
+	tcfg.TraceSampleRatio = *f.traceRatio
+	if _, err := telemetry.ParseLevel(*f.logLevel); err != nil {
+		return nil, nil, usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *f.logLevel)}
+	}
+	if *f.logFormat != "json" && *f.logFormat != "text" {
+		return nil, nil, usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *f.logFormat)}
+	}
+	if *f.accessSample < 0 || *f.accessSample > 1 || *f.traceRatio < 0 || *f.traceRatio > 1 {
+		return nil, nil, usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}
+	}
+	return telemetry.Setup(ctx, tcfg)
+}
+
+// answerCache builds the cache keys and, when L1 or L2 is on, the cache
+// (nil otherwise). Values read back from Redis are validated before use.
+func (f *serveFlags) answerCache(tel *telemetry.T) (*cache.Cache, *cache.Keys, error) {
+	ccfg := cache.DefaultConfig()
+	ccfg.MaxBytes = int64(f.cacheSize)
+	ccfg.TTL = cache.TTLs{Exact: *f.ttlExact, Fuzzy: *f.ttlFuzzy, NotFound: *f.ttlNotFound}
+	ccfg.RedisURL, ccfg.RedisCluster = redisURLOf(*f.redisURL)
+	ccfg.RedisCluster = ccfg.RedisCluster || *f.redisCluster
+	ccfg.RedisTimeout = *f.redisTimeout
+	ccfg.TracerProvider = tel.TracerProvider
+	ccfg.Validate = httpapi.ValidateAnswer
+	keys, err := cache.NewKeys(cache.KeyConfig{FocusDecimals: *f.focusDecimals, ReverseCell: *f.reverseCell,
+		MaxFilterValues: search.DefaultConfig().MaxFilterValues})
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	tel.Logger.Info("cache", "l1_bytes", ccfg.MaxBytes, "redis", ccfg.RedisURL != "", "redis_cluster", ccfg.RedisCluster,
+		"ttl_exact", ccfg.TTL.Exact.String(), "ttl_fuzzy", ccfg.TTL.Fuzzy.String(), "ttl_not_found", ccfg.TTL.NotFound.String())
+	if ccfg.MaxBytes == 0 && ccfg.RedisURL == "" {
+		return nil, keys, nil
+	}
+	c, err := cache.New(ccfg, tel.Registry, tel.Logger)
+	if err != nil {
+		return nil, nil, usageError{err.Error()}
+	}
+	return c, keys, nil
+}
+
+func logAdmission(log *slog.Logger, ctrl *admission.Controller) {
+	if ctrl == nil {
+		log.Info("admission control off")
+		return
+	}
+	c := ctrl.Config()
+	log.Info("admission", "interactive_limit", c.InteractiveLimit, "interactive_min_limit", c.InteractiveMinLimit,
+		"queue", c.InteractiveQueue, "queue_timeout", c.QueueTimeout.String(), "batch_jobs", c.BatchJobs,
+		"batch_slots", c.BatchSlots, "batch_target_load", c.BatchTargetLoad)
+}
+
+// openEngines opens the index with the interactive settings and a second
+// engine over it with the batch budget; a reload verifies every checksum
+// first, so a bad new file never replaces a good one.
+func (f *serveFlags) openEngines(ctx context.Context, verify bool) (server.Engines, error) {
+	e, err := f.ef.open(ctx, verify)
+	if err != nil {
+		return server.Engines{}, err
+	}
+	bcfg := e.Config()
+	bcfg.TimeBudget = *f.batchBudget
+	batch, err := search.New(e.Index(), bcfg, text.Config{})
+	if err != nil {
+		e.Index().Close()
+		return server.Engines{}, err
+	}
+	return server.Engines{Search: e, Batch: batch, Close: e.Index().Close}, nil
+}
+
+// openIndex opens the served index (every checksum verified unless
+// --no-verify) into a holder.
+func (f *serveFlags) openIndex(ctx context.Context, log *slog.Logger, fl httpapi.Flavour) (*server.Holder, error) {
+	start := time.Now()
+	first, err := f.openEngines(ctx, !*f.noVerify)
+	if err != nil {
+		return nil, err
+	}
+	holder := &server.Holder{}
+	holder.SwapWithBatch(first.Search, first.Batch, first.Close)
+	ix := first.Search.Index()
+	m := ix.Meta()
+	log.Info("index loaded", "path", ix.Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,
+		"profile", m.Profile, "filters", m.Filters, "version", m.Version, "built_at", m.BuiltAt,
+		"bytes", ix.Size(), "open_ms", time.Since(start).Milliseconds(), "verified", !*f.noVerify, "flavour", fl.String(),
+		"common_threshold", *f.ef.commonThreshold)
+	return holder, nil
+}
+
+// serverConfig is the server's configuration from the flags (the parts
+// built at run time are set by runServe).
+func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.Config {
+	return server.Config{
+		Addr:              *f.addr,
+		ReadHeaderTimeout: *f.readHeader,
+		ReadTimeout:       *f.read,
+		WriteTimeout:      *f.write,
+		IdleTimeout:       *f.idle,
+		ShutdownTimeout:   *f.shutdown,
+		ShutdownDelay:     *f.shutdownDelay,
+		MaxHeaderBytes:    int(f.maxHeader),
+		AccessLog:         *f.accessLog,
+		Compression:       *f.gzip,
+		AdminAddr:         *f.adminAddr,
+		AdminAllowedHosts: strings.FieldsFunc(*f.adminAllowedHosts, func(r rune) bool { return r == ',' || r == ' ' }),
+		AdminToken:        *f.adminToken,
+		AdminMaxProfile:   *f.adminMaxProfile,
+		PublicMetrics:     *f.publicMetrics,
+		Version:           buildVersion(),
+		API: httpapi.Options{
+			Keys:              keys,
+			LogQueries:        *f.logQueries,
+			Flavour:           fl,
+			MaxUploadBytes:    int64(f.maxUpload),
+			MaxQueryBytes:     int(f.maxQuery),
+			ReverseMaxLimit:   *f.reverseMax,
+			CSVWorkers:        *f.csvWorkers,
+			CSVIdleTimeout:    *f.csvIdle,
+			CSVMinRate:        int64(f.csvMinRate),
+			CacheControl:      *f.cacheControl,
+			CSVEscapeFormulas: *f.csvEscape,
+			MaxFilterValues:   *f.maxFilterValues,
+		},
+	}
 }
 
 // reloadOnHangup reloads the index on every SIGHUP until ctx ends. The

@@ -16,6 +16,7 @@ import (
 
 	"balise/internal/batch"
 	"balise/internal/ratelimit"
+	"balise/internal/search"
 	"balise/internal/telemetry"
 )
 
@@ -31,8 +32,7 @@ const maxFormValue = 64 << 10
 // query string, and is geocoded while it arrives (full duplex): the way to
 // send files of any size with flat memory on both sides.
 func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
-	max := a.opts.MaxUploadBytes
-	if r.ContentLength > max {
+	if r.ContentLength > a.opts.MaxUploadBytes {
 		a.tooLarge(w)
 		return
 	}
@@ -45,47 +45,87 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 		rc.SetWriteDeadline(time.Now().Add(idle))
 	}
 	extend()
-	minRate := float64(a.opts.CSVMinRate)
-	body := &progressReader{r: http.MaxBytesReader(w, r.Body, max), g: transferGuard{touch: extend, minRate: minRate}}
-
+	guard := transferGuard{touch: extend, minRate: float64(a.opts.CSVMinRate)}
 	fields := map[string][]string{}
 	qp := parseQuery(r.URL.RawQuery)
 	for i, k := range qp.keys {
 		fields[k] = append(fields[k], qp.vals[i])
 	}
-	var input io.Reader
-	filename := ""
+	input, filename, cleanup, ok := a.csvInput(w, r, rc, guard, fields)
+	if cleanup != nil {
+		defer cleanup()
+	}
+	if !ok {
+		return
+	}
+	e, release := a.acquireBatch()
+	defer release()
+	opts, aerr := a.csvOptions(r, e, fields, reverse)
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
+	job, err := batch.NewJob(e, input, opts)
+	if err != nil {
+		a.cutIfTooSlow(w, r, err)
+		var be *batch.Error
+		var mb *http.MaxBytesError
+		switch {
+		case errors.As(err, &be):
+			a.fail(w, &apiError{status: http.StatusBadRequest, title: be.Title, desc: be.Detail, ban: be.Detail})
+		case errors.As(err, &mb):
+			a.tooLarge(w)
+		default:
+			a.fail(w, banBadRequest("cannot read the CSV: "+err.Error()))
+		}
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", job.ContentType())
+	h["Cache-Control"] = noStore
+	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
+	w.WriteHeader(http.StatusOK)
+	a.runCSV(w, r, rc, job, &progressWriter{w: w, g: guard}, reverse)
+}
+
+// csvInput returns the CSV to read: a multipart upload's "data" part,
+// spooled to a temporary file (options may follow it; cleanup closes it),
+// or the body itself, read while the output is written. ok is false when
+// the answer was sent already (an error).
+func (a *API) csvInput(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, guard transferGuard,
+	fields map[string][]string) (input io.Reader, filename string, cleanup func(), ok bool) {
+	body := &progressReader{r: http.MaxBytesReader(w, r.Body, a.opts.MaxUploadBytes), g: guard}
 	mt, mparams, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
-	if mt == "multipart/form-data" {
-		f, name, err := a.spool(body, mparams["boundary"], fields)
-		if f != nil {
-			defer f.Close()
-		}
-		if err != nil {
-			var mb *http.MaxBytesError
-			if errors.As(err, &mb) {
-				a.tooLarge(w)
-				return
-			}
-			a.cutIfTooSlow(w, r, err)
-			a.fail(w, banBadRequest("cannot read the multipart body: "+err.Error()))
-			return
-		}
-		if f == nil {
-			a.fail(w, &apiError{status: http.StatusBadRequest, title: "Missing file", desc: "Missing file", ban: "A CSV file must be provided in data field"})
-			return
-		}
-		input, filename = f, name
-	} else {
+	if mt != "multipart/form-data" {
 		if err := rc.EnableFullDuplex(); err != nil && !errors.Is(err, http.ErrNotSupported) {
 			a.log.Warn("cannot enable full duplex", "err", err)
 		}
-		input = body
-		filename = last(fields, "filename")
+		return body, last(fields, "filename"), nil, true
 	}
+	f, name, err := a.spool(body, mparams["boundary"], fields)
+	if f != nil {
+		cleanup = func() { f.Close() }
+	}
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			a.tooLarge(w)
+			return nil, "", cleanup, false
+		}
+		a.cutIfTooSlow(w, r, err)
+		a.fail(w, banBadRequest("cannot read the multipart body: "+err.Error()))
+		return nil, "", cleanup, false
+	}
+	if f == nil {
+		a.fail(w, &apiError{status: http.StatusBadRequest, title: "Missing file", desc: "Missing file", ban: "A CSV file must be provided in data field"})
+		return nil, "", cleanup, false
+	}
+	return f, name, cleanup, true
+}
 
-	e, release := a.acquireBatch()
-	defer release()
+// csvOptions reads the job's options from the request's fields (Addok's
+// names), hooked to admission control and the client's batch budget.
+func (a *API) csvOptions(r *http.Request, e *search.Engine, fields map[string][]string, reverse bool) (batch.Options, *apiError) {
 	opts := batch.Options{
 		Flavour:        batch.Addok,
 		Columns:        fields["columns"],
@@ -118,8 +158,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	if v := last(fields, "min_score"); v != "" {
 		f, ok := pyFloat(v)
 		if !ok {
-			a.fail(w, badParam("min_score", "invalid value"))
-			return
+			return opts, badParam("min_score", "invalid value")
 		}
 		opts.MinScore = f
 	}
@@ -128,26 +167,12 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 			opts.Filters = append(opts.Filters, batch.FilterColumn{Filter: name, Column: col})
 		}
 	}
-	job, err := batch.NewJob(e, input, opts)
-	if err != nil {
-		a.cutIfTooSlow(w, r, err)
-		var be *batch.Error
-		var mb *http.MaxBytesError
-		switch {
-		case errors.As(err, &be):
-			a.fail(w, &apiError{status: http.StatusBadRequest, title: be.Title, desc: be.Detail, ban: be.Detail})
-		case errors.As(err, &mb):
-			a.tooLarge(w)
-		default:
-			a.fail(w, banBadRequest("cannot read the CSV: "+err.Error()))
-		}
-		return
-	}
-	h := w.Header()
-	h.Set("Content-Type", job.ContentType())
-	h["Cache-Control"] = noStore
-	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
-	w.WriteHeader(http.StatusOK)
+	return opts, nil
+}
+
+// runCSV geocodes the file into the answer, whose status is sent, and
+// reports the job in the metrics and the log.
+func (a *API) runCSV(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, job *batch.Job, out io.Writer, reverse bool) {
 	endpoint := "search_csv"
 	if reverse {
 		endpoint = "reverse_csv"
@@ -157,7 +182,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	if t := a.opts.Telemetry; t != nil {
 		ctx, endBatch = t.CSVBatch(ctx, endpoint)
 	}
-	sum, err := job.Run(ctx, &progressWriter{w: w, g: transferGuard{touch: extend, minRate: minRate}}, nil)
+	sum, err := job.Run(ctx, out, nil)
 	if t := a.opts.Telemetry; t != nil {
 		endBatch(int(sum.Rows), err)
 		t.Search.CSVRows(endpoint, "ok", int(sum.OK))
