@@ -11,13 +11,16 @@ import (
 	"strings"
 	"testing"
 
+	"balise/internal/admission"
 	"balise/internal/cache"
+	"balise/internal/ratelimit"
 	"balise/internal/telemetry"
 	"balise/internal/testutil"
 )
 
 // registered returns every metric name the code exports: telemetry's own
-// (runtime collectors included) and the cache's, L2 metrics included.
+// (runtime collectors included), the cache's (L2 included), the rate
+// limiter's and the admission controller's.
 func registered(t *testing.T) map[string]bool {
 	t.Helper()
 	cfg := telemetry.DefaultConfig()
@@ -35,6 +38,14 @@ func registered(t *testing.T) map[string]bool {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
+	lim, err := ratelimit.New(ratelimit.Config{}, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lim.Close() })
+	if _, err := admission.New(admission.Config{}, reg); err != nil {
+		t.Fatal(err)
+	}
 	names := map[string]bool{"up": true} // Prometheus' own
 	for _, n := range append(tel.MetricNames(), telemetry.NamesOf(reg)...) {
 		names[n] = true

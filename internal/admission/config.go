@@ -61,6 +61,15 @@ type Config struct {
 	// waited that long and no batch slot has been granted for as long, the
 	// next free one is its, whatever the interactive load; 0 means 50 ms.
 	BatchMaxDelay time.Duration
+
+	// RunQueueTarget is the scheduling latency (90th percentile over
+	// 10 ms: how long goroutines wait for a core) above which new
+	// interactive requests are shed with a growing probability; 0 means
+	// 2 ms. See runqueue.go.
+	RunQueueTarget time.Duration
+	// NoRunQueueShedding turns the run-queue shedder off: only the slots
+	// and their queue refuse.
+	NoRunQueueShedding bool
 }
 
 // Defaults of the durations (doc.go explains them).
@@ -93,6 +102,7 @@ func (cfg Config) resolve() (Config, error) {
 		{"BatchJobQueueTimeout", int64(cfg.BatchJobQueueTimeout)},
 		{"BatchSlots", int64(cfg.BatchSlots)},
 		{"BatchMaxDelay", int64(cfg.BatchMaxDelay)},
+		{"RunQueueTarget", int64(cfg.RunQueueTarget)},
 	} {
 		if f.v < 0 {
 			return cfg, fmt.Errorf("admission: %s must not be negative (0 takes the default)", f.name)
@@ -124,6 +134,7 @@ func (cfg Config) resolve() (Config, error) {
 	cfg.BatchJobQueueTimeout = orDefault(cfg.BatchJobQueueTimeout, defaultBatchJobQueueTimeout)
 	cfg.BatchSlots = orDefault(cfg.BatchSlots, max(1, cfg.Cores/2))
 	cfg.BatchMaxDelay = orDefault(cfg.BatchMaxDelay, defaultBatchMaxDelay)
+	cfg.RunQueueTarget = orDefault(cfg.RunQueueTarget, defaultRunQueueTarget)
 	switch {
 	case cfg.BatchTargetLoad < 0 || cfg.BatchTargetLoad > 1 || cfg.BatchTargetLoad != cfg.BatchTargetLoad:
 		return cfg, fmt.Errorf("admission: BatchTargetLoad must lie between 0 and 1 (0 takes the default)")
@@ -164,6 +175,7 @@ func (cfg Config) checkBounds() error {
 		{"QueueTimeout", cfg.QueueTimeout}, {"OverloadQueueTimeout", cfg.OverloadQueueTimeout},
 		{"OverloadAfter", cfg.OverloadAfter}, {"IncreaseInterval", cfg.IncreaseInterval},
 		{"BatchJobQueueTimeout", cfg.BatchJobQueueTimeout}, {"BatchMaxDelay", cfg.BatchMaxDelay},
+		{"RunQueueTarget", cfg.RunQueueTarget},
 	} {
 		if f.v > maxDuration {
 			return fmt.Errorf("admission: %s must be at most %v", f.name, maxDuration)

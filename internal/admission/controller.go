@@ -27,6 +27,10 @@ type Controller struct {
 
 	budgetExhausted uint64
 
+	// runQueue sheds interactive arrivals while the scheduler's run queue
+	// is long (runqueue.go); nil with Config.NoRunQueueShedding.
+	runQueue *runQueue
+
 	waitInteractive, waitJobs, waitSlots prometheus.Observer
 }
 
@@ -48,6 +52,9 @@ func New(cfg Config, reg prometheus.Registerer) (*Controller, error) {
 		slots: slots{limit: cfg.BatchSlots, cores: cfg.Cores, maxDelay: cfg.BatchMaxDelay,
 			targetLoad: float64(cfg.Cores) * cfg.BatchTargetLoad},
 		adapt: aimd{min: cfg.InteractiveMinLimit, max: cfg.InteractiveLimit, increaseInterval: cfg.IncreaseInterval},
+	}
+	if !cfg.NoRunQueueShedding {
+		c.runQueue = newRunQueue(cfg.RunQueueTarget, nil)
 	}
 	if err := c.registerMetrics(reg); err != nil {
 		return nil, err
@@ -103,8 +110,11 @@ func (c *Controller) acquire(ctx context.Context, cl *class, waits prometheus.Ob
 		return nil, err
 	}
 	now := time.Now()
+	// Decided before the lock: the shedder's update reads the runtime's
+	// metrics, which the controller's lock need not wait for.
+	shed := cl == &c.interactive && c.runQueue.shed(now)
 	c.mu.Lock()
-	w, deadline, err := c.arrive(cl, now)
+	w, deadline, err := c.arrive(cl, now, shed)
 	c.mu.Unlock()
 	if err != nil {
 		return nil, err
@@ -117,11 +127,14 @@ func (c *Controller) acquire(ctx context.Context, cl *class, waits prometheus.Ob
 }
 
 // arrive decides at once, under the lock: admitted (no waiter, no error),
-// refused, or queued (the waiter and its deadline).
-func (c *Controller) arrive(cl *class, now time.Time) (*waiter, time.Duration, error) {
+// refused, or queued (the waiter and its deadline). shed is the run-queue
+// shedder's verdict.
+func (c *Controller) arrive(cl *class, now time.Time, shed bool) (*waiter, time.Duration, error) {
 	switch {
 	case c.draining:
 		return nil, 0, cl.reject(ReasonDraining, drainRetryAfter, now)
+	case shed:
+		return nil, 0, cl.reject(ReasonRunQueue, runQueueRetryAfter, now)
 	case cl.queue.len == 0 && cl.inFlight < cl.limit:
 		if cl == &c.interactive {
 			c.advanceLoad(now)

@@ -382,7 +382,8 @@ func TestConfig(t *testing.T) {
 		QueueTimeout: 20 * time.Millisecond, OverloadQueueTimeout: 5 * time.Millisecond,
 		OverloadAfter: 100 * time.Millisecond, IncreaseInterval: 100 * time.Millisecond,
 		BatchJobs: 8, BatchJobQueue: 8, BatchJobQueueTimeout: 2 * time.Second,
-		BatchSlots: 4, BatchTargetLoad: 0.5, BatchMaxDelay: 50 * time.Millisecond}
+		BatchSlots: 4, BatchTargetLoad: 0.5, BatchMaxDelay: 50 * time.Millisecond,
+		RunQueueTarget: 2 * time.Millisecond}
 	if got != want {
 		t.Fatalf("defaults for 8 cores:\n got %+v\nwant %+v", got, want)
 	}

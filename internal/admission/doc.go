@@ -84,6 +84,22 @@
 // generation (a generation lasts at least the 50 ms budget) and back up in
 // 200 ms.
 //
+// # The queue the slots cannot see
+//
+// The slots bound only the requests that reached the controller. On a
+// saturated server the connections' goroutines also wait in the Go
+// scheduler's run queue, request received, before they run far enough to
+// ask for a slot: the slots look free while every answer is late
+// (measured on one core at twice its capacity: no refusal, p50 8.7 s).
+// The run-queue shedder (runqueue.go) reads the runtime's own measure of
+// that wait, /sched/latencies:seconds, every 10 ms, and refuses new
+// interactive requests with a probability that grows while its 90th
+// percentile stays above RunQueueTarget (2 ms) and decays within ~50 ms
+// once it falls below half of it, in the manner of PIE (RFC 8033). The
+// refusal is [ReasonRunQueue], before any slot is taken, and costs a few
+// microseconds. Batch jobs are never refused by it: they yield through
+// the batch slots. Turn it off with NoRunQueueShedding.
+//
 // # Batch yields to interactive
 //
 // A batch slot is granted only when

@@ -172,7 +172,7 @@ func TestHTTPOverload(t *testing.T) {
 		t.Skip("load test")
 	}
 	checkGoroutines(t)
-	c, err := New(Config{InteractiveLimit: *overloadL, InteractiveMinLimit: *overloadL}, nil)
+	c, err := New(Config{InteractiveLimit: *overloadL, InteractiveMinLimit: *overloadL, NoRunQueueShedding: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -253,7 +253,7 @@ func checkRecovery(t *testing.T, c *Controller, client *http.Client, url string,
 // while queued frees its place and costs no refusal.
 func TestHTTPClientLeavesQueue(t *testing.T) {
 	checkGoroutines(t)
-	c, err := New(Config{Cores: 1, InteractiveLimit: 1, QueueTimeout: time.Minute, OverloadQueueTimeout: time.Minute}, nil)
+	c, err := New(Config{Cores: 1, InteractiveLimit: 1, QueueTimeout: time.Minute, OverloadQueueTimeout: time.Minute, NoRunQueueShedding: true}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -95,7 +95,7 @@ func TestBatchInterference(t *testing.T) {
 	work, row := calibrate(requestCPU), calibrate(rowCPU)
 
 	phase := func(name string, rows int, slots bool) time.Duration {
-		c, err := New(Config{}, nil)
+		c, err := New(Config{NoRunQueueShedding: true}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -43,6 +43,10 @@ var (
 		"Admitted interactive requests whose search ran out of its time budget.", nil, nil)
 	descLimitChanges = prometheus.NewDesc("balise_admission_limit_changes_total",
 		"Moves of the adaptive interactive limit, by direction (decrease, increase).", []string{"direction"}, nil)
+	descRunQueueLatency = prometheus.NewDesc("balise_admission_run_queue_latency_seconds",
+		"90th percentile of the time goroutines waited for a core over the last 10 ms measured (the Go scheduler's run queue), which the run-queue shedder holds near its target.", nil, nil)
+	descShedProbability = prometheus.NewDesc("balise_admission_shed_probability",
+		"Share of new interactive requests the run-queue shedder refuses (reason run_queue), 0 when the cores keep up.", nil, nil)
 	descSlotsOverdue = prometheus.NewDesc("balise_admission_batch_slots_overdue_total",
 		"Batch slots the starvation guard granted although batch work should have yielded to interactive traffic.", nil, nil)
 )
@@ -53,7 +57,7 @@ type collector struct{ c *Controller }
 func (col collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{descInFlight, descLimit, descQueue, descSlotsInUse, descServiceTime,
 		descOverloaded, descLoad, descTargetLoad, descDraining, descAdmitted, descRejections, descAbandoned, descBudgetExhausted,
-		descLimitChanges, descSlotsOverdue} {
+		descLimitChanges, descSlotsOverdue, descRunQueueLatency, descShedProbability} {
 		ch <- d
 	}
 }
@@ -93,6 +97,8 @@ func (col collector) Collect(ch chan<- prometheus.Metric) {
 	counter(descBudgetExhausted, s.BudgetExhausted)
 	counter(descLimitChanges, s.LimitDecreases, "decrease")
 	counter(descLimitChanges, s.LimitIncreases, "increase")
+	gauge(descRunQueueLatency, s.RunQueue.Latency.Seconds())
+	gauge(descShedProbability, s.RunQueue.ShedProbability)
 }
 
 func boolValue(b bool) float64 {

@@ -55,7 +55,7 @@ func value(typ dto.MetricType, m *dto.Metric) float64 {
 func TestMetrics(t *testing.T) {
 	checkGoroutines(t)
 	reg := prometheus.NewRegistry()
-	c, err := New(Config{Cores: 2, InteractiveLimit: 1, InteractiveQueue: 1, QueueTimeout: time.Minute,
+	c, err := New(Config{NoRunQueueShedding: true, Cores: 2, InteractiveLimit: 1, InteractiveQueue: 1, QueueTimeout: time.Minute,
 		OverloadQueueTimeout: time.Minute, BatchSlots: 1}, reg)
 	if err != nil {
 		t.Fatal(err)

@@ -26,15 +26,22 @@ const (
 	ReasonQueueTimeout = "queue_timeout"
 	// ReasonDraining: the server is shutting down.
 	ReasonDraining = "draining"
+	// ReasonRunQueue: the cores are saturated, goroutines wait in the Go
+	// scheduler's run queue beyond the target, and the run-queue shedder
+	// refused this arrival (runqueue.go).
+	ReasonRunQueue = "run_queue"
 )
 
-var reasons = []string{ReasonQueueFull, ReasonPredictedWait, ReasonQueueTimeout, ReasonDraining}
+var reasons = []string{ReasonQueueFull, ReasonPredictedWait, ReasonQueueTimeout, ReasonDraining, ReasonRunQueue}
 
 // Bounds of the Retry-After estimate. A draining server is going away: the
 // client should come back soon, to another replica or to the restarted one.
 const (
 	drainRetryAfter = time.Second
-	maxRetryAfter   = time.Minute
+	// runQueueRetryAfter: a saturated server sheds a share of arrivals;
+	// a second later the flood may be over.
+	runQueueRetryAfter = time.Second
+	maxRetryAfter      = time.Minute
 )
 
 // Rejection is the error of a refused request. Answer it with 503 Service

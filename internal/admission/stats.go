@@ -22,6 +22,8 @@ type Stats struct {
 	// interactive limit.
 	LimitDecreases uint64 `json:"limit_decreases"`
 	LimitIncreases uint64 `json:"limit_increases"`
+	// RunQueue is the run-queue shedder's state.
+	RunQueue RunQueueStats `json:"run_queue"`
 }
 
 // ClassStats describes interactive requests or batch jobs.
@@ -94,6 +96,7 @@ func (c *Controller) Stats() Stats {
 		BudgetExhausted: c.budgetExhausted,
 		LimitDecreases:  c.adapt.decreases,
 		LimitIncreases:  c.adapt.increases,
+		RunQueue:        c.runQueue.stats(),
 	}
 }
 

@@ -33,6 +33,7 @@ type limitFlags struct {
 	queueTimeout, batchQueueTimeout *time.Duration
 	batchJobs, batchSlots           *int
 	batchTargetLoad                 *float64
+	runQueueTarget                  *time.Duration
 }
 
 func addLimitFlags(fs *flag.FlagSet) *limitFlags {
@@ -57,6 +58,7 @@ func addLimitFlags(fs *flag.FlagSet) *limitFlags {
 		batchJobs:         fs.Int("batch-jobs", 0, "CSV files and /batch requests served at once (0: max(4, GOMAXPROCS))"),
 		batchSlots:        fs.Int("batch-slots", 0, "cores batch work may use at once across all jobs (0: max(1, GOMAXPROCS/2))"),
 		batchTargetLoad:   fs.Float64("batch-target-load", 0, "load (fraction of the cores) up to which batch work fills idle cores (0: 0.5); batch always yields to waiting interactive requests"),
+		runQueueTarget:    fs.Duration("run-queue-target", 0, "shed a growing share of interactive requests while goroutines wait longer than this for a core (90th percentile over 10ms; 0: 2ms; negative: off)"),
 		queueTimeout:      fs.Duration("queue-timeout", 0, "longest an interactive request waits for a slot (0: 20ms, and 5ms under sustained overload)"),
 		batchQueueTimeout: fs.Duration("batch-queue-timeout", 0, "longest a CSV file or /batch request waits to start (0: 2s)"),
 	}
@@ -77,6 +79,8 @@ func (f *limitFlags) admissionController(reg prometheus.Registerer) (*admission.
 		BatchJobQueueTimeout: *f.batchQueueTimeout,
 		BatchSlots:           *f.batchSlots,
 		BatchTargetLoad:      *f.batchTargetLoad,
+		RunQueueTarget:       max(0, *f.runQueueTarget),
+		NoRunQueueShedding:   *f.runQueueTarget < 0,
 	}
 	ctrl, err := admission.New(cfg, reg)
 	if err != nil {

@@ -338,7 +338,7 @@ func TestSharedBudgetAcrossReplicas(t *testing.T) {
 func TestQueryTextNeverLogged(t *testing.T) {
 	r := newRig(t, rigOptions{rateLimit: &ratelimit.Config{
 		Budgets: ratelimit.Budgets{Interactive: ratelimit.Rate{PerSecond: 1, Burst: 2}},
-	}, admission: &admission.Config{}})
+	}, admission: &admission.Config{NoRunQueueShedding: true}})
 	const secret = "impasseconfidentielle"
 	c := &http.Client{Timeout: 5 * time.Second}
 	tl := newTally()
