@@ -260,11 +260,10 @@ func (r *jobRun) geocode(c *chunk) error {
 
 // writeChunks writes the chunks in input order as they are geocoded.
 func (r *jobRun) writeChunks(cw *Writer, sum *Summary, progress func(rows int64)) error {
-	for c := range r.order {
-		select {
-		case <-c.done:
-		case <-r.ctx.Done():
-			return r.stopErr()
+	for {
+		c, err := r.nextChunk(cw)
+		if c == nil || err != nil {
+			return err
 		}
 		for i, out := range c.out {
 			if err := cw.WriteRow(out); err != nil {
@@ -279,7 +278,41 @@ func (r *jobRun) writeChunks(cw *Writer, sum *Summary, progress func(rows int64)
 			progress(sum.Rows)
 		}
 	}
-	return r.stopErr()
+}
+
+// nextChunk returns the next chunk in input order once it is geocoded, nil
+// at the end (with why the job stopped, if it did). When it would wait (the
+// rows are still arriving or being geocoded), what was written is pushed
+// out first: a client that waits for answers before it sends more rows
+// gets them, and one that streams sees them as they come.
+func (r *jobRun) nextChunk(cw *Writer) (*chunk, error) {
+	var c *chunk
+	var ok bool
+	select {
+	case c, ok = <-r.order:
+	default:
+		if err := cw.flushOut(); err != nil {
+			return nil, err
+		}
+		c, ok = <-r.order
+	}
+	if !ok {
+		return nil, r.stopErr()
+	}
+	select {
+	case <-c.done:
+		return c, nil
+	default:
+	}
+	if err := cw.flushOut(); err != nil {
+		return nil, err
+	}
+	select {
+	case <-c.done:
+		return c, nil
+	case <-r.ctx.Done():
+		return nil, r.stopErr()
+	}
 }
 
 func (j *Job) geocodeChunk(ctx context.Context, c *chunk) {

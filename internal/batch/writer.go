@@ -16,8 +16,13 @@ import (
 type Writer struct {
 	w      *bufio.Writer
 	closer io.Closer // the encoder, when there is one
-	delim  string
-	d      rune
+	// dst is the destination when it can push its own buffers on (an HTTP
+	// answer: through the compressor to the network); pending is set while
+	// rows were written since it last did.
+	dst     interface{ Flush() error }
+	pending bool
+	delim   string
+	d       rune
 	// escapeFormulas prefixes with a quote the cells a spreadsheet would
 	// take for a formula (Options.EscapeFormulas).
 	escapeFormulas bool
@@ -26,6 +31,7 @@ type Writer struct {
 // newWriter writes to w in charset cs, with a BOM first when bom is set.
 func newWriter(w io.Writer, delim rune, cs charset, bom, escapeFormulas bool) (*Writer, error) {
 	out := &Writer{delim: string(delim), d: delim, escapeFormulas: escapeFormulas}
+	out.dst, _ = w.(interface{ Flush() error })
 	if !cs.isUTF8() {
 		tw := transform.NewWriter(w, cs.encoder(bom))
 		out.closer = tw
@@ -42,6 +48,7 @@ func newWriter(w io.Writer, delim rune, cs charset, bom, escapeFormulas bool) (*
 
 // WriteRow writes one record.
 func (w *Writer) WriteRow(fields []string) error {
+	w.pending = true
 	for i, f := range fields {
 		if i > 0 {
 			w.w.WriteString(w.delim)
@@ -143,6 +150,22 @@ func isPlainNumber(s string) bool {
 
 // Flush sends buffered rows on.
 func (w *Writer) Flush() error { return w.w.Flush() }
+
+// flushOut sends buffered rows on and has the destination push them out
+// too, when it can and rows were written since it last did. Run calls it
+// before it waits for rows, so that a client streaming its upload gets
+// each answer while it streams, not when a compressor's or a socket's
+// buffer happens to fill.
+func (w *Writer) flushOut() error {
+	if err := w.w.Flush(); err != nil {
+		return err
+	}
+	if w.dst == nil || !w.pending {
+		return nil
+	}
+	w.pending = false
+	return w.dst.Flush()
+}
 
 // Close flushes everything, including the encoder's pending bytes.
 func (w *Writer) Close() error {

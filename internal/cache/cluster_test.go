@@ -60,7 +60,7 @@ func TestRedisCluster(t *testing.T) {
 	cfg := redisConfig(url)
 	cfg.RedisTimeout = 50 * time.Millisecond // the first call fetches the slot map
 	a := mustNew(t, cfg, nil)
-	const n = 300
+	const n = 600
 	for i := range n {
 		a.Set(ctx, fmt.Sprintf("key-%d", i), geojson(1+i%3), ClassFuzzy)
 	}
@@ -95,8 +95,12 @@ func TestRedisCluster(t *testing.T) {
 		}
 		tiers[tier]++
 	}
-	if tiers[TierL2] == 0 || tiers[TierNone] == 0 {
-		t.Errorf("tiers with one node of three down: %v; want both L2 hits and computes", tiers)
+	// The live two thirds still hit: the breaker must not open on the
+	// dead node's failures (a run of five of them comes at once), or every
+	// shard would be skipped for the dead one.
+	if tiers[TierL2] < n/3 || tiers[TierNone] == 0 || c.Stats().Breaker != "closed" {
+		t.Errorf("tiers with one node of three down: %v, breaker %s; want most of the live two thirds as L2 hits, computes, and the breaker closed",
+			tiers, c.Stats().Breaker)
 	}
 	t.Logf("one node of three killed: %v, breaker %s", tiers, c.Stats().Breaker)
 }

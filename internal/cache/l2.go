@@ -26,13 +26,15 @@ var errCallerGone = errors.New("caller context done")
 
 // l2 is the Redis tier.
 type l2 struct {
-	cfg    Config
-	client redis.UniversalClient
-	cb     *gobreaker.CircuitBreaker[[]byte]
-	codec  *codec
-	m      *metrics
-	log    *slog.Logger
-	errLog throttle
+	// cluster: a Redis Cluster, whose shards fail one at a time.
+	cluster bool
+	cfg     Config
+	client  redis.UniversalClient
+	cb      *gobreaker.CircuitBreaker[[]byte]
+	codec   *codec
+	m       *metrics
+	log     *slog.Logger
+	errLog  throttle
 	// panicLog is the cache's: one throttle for every recovered panic.
 	panicLog *throttle
 	tracer   trace.Tracer
@@ -84,6 +86,7 @@ func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer, panicL
 		return nil, err
 	}
 	l := &l2{
+		cluster:  isCluster(cfg),
 		cfg:      cfg,
 		client:   client,
 		codec:    cd,
@@ -96,6 +99,7 @@ func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer, panicL
 		stop:     make(chan struct{}),
 	}
 	failures := uint32(cfg.BreakerFailures)
+	cluster := l.cluster
 	l.cb = gobreaker.NewCircuitBreaker[[]byte](gobreaker.Settings{
 		Name:        "redis",
 		MaxRequests: 1,
@@ -105,10 +109,17 @@ func newL2(cfg Config, m *metrics, log *slog.Logger, tracer trace.Tracer, panicL
 		BucketPeriod: time.Second,
 		Timeout:      cfg.BreakerOpen,
 		ReadyToTrip: func(c gobreaker.Counts) bool {
-			// Consecutive failures catch a dead node at once; the ratio
-			// catches a flapping one (or one Cluster node of three down).
-			return c.ConsecutiveFailures >= failures ||
-				(c.Requests >= 4*failures && c.TotalFailures*2 >= c.Requests)
+			// The ratio catches a flapping node, and a Cluster most of
+			// whose nodes are gone.
+			if c.Requests >= 4*failures && c.TotalFailures*2 >= c.Requests {
+				return true
+			}
+			// Consecutive failures catch a dead single node at once. Not
+			// in a Cluster: there one primary of three lost (until its
+			// replica takes over) fails a third of the calls, and runs of
+			// five come within milliseconds: the breaker would then skip
+			// the live shards too, losing the whole L2 for a third of it.
+			return !cluster && c.ConsecutiveFailures >= failures
 		},
 		IsExcluded: excludedFromBreaker,
 		OnStateChange: func(_ string, from, to gobreaker.State) {
@@ -142,8 +153,7 @@ func stateLabel(s gobreaker.State) string {
 // the context deadline we give it: no retries, no waiting for a pooled
 // connection beyond the call's own timeout, one dial attempt.
 func newRedisClient(cfg Config) (redis.UniversalClient, error) {
-	cluster := cfg.RedisCluster || strings.Contains(cfg.RedisURL, "addr=")
-	if cluster {
+	if isCluster(cfg) {
 		o, err := redis.ParseClusterURL(cfg.RedisURL)
 		if err != nil {
 			return nil, fmt.Errorf("cannot parse redis cluster URL: %w", err)
@@ -157,6 +167,12 @@ func newRedisClient(cfg Config) (redis.UniversalClient, error) {
 	}
 	tuneNode(o, cfg)
 	return redis.NewClient(o), nil
+}
+
+// isCluster reports whether cfg names a Redis Cluster (a seed flagged as
+// one, or several addresses).
+func isCluster(cfg Config) bool {
+	return cfg.RedisCluster || strings.Contains(cfg.RedisURL, "addr=")
 }
 
 func tuneNode(o *redis.Options, cfg Config) {
@@ -192,7 +208,17 @@ func tuneCluster(o *redis.ClusterOptions, cfg Config) {
 	if cfg.RedisPoolSize > 0 {
 		o.PoolSize = cfg.RedisPoolSize
 	}
+	// go-redis re-reads the slot map on a MOVED or ASK answer, which a dead
+	// primary never sends: without a short reload interval the lost
+	// shard's keys would go on being sent to its old address for up to the
+	// default 60 s after its replica has taken over. A CLUSTER SLOTS every
+	// 2 s per replica costs nothing beside the traffic.
+	o.ClusterStateReloadInterval = clusterStateReload
 }
+
+// clusterStateReload bounds how long a failed-over primary's slots stay
+// routed to its old address.
+const clusterStateReload = 2 * time.Second
 
 // redisKey hashes a cache key: short, evenly spread over Cluster slots,
 // and free of query text.
@@ -433,6 +459,7 @@ func (l *l2) flush(batch []l2Write) {
 	if len(writes) == 0 {
 		return
 	}
+	var failed []bool // per write, when the pipeline failed in part
 	_, err := l.cb.Execute(func() ([]byte, error) {
 		ctx, cancel := context.WithTimeout(context.Background(), l.cfg.RedisWriteTimeout)
 		defer cancel()
@@ -444,7 +471,31 @@ func (l *l2) flush(batch []l2Write) {
 				pipe.Set(ctx, w.key, w.val, w.ttl)
 			}
 		}
-		_, err := pipe.Exec(ctx)
+		cmds, err := pipe.Exec(ctx)
+		if err != nil && len(cmds) == len(writes) {
+			// In a Cluster the batch spans the shards: with one shard
+			// down its writes fail and the others' succeed. That is a
+			// partial outage, not a dead Redis: the breaker must not count
+			// it against the live shards (the reads of the dead shard's
+			// keys count on their own).
+			failed = make([]bool, len(cmds))
+			some := false
+			for i, c := range cmds {
+				failed[i] = c.Err() != nil
+				some = some || !failed[i]
+			}
+			if some {
+				l.logErr("redis writes failed in part; going on without them", "set", err)
+				return nil, nil
+			}
+		}
+		if err != nil && l.cluster {
+			// A Cluster's reads alone judge it: every missed read of a dead
+			// shard's key is followed by a write of it, so counting writes
+			// too would double that shard's weight and trip the breaker on
+			// one shard of three. A whole Cluster down fails the reads.
+			return nil, fmt.Errorf("%w: %w", errShardWrite, err)
+		}
 		return nil, err
 	})
 	outcome := outcomeOK
@@ -456,11 +507,31 @@ func (l *l2) flush(batch []l2Write) {
 		}
 		l.m.writesDropped.WithLabelValues(reason).Add(float64(len(writes)))
 	} else {
+		l.countWrites(writes, failed, size, deletes)
+	}
+	l.m.redisDuration.WithLabelValues("set", outcome).Observe(time.Since(start).Seconds())
+}
+
+// countWrites records a pipeline that ran: every write, or those not
+// marked in failed (a Cluster with a shard down).
+func (l *l2) countWrites(writes []pendingWrite, failed []bool, size, deletes int) {
+	if failed == nil {
 		l.m.writesDone.Add(float64(len(writes) - deletes))
 		l.m.redisDeletes.Add(float64(deletes))
 		l.m.l2.stored.Add(float64(size))
+		return
 	}
-	l.m.redisDuration.WithLabelValues("set", outcome).Observe(time.Since(start).Seconds())
+	for i, w := range writes {
+		switch {
+		case failed[i]:
+			l.m.writesDropped.WithLabelValues("error").Inc()
+		case w.val == nil:
+			l.m.redisDeletes.Inc()
+		default:
+			l.m.writesDone.Inc()
+			l.m.l2.stored.Add(float64(len(w.val)))
+		}
+	}
 }
 
 // prepare hashes the keys and encodes the values of a batch, skipping

@@ -181,11 +181,16 @@ func (c *Cache) guard(ctx context.Context, op string, fn func(ctx context.Contex
 }
 
 // excludedFromBreaker tells the breaker which failures say nothing about
-// Redis: the caller's own context ending, a panic in the caller's code.
+// Redis: the caller's own context ending, a panic in the caller's code, a
+// Cluster write (the reads judge a Cluster).
 func excludedFromBreaker(err error) bool {
 	var pe *PanicError
-	return errors.Is(err, errCallerGone) || errors.As(err, &pe)
+	return errors.Is(err, errCallerGone) || errors.Is(err, errShardWrite) || errors.As(err, &pe)
 }
+
+// errShardWrite marks a failed write to a Redis Cluster, which the breaker
+// leaves to the reads to judge (see l2.flush).
+var errShardWrite = errors.New("redis cluster write failed")
 
 // isBreakerRefusal reports whether err is the breaker's refusal.
 func isBreakerRefusal(err error) bool {

@@ -85,7 +85,7 @@ func (a *API) csv(w http.ResponseWriter, r *http.Request, reverse bool) {
 	h["Cache-Control"] = noStore
 	h.Set("Content-Disposition", contentDisposition(filename, a.opts.Flavour))
 	w.WriteHeader(http.StatusOK)
-	a.runCSV(w, r, rc, job, &progressWriter{w: w, g: guard}, reverse)
+	a.runCSV(w, r, rc, job, &progressWriter{w: w, rc: rc, g: guard}, reverse)
 }
 
 // csvInput returns the CSV to read: a multipart upload's "data" part,
@@ -401,8 +401,24 @@ func (p *progressReader) Read(b []byte) (int, error) {
 }
 
 type progressWriter struct {
-	w io.Writer
-	g transferGuard
+	w  io.Writer
+	rc *http.ResponseController
+	g  transferGuard
+}
+
+// Flush pushes the answer written so far to the client, through the
+// compressor when there is one (the batch job calls it before it waits for
+// rows). Blocked time counts toward the minimum rate, as a Write's does.
+func (p *progressWriter) Flush() error {
+	start := time.Now()
+	err := p.rc.Flush()
+	if errors.Is(err, http.ErrNotSupported) {
+		err = nil
+	}
+	if gerr := p.g.observe(0, time.Since(start)); gerr != nil && err == nil {
+		err = gerr
+	}
+	return err
 }
 
 func (p *progressWriter) Write(b []byte) (int, error) {

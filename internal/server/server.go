@@ -244,6 +244,13 @@ func (s *Server) ServeWithAdmin(ctx context.Context, ln, adminLn net.Listener) e
 	case <-ctx.Done():
 	}
 	s.draining.Store(true)
+	// From now on every answer says "Connection: close" and idle
+	// connections are closed: clients that reach this replica through an
+	// L4 balancer (a Kubernetes Service, kube-proxy) or a pool that does
+	// not watch readiness open their next connection anew, and the balancer
+	// sends it to a replica that is not leaving. Without this they would
+	// reuse their connection until the listener closes and race its close.
+	srv.SetKeepAlivesEnabled(false)
 	s.log.Info("shutting down: draining in-flight requests", "timeout", s.cfg.ShutdownTimeout.String(), "delay", s.cfg.ShutdownDelay.String())
 	if s.cfg.ShutdownDelay > 0 {
 		time.Sleep(s.cfg.ShutdownDelay)

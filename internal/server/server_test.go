@@ -226,6 +226,48 @@ func TestGracefulShutdown(t *testing.T) {
 	}
 }
 
+// During the shutdown delay a replica still answers, but asks every client
+// to leave its connection ("Connection: close"), so that clients behind an
+// L4 balancer reconnect to a replica that is staying; a connection kept
+// from before the SIGTERM is closed rather than left to race the
+// listener's close.
+func TestShutdownDelayClosesKeepAlives(t *testing.T) {
+	e, ix := testEngine(t, "rue des avions")
+	h := NewHolder(e, ix.Close)
+	cfg := DefaultConfig()
+	cfg.ShutdownDelay = 2 * time.Second
+	url, cancel, wait := start(t, cfg, h, quietLog())
+	get := func(c *http.Client) *http.Response {
+		t.Helper()
+		resp, err := c.Get(url + "/search?q=rue+des+avions")
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp
+	}
+	before := &http.Client{Transport: &http.Transport{}}
+	if resp := get(before); resp.Close || resp.Header.Get("Connection") == "close" {
+		t.Fatalf("before the shutdown: the answer closed its connection")
+	}
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	during := &http.Client{Transport: &http.Transport{}}
+	resp := get(during)
+	if resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("during the shutdown delay: status %d, Close %v; want 200 with Connection: close", resp.StatusCode, resp.Close)
+	}
+	// The pooled connection of the first client was closed by the server:
+	// its next request dials a new one (and still gets an answer).
+	if resp := get(before); resp.StatusCode != 200 || !resp.Close {
+		t.Errorf("a client pooled from before the shutdown: status %d, Close %v", resp.StatusCode, resp.Close)
+	}
+	if err := wait(); err != nil {
+		t.Errorf("Serve: %v", err)
+	}
+}
+
 // The server's write timeout does not cut a CSV answer that keeps flowing:
 // CSV routes push their deadlines as data moves.
 func TestCSVOutlivesWriteTimeout(t *testing.T) {
