@@ -8,10 +8,10 @@ FUZZTIME ?= 100000x
 SHELL := bash
 .SHELLFLAGS := -o pipefail -ec
 
-.PHONY: test build lint unit race fuzz relevance bench deps vulncheck
+.PHONY: test build lint unit race fuzz relevance bench deps vulncheck k8s
 
 ## test: everything CI checks (installs what the tests need first)
-test: deps lint vulncheck race fuzz relevance
+test: deps lint vulncheck race k8s fuzz relevance
 
 build:
 	$(GO) build -o bin/balise ./cmd/balise
@@ -31,6 +31,11 @@ unit:
 # runs on its own, without the race detector (target relevance).
 race:
 	$(GO) test -race -count=1 $$($(GO) list ./... | grep -v /internal/relevance)
+
+## k8s: the Kubernetes manifests build with kustomize and decode strictly (a module of its own: deploy/k8s)
+k8s:
+	$(GO) build -o bin/staticcheck honnef.co/go/tools/cmd/staticcheck
+	cd deploy/k8s && test -z "$$(gofmt -l .)" && $(GO) vet ./... && ../../bin/staticcheck ./... && $(GO) test -count=1 ./...
 
 ## fuzz: a short run of every fuzz target (seeds live in testdata/fuzz/)
 fuzz:
