@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"runtime"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,13 +20,16 @@ import (
 // and fixed costs dominate). A linear cost gives a ratio near scale; a
 // quadratic one gives scale², so with scale 32 and slack 6 it is caught
 // by a factor of five while the linear one has a factor of six of margin
-// for a loaded machine; an apparent failure is measured twice more before
-// it is reported.
+// for a loaded machine; each run starts after a collection, and an
+// apparent failure is measured four more times before it is reported.
 func CheckLinearCost(t testing.TB, scale int, slack float64, run func(k int)) {
 	t.Helper()
 	best := func(k, runs int) time.Duration {
 		b := time.Duration(1<<63 - 1)
 		for range runs {
+			// Start each run without another's garbage to collect: GC
+			// debt left by the previous run would be charged to this one.
+			runtime.GC()
 			start := time.Now()
 			run(k)
 			b = min(b, time.Since(start))
@@ -33,7 +37,7 @@ func CheckLinearCost(t testing.TB, scale int, slack float64, run func(k int)) {
 		return b
 	}
 	var small, large time.Duration
-	for range 3 {
+	for range 5 {
 		small = max(best(1, 5), time.Microsecond)
 		large = best(scale, 3)
 		if large <= 5*time.Millisecond || float64(large) <= slack*float64(scale)*float64(small) {
