@@ -38,21 +38,17 @@ func stampFile(f *os.File) (fileStamp, error) {
 //
 //	defer index.CatchFaults()()
 //
-// and recover with IsFault. The setting is per goroutine and costs a few
+// and recover with FaultAddr. The setting is per goroutine and costs a few
 // nanoseconds.
 func CatchFaults() (restore func()) {
 	old := debug.SetPanicOnFault(true)
 	return func() { debug.SetPanicOnFault(old) }
 }
 
-// IsFault tells whether a recovered panic value is a memory fault (what
-// CatchFaults turns a SIGBUS or SIGSEGV into), as opposed to a code bug.
-func IsFault(p any) bool {
-	_, ok := FaultAddr(p)
-	return ok
-}
-
-// FaultAddr returns the faulting address of a recovered memory fault.
+// FaultAddr returns the faulting address of a recovered memory fault
+// (what CatchFaults turns a SIGBUS or SIGSEGV into); ok is false for any
+// other panic. A fault is the file's doing only when the address lies in
+// its mapping (Maps): elsewhere it is a bug.
 func FaultAddr(p any) (uintptr, bool) {
 	err, ok := p.(runtime.Error)
 	if !ok {
@@ -68,13 +64,7 @@ func FaultAddr(p any) (uintptr, bool) {
 // Maps tells whether addr lies inside this index's mapping: which of the
 // indexes in use (a reload keeps the old one until its last request ends)
 // a fault came from.
-func (ix *Index) Maps(addr uintptr) bool {
-	if len(ix.data) == 0 {
-		return false
-	}
-	start := uintptr(unsafe.Pointer(unsafe.SliceData(ix.data)))
-	return addr >= start && addr-start < uintptr(len(ix.data))
-}
+func (ix *Index) Maps(addr uintptr) bool { return inside(ix.data, addr) }
 
 // MarkFaulted records that a read of the mapping faulted: from now on
 // Health reports the index unavailable. It is safe for concurrent use and
@@ -117,18 +107,29 @@ func (ix *Index) Health() error {
 // has already been seen. It costs one atomic load, for the request path.
 func (ix *Index) Unavailable() bool { return ix.fault.Load() != nil }
 
-// openGuarded runs f (the checks of Open, which read the mapping) with
-// faults turned into an ErrCorrupt error: a file truncated while it is
-// being verified is refused instead of crashing the process.
-func openGuarded(f func() (*Index, error)) (ix *Index, err error) {
+// openGuarded runs f (the checks of Open, which read data, the mapping)
+// with faults inside data turned into an ErrCorrupt error: a file
+// truncated while it is being verified is refused instead of crashing the
+// process. Any other panic, a fault elsewhere included, is a bug of
+// balise and goes on: it must not pass for a corrupt file.
+func openGuarded(data []byte, f func() (*Index, error)) (ix *Index, err error) {
 	defer CatchFaults()()
 	defer func() {
 		if p := recover(); p != nil {
-			if !IsFault(p) {
+			if addr, ok := FaultAddr(p); !ok || !inside(data, addr) {
 				panic(p)
 			}
 			ix, err = nil, fmt.Errorf("the file changed while it was being read (%v): %w", p, ErrCorrupt)
 		}
 	}()
 	return f()
+}
+
+// inside tells whether addr lies in data.
+func inside(data []byte, addr uintptr) bool {
+	if len(data) == 0 {
+		return false
+	}
+	start := uintptr(unsafe.Pointer(unsafe.SliceData(data)))
+	return addr >= start && addr-start < uintptr(len(data))
 }

@@ -107,7 +107,7 @@ func Open(path string, opts OpenOptions) (*Index, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cannot map index %q: %w", path, err)
 	}
-	ix, err := openGuarded(func() (*Index, error) { return openBytes(data, opts) })
+	ix, err := openGuarded(data, func() (*Index, error) { return openBytes(data, opts) })
 	if err != nil {
 		unmap()
 		return nil, fmt.Errorf("cannot open index %q: %w", path, err)
