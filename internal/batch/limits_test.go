@@ -354,7 +354,7 @@ type panicRecord struct {
 func (p *panicRecord) hook(v any, stack []byte) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.values = append(p.values, DescribePanic(v))
+	p.values = append(p.values, search.DescribePanic(v))
 	if len(stack) > 0 {
 		p.stacks++
 	}

@@ -93,9 +93,10 @@ type Options struct {
 	// the job. Safe for concurrent use.
 	Acquire func(ctx context.Context) (release func(), err error)
 	// OnPanic, when set, is told of every panic recovered in the job (a
-	// row's geocoding or one of the job's goroutines): v is the panic
-	// value, stack the goroutine's stack. v may quote the data being
-	// processed: log DescribePanic(v), not v. Safe for concurrent use.
+	// row's geocoding, the engine's for a row, or one of the job's
+	// goroutines): v is the panic value, stack the goroutine's stack. v
+	// may quote the data being processed: log search.DescribePanic(v),
+	// not v. Safe for concurrent use.
 	OnPanic func(v any, stack []byte)
 }
 

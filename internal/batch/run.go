@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"runtime"
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
@@ -126,29 +125,18 @@ func (r *jobRun) stopErr() error {
 // job's error for it, which does not quote the panic value.
 func (r *jobRun) recovered(p any, doing string) error {
 	r.panics.Add(1)
-	r.j.tellPanic(p)
-	return fmt.Errorf("batch: internal error while %s (%s)", doing, DescribePanic(p))
+	r.j.tellPanic(p, debug.Stack())
+	return fmt.Errorf("batch: internal error while %s (%s)", doing, search.DescribePanic(p))
 }
 
 // tellPanic calls Options.OnPanic, which must not take the job down
 // either.
-func (j *Job) tellPanic(p any) {
+func (j *Job) tellPanic(p any, stack []byte) {
 	if j.opts.OnPanic == nil {
 		return
 	}
-	stack := debug.Stack()
 	defer func() { _ = recover() }()
 	j.opts.OnPanic(p, stack)
-}
-
-// DescribePanic words a recovered panic value for a log line without the
-// data it may quote: a runtime error's text (index out of range…), which
-// holds numbers and type names only, else the value's type.
-func DescribePanic(v any) string {
-	if re, ok := v.(runtime.Error); ok {
-		return re.Error()
-	}
-	return fmt.Sprintf("panic of type %T", v)
 }
 
 // readChunks is the reader goroutine.
@@ -346,7 +334,7 @@ func (j *Job) row(ctx context.Context, rec []string, m *rowMeta) (out []string) 
 		if p := recover(); p != nil {
 			m.status = StatusError // one odd row must not take the file down
 			m.panicked = true
-			j.tellPanic(p)
+			j.tellPanic(p, debug.Stack())
 		}
 		j.setStatus(out, m.status)
 	}()

@@ -15,6 +15,7 @@ import (
 
 	"balise/internal/batch"
 	"balise/internal/progress"
+	"balise/internal/search"
 	"balise/internal/source"
 )
 
@@ -67,7 +68,7 @@ func runGeocode(ctx context.Context, env Env, args []string) error {
 		MinScore: *minScore, Workers: *workers, TrackDuplicates: true,
 		EscapeFormulas: *escapeFormulas, MaxRecordBytes: int(min(int64(maxRecord), 1<<30)),
 		OnPanic: func(v any, stack []byte) {
-			fmt.Fprintf(env.Stderr, "internal error (the row is marked error): %s\n%s", batch.DescribePanic(v), stack)
+			fmt.Fprintf(env.Stderr, "internal error (the row is marked error): %s\n%s", search.DescribePanic(v), stack)
 		},
 	}
 	switch *flavour {

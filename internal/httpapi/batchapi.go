@@ -165,7 +165,7 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 	defer index.CatchFaults()()
 	defer func() {
 		if p := recover(); p != nil {
-			a.log.Error("batch item panicked", "panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+			a.log.Error("batch item panicked", "panic", search.DescribePanic(p), "stack", string(debug.Stack()))
 			if t := a.opts.Telemetry; t != nil {
 				t.Search.ObservePanic("batch_item")
 			}

@@ -139,7 +139,7 @@ func (a *API) csvOptions(r *http.Request, e *search.Engine, fields map[string][]
 		Workers:        a.opts.CSVWorkers,
 		EscapeFormulas: a.opts.CSVEscapeFormulas,
 		OnPanic: func(v any, stack []byte) {
-			a.log.Error("CSV geocoding panic", "path", r.URL.Path, "panic", batch.DescribePanic(v), "stack", string(stack))
+			a.log.Error("CSV geocoding panic", "path", r.URL.Path, "panic", search.DescribePanic(v), "stack", string(stack))
 			if t := a.opts.Telemetry; t != nil {
 				t.Search.ObservePanic("csv")
 			}

@@ -1,7 +1,6 @@
 package search
 
 import (
-	"fmt"
 	"strings"
 
 	"balise/internal/index"
@@ -57,7 +56,7 @@ func (e *Engine) document(id string) (*Result, bool, error) {
 			for n := 0; n < r.Doc.NumHousenumbers() && !found; n++ {
 				h, err := r.Doc.HousenumberAt(n)
 				if err != nil {
-					return nil, false, fmt.Errorf("document %q: %w", id, err)
+					return nil, false, err // names the document by number, not by the id asked for
 				}
 				for _, f := range h.Payload {
 					if f.Key == "id" && f.Value.First().Text() == id {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"time"
@@ -96,15 +97,29 @@ var (
 
 // InternalError is a panic of the engine turned into an error for the one
 // request that hit it. It carries the panic value and the stack for the
-// log, and never the query: error text may be logged, query text may not
-// (unless the operator asks for it).
+// log, and its text never holds the query: error text may be logged, query
+// text may not (unless the operator asks for it).
 type InternalError struct {
-	Op    string // search, reverse, document
+	Op string // search, reverse, document
+	// Value is what was passed to panic. It may quote the query: log
+	// DescribePanic(Value), not Value.
 	Value any
 	Stack []byte
 }
 
-func (e *InternalError) Error() string { return fmt.Sprintf("%s: internal error: %v", e.Op, e.Value) }
+func (e *InternalError) Error() string {
+	return e.Op + ": internal error: " + DescribePanic(e.Value)
+}
+
+// DescribePanic words a recovered panic value for an error or a log line
+// without the data it may quote: a runtime error's text (index out of
+// range…), which holds numbers and type names only, else the value's type.
+func DescribePanic(v any) string {
+	if re, ok := v.(runtime.Error); ok {
+		return re.Error()
+	}
+	return fmt.Sprintf("panic of type %T", v)
+}
 
 func (e *InternalError) Unwrap() error { return ErrInternal }
 

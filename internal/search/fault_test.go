@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 	"testing"
 
 	"balise/internal/index"
@@ -60,6 +61,69 @@ func TestEnginePanicIsAnInternalError(t *testing.T) {
 	}
 	if errors.Is(err, index.ErrUnavailable) || errors.Is(err, index.ErrCorrupt) {
 		t.Fatalf("a bug reported as an index problem: %v", err)
+	}
+}
+
+// A panic raised while a search runs, whose value quotes the query (as a
+// careless message would), reaches the caller as an InternalError whose
+// text holds neither the query nor the panic message: error text is
+// logged even when query logging is off.
+func TestEnginePanicDuringSearchKeepsQueryOutOfError(t *testing.T) {
+	f := buildFixture(t, fixtureOpts{}, doc{"name": "rue des lilas", "city": "Paris"})
+	f.e.chain = []collector{{"boom", func(s *searcher) bool { panic("cannot handle " + s.q.Q) }}}
+	_, err := f.e.Search(context.Background(), Query{Q: "12 rue secrète", Limit: 1})
+	var ie *InternalError
+	if !errors.As(err, &ie) || !errors.Is(err, ErrInternal) || len(ie.Stack) == 0 {
+		t.Fatalf("err = %#v", err)
+	}
+	if errors.Is(err, index.ErrCorrupt) || errors.Is(err, index.ErrUnavailable) || f.e.Index().Unavailable() {
+		t.Fatalf("a bug reported as an index problem: %v", err)
+	}
+	if msg := err.Error(); strings.Contains(msg, "secrète") || strings.Contains(msg, "cannot handle") || msg != "search: internal error: panic of type string" {
+		t.Errorf("error text %q", msg)
+	}
+	if ie.Value != "cannot handle 12 rue secrète" {
+		t.Errorf("value %v: the log with --log-queries needs it", ie.Value)
+	}
+}
+
+// fakeFault is a memory fault as CatchFaults reports it: a runtime error
+// with the faulting address.
+type fakeFault struct{ addr uintptr }
+
+func (fakeFault) Error() string   { return "unexpected fault address" }
+func (fakeFault) RuntimeError()   {}
+func (f fakeFault) Addr() uintptr { return f.addr }
+
+// A memory fault outside the index's mapping is a bug (a wild pointer),
+// not a change of the file: an InternalError, and the index stays in use.
+func TestFaultOutsideTheMappingIsAnInternalError(t *testing.T) {
+	f := buildFixture(t, fixtureOpts{}, doc{"name": "rue des lilas", "city": "Paris"})
+	err := f.e.recovered("reverse", fakeFault{addr: 8})
+	if !errors.Is(err, ErrInternal) || errors.Is(err, index.ErrUnavailable) || f.e.Index().Unavailable() {
+		t.Fatalf("recovered = %v (unavailable %v)", err, f.e.Index().Unavailable())
+	}
+	if err.Error() != "reverse: internal error: unexpected fault address" {
+		t.Errorf("error text %q", err)
+	}
+}
+
+// DescribePanic quotes a runtime error's text, never another value's.
+func TestDescribePanic(t *testing.T) {
+	var idx []int
+	var rerr any
+	func() {
+		defer func() { rerr = recover() }()
+		_ = idx[len(idx)]
+	}()
+	for v, want := range map[any]string{
+		rerr:                            "runtime error: index out of range [0] with length 0",
+		"rue secrète":                   "panic of type string",
+		fmt.Errorf("bad %q", "secrète"): "panic of type *errors.errorString",
+	} {
+		if got := DescribePanic(v); got != want {
+			t.Errorf("DescribePanic(%v) = %q, want %q", v, got, want)
+		}
 	}
 }
 

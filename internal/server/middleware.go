@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"runtime/debug"
@@ -12,6 +11,7 @@ import (
 
 	"balise/internal/httpapi"
 	"balise/internal/index"
+	"balise/internal/search"
 	"balise/internal/telemetry"
 )
 
@@ -135,10 +135,10 @@ func Recover(log *slog.Logger, flavour httpapi.Flavour, onPanic func(p any) (ind
 				id := RequestIDFrom(r.Context())
 				if fault {
 					log.Error("memory fault reading the index: the file changed under its mapping", "request_id", id,
-						"method", r.Method, "route", httpapi.RouteName(r.URL.Path), "panic", fmt.Sprint(p))
+						"method", r.Method, "route", httpapi.RouteName(r.URL.Path), "panic", search.DescribePanic(p))
 				} else {
 					log.Error("handler panic", "request_id", id, "method", r.Method, "route", httpapi.RouteName(r.URL.Path),
-						"panic", fmt.Sprint(p), "stack", string(debug.Stack()))
+						"panic", search.DescribePanic(p), "stack", string(debug.Stack()))
 				}
 				if sw.status != 0 {
 					panic(http.ErrAbortHandler)

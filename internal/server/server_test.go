@@ -104,13 +104,15 @@ func TestHolderSwapUnderLoad(t *testing.T) {
 func TestRequestIDAndRecover(t *testing.T) {
 	var logs bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
-	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom") })
+	// The panic value quotes the query, as a careless message would: the
+	// log names its type only.
+	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom on " + r.URL.RawQuery) })
 	h := Chain(boom, RequestID(), AccessLog(log), Recover(log, httpapi.Addok, nil))
 	srv := &http.Server{Handler: h}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)
 	defer srv.Close()
-	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/search", nil)
+	req, _ := http.NewRequest("GET", "http://"+ln.Addr().String()+"/search?q=12+rue+secrete", nil)
 	req.Header.Set("X-Request-Id", "abc-123")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -121,7 +123,8 @@ func TestRequestIDAndRecover(t *testing.T) {
 	if resp.StatusCode != 500 || resp.Header.Get("X-Request-Id") != "abc-123" || !strings.Contains(string(body), "abc-123") {
 		t.Errorf("%d %v %s", resp.StatusCode, resp.Header, body)
 	}
-	if !strings.Contains(logs.String(), `"request_id":"abc-123"`) || !strings.Contains(logs.String(), `"panic":"boom"`) || !strings.Contains(logs.String(), `"status":500`) {
+	if !strings.Contains(logs.String(), `"request_id":"abc-123"`) || !strings.Contains(logs.String(), `"panic":"panic of type string"`) || !strings.Contains(logs.String(), `"status":500`) ||
+		strings.Contains(logs.String(), "secrete") {
 		t.Errorf("logs: %s", logs.String())
 	}
 	// An unusable client id is replaced.
