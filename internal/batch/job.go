@@ -3,6 +3,7 @@ package batch
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"io"
@@ -334,6 +335,7 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 	switch {
 	case err != nil:
 		m.status = StatusError
+		j.engineFailed(err, m)
 	case len(res) == 0:
 		m.status = StatusNotFound
 	case j.opts.Flavour == Addok && !(round2(res[0].Score) > j.opts.MinScore):
@@ -370,12 +372,26 @@ func (j *Job) reverse(ctx context.Context, rec []string, m *rowMeta) []*search.R
 	switch {
 	case err != nil:
 		m.status = StatusError
+		j.engineFailed(err, m)
 	case len(res) == 0:
 		m.status = StatusNotFound
 	default:
 		m.status = StatusOK
 	}
 	return res
+}
+
+// engineFailed reports the engine error of a row that became an error row:
+// a panic the engine recovered (a bug of balise, search.InternalError) is
+// counted and handed to Options.OnPanic as a panic of the row itself, so
+// that it is logged and shows in the metrics instead of hiding among the
+// error rows.
+func (j *Job) engineFailed(err error, m *rowMeta) {
+	var ie *search.InternalError
+	if errors.As(err, &ie) {
+		m.panicked = true
+		j.tellPanic(ie.Value, ie.Stack)
+	}
 }
 
 // rowHash seeds h, the hash keying a row's query for the summary's

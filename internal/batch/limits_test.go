@@ -394,6 +394,34 @@ func TestJobRowPanic(t *testing.T) {
 	}
 }
 
+// A panic the engine recovered for a row (a search.InternalError) is a
+// panic of that row: counted and handed to OnPanic with the engine's
+// stack, not left to hide among the error rows. Other engine errors
+// (a query too long) are plain error rows.
+func TestJobEngineInternalErrorIsCounted(t *testing.T) {
+	e := testEngine(t, avions)
+	var p panicRecord
+	j, err := NewJob(e, strings.NewReader("adresse\nrue des avions\n"), Options{OnPanic: p.hook})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m rowMeta
+	j.engineFailed(&search.InternalError{Op: "search", Value: "cannot handle secret address 42", Stack: []byte("stack")}, &m)
+	if !m.panicked || len(p.values) != 1 || p.values[0] != "panic of type string" || p.stacks != 1 {
+		t.Errorf("internal error: panicked %v, reported %q (%d stacks)", m.panicked, p.values, p.stacks)
+	}
+	m = rowMeta{}
+	j.engineFailed(fmt.Errorf("wrapped: %w", &search.QueryTooLongError{Length: 300, Limit: 200}), &m)
+	if m.panicked || len(p.values) != 1 {
+		t.Errorf("query too long counted as a panic: %v %q", m.panicked, p.values)
+	}
+	s := newSummary(false)
+	s.add(&rowMeta{status: StatusError, panicked: true})
+	if s.Panics != 1 || s.Errors != 1 {
+		t.Errorf("summary %+v", s)
+	}
+}
+
 func run2(t *testing.T, j *Job) (*Summary, string) {
 	t.Helper()
 	var out strings.Builder
