@@ -164,9 +164,9 @@ func (a *API) searchKey(e *search.Engine, endpoint, q string, limit int, autocom
 	return a.keys.Search(cache.SearchRequest{
 		IndexVersion: e.Index().Meta().Version, Endpoint: endpoint, Flavour: a.opts.Flavour.String(),
 		// The engine folds exactly this (search/collect.go: pipe.Query on
-		// the trimmed query, whose first step is text.Ascii); everything
+		// the trimmed query, whose first step is text.ASCII); everything
 		// it does afterwards derives from the folded form.
-		Folded:  text.Ascii(strings.TrimSpace(q)),
+		Folded:  text.ASCII(strings.TrimSpace(q)),
 		Filters: cacheFilters(filters), Limit: limit, Autocomplete: autocomplete,
 		HasFocus: hasCenter, Lat: lat, Lon: lon,
 	})

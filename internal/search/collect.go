@@ -92,7 +92,7 @@ func (s *searcher) prepare() error {
 	if s.cfg.QueryMaxBytes > 0 && len(q) > s.cfg.QueryMaxBytes {
 		return &QueryTooLongError{Length: utf8.RuneCountInString(q), Limit: s.cfg.QueryMaxLength}
 	}
-	folded := text.Ascii(q)
+	folded := text.ASCII(q)
 	s.folded = folded
 	if n := utf8.RuneCountInString(folded); n > s.cfg.QueryMaxLength {
 		return &QueryTooLongError{Length: n, Limit: s.cfg.QueryMaxLength}

@@ -128,7 +128,7 @@ func (s *searcher) result(d uint32) *Result {
 // matchLooseNumber attaches a number written after the street, unless that
 // number is part of the street's own name ("rue du 8 mai").
 func (s *searcher) matchLooseNumber(r *Result) {
-	nameWords := strings.Fields(text.Ascii(firstText(&r.Doc, "name")))
+	nameWords := strings.Fields(text.ASCII(firstText(&r.Doc, "name")))
 	for _, n := range s.hnLoose {
 		if slices.Contains(nameWords, n.word) {
 			continue
@@ -183,10 +183,10 @@ func (e *Engine) makeLabels(r *Result) []string { return e.labelSet(r, false) }
 
 type part struct{ display, folded string }
 
-func mkPart(s string) part { return part{s, text.Ascii(s)} }
+func mkPart(s string) part { return part{s, text.ASCII(s)} }
 
 // join concatenates up to three parts. Folded labels skip parts that fold
-// to nothing, so they equal Ascii() of the display label.
+// to nothing, so they equal ASCII() of the display label.
 func join(folded bool, ps [3]part, n int) string {
 	size := 0
 	for i := 0; i < n; i++ {

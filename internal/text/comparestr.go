@@ -6,8 +6,8 @@ package text
 // for the edit distance beyond the length difference. Empty input, which
 // makes Addok divide by zero, scores 0.
 func CompareStr(a, b string) float64 {
-	l := []rune(Ascii(a))
-	r := []rune(Ascii(b))
+	l := []rune(ASCII(a))
+	r := []rune(ASCII(b))
 	if len(l) == 0 || len(r) == 0 {
 		return 0
 	}

@@ -40,31 +40,31 @@ func FuzzQuery(f *testing.F) {
 
 var defaultPipeline = NewPipeline(Config{})
 
-func FuzzAscii(f *testing.F) {
+func FuzzASCII(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
-		a := Ascii(s)
+		a := ASCII(s)
 		for i := 0; i < len(a); i++ {
 			c := a[i]
 			if c == ' ' {
 				if i == 0 || i == len(a)-1 || a[i+1] == ' ' {
-					t.Fatalf("Ascii(%q) = %q: stray space", s, a)
+					t.Fatalf("ASCII(%q) = %q: stray space", s, a)
 				}
 			} else if !asciiWord[c] {
-				t.Fatalf("Ascii(%q) = %q: byte %q", s, a, c)
+				t.Fatalf("ASCII(%q) = %q: byte %q", s, a, c)
 			}
 		}
 		// Addok's ascii() does not lower what unidecode emits, so capitals
 		// from it ("中" -> "Zhong") are lowered only by a second pass; from
 		// then on it is idempotent.
-		a2 := Ascii(a)
+		a2 := ASCII(a)
 		if a2 != strings.ToLower(a) {
-			t.Fatalf("Ascii(Ascii(%q)) = %q, want %q", s, a2, strings.ToLower(a))
+			t.Fatalf("ASCII(ASCII(%q)) = %q, want %q", s, a2, strings.ToLower(a))
 		}
 		if strings.ToLower(a) == a && a2 != a {
-			t.Fatalf("Ascii not idempotent on %q: %q then %q", s, a, a2)
+			t.Fatalf("ASCII not idempotent on %q: %q then %q", s, a, a2)
 		}
-		if Ascii(a2) != a2 {
-			t.Fatalf("Ascii not idempotent on %q", a2)
+		if ASCII(a2) != a2 {
+			t.Fatalf("ASCII not idempotent on %q", a2)
 		}
 	})
 }

@@ -248,7 +248,7 @@ func TestIndexKeepsDuplicatesAndHousenumbers(t *testing.T) {
 	}
 }
 
-func TestAscii(t *testing.T) {
+func TestASCII(t *testing.T) {
 	for _, c := range [][2]string{
 		{"Rue d'Andrésy", "rue d andresy"},
 		{"  Champs-Élysées  ", "champs elysees"},
@@ -260,8 +260,8 @@ func TestAscii(t *testing.T) {
 		{"a\x7fb", "a b"},
 		{"", ""},
 	} {
-		if got := Ascii(c[0]); got != c[1] {
-			t.Errorf("Ascii(%q) = %q, want %q", c[0], got, c[1])
+		if got := ASCII(c[0]); got != c[1] {
+			t.Errorf("ASCII(%q) = %q, want %q", c[0], got, c[1])
 		}
 	}
 }

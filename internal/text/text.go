@@ -141,18 +141,18 @@ func (p *Pipeline) Index(value string) []string {
 }
 
 // Query prepares a search query the way Addok does (SPEC 3.2 steps 1-2):
-// folded := Ascii(q); then the profile's QUERY_PROCESSORS on the folded
+// folded := ASCII(q); then the profile's QUERY_PROCESSORS on the folded
 // string, then PROCESSORS. It returns the folded string (used for scoring
 // and the length check) and the tokens in query order (not sorted by
 // length; the caller sorts), with IsLast set on the last one. Positions
 // count words of the string the query processors leave (extract_address
 // may drop leading words), as Addok's do.
 func (p *Pipeline) Query(q string) (folded string, tokens []Token) {
-	folded = Ascii(q)
+	folded = ASCII(q)
 	return folded, p.QueryFolded(folded)
 }
 
-// QueryFolded is Query on a query already folded by Ascii: callers check
+// QueryFolded is Query on a query already folded by ASCII: callers check
 // the folded length (Addok's QUERY_MAX_LENGTH) before paying for the rest
 // of the pipeline.
 func (p *Pipeline) QueryFolded(folded string) (tokens []Token) {
@@ -264,7 +264,7 @@ func (p *Pipeline) synonymize(toks []tok) []tok {
 
 // tokenize is Addok's re.findall(r"\w+") with Unicode \w, positions
 // counted from 0. asciiOnly skips the rune decoding when the caller knows
-// the string is the ASCII output of Ascii.
+// the string is the ASCII output of ASCII.
 func tokenize(dst []tok, s string, asciiOnly bool) []tok {
 	start := -1
 	pos := 0
@@ -487,11 +487,11 @@ func unidecodeRune(r rune) string {
 	return tb[pos]
 }
 
-// Ascii is Addok's ascii(): lowercase + unidecode, then every non-word
+// ASCII is Addok's ascii(): lowercase + unidecode, then every non-word
 // character becomes a space, runs of spaces collapse and the ends are
 // trimmed. Like Addok, unidecode may emit capitals ("中" -> "Zhong") that
 // are not lowered again.
-func Ascii(s string) string {
+func ASCII(s string) string {
 	// Fast path: ASCII input already lowercase and clean is returned as is.
 	clean := true
 	for i := 0; i < len(s); i++ {
