@@ -25,7 +25,8 @@ type command struct {
 	run     func(ctx context.Context, env Env, args []string) error
 }
 
-// commands is filled by each command file's init-free registration below.
+// commands is filled by the init function of each command's file (serve.go,
+// geocode.go…), which calls register.
 var commands []command
 
 func register(c command) { commands = append(commands, c) }

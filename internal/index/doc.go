@@ -75,9 +75,11 @@
 //
 // Open always checks the magic, the version, the header and table CRCs, the
 // file size, the section bounds and alignment, the meta CRC and the sizes of
-// every array against each other. OpenOptions.Verify (balise verify, and
-// serve --verify) also checks every section's CRC and that every offset and
-// document id is in range. Accessors bound-check what they read, and the
-// search engine turns any residual decoding fault into an error for that
-// request only.
+// every array against each other. OpenOptions.Verify (`balise verify`; `balise
+// serve` at start unless --no-verify, and before every reload) also checks
+// every section's CRC and that every offset and document id is in range.
+// Accessors bound-check what they read: a record that does not decode is an
+// error wrapping ErrCorrupt for that request only, and a memory fault while
+// reading the mapping (the file truncated under it) marks the index
+// unavailable (ErrUnavailable) so that the server reloads it.
 package index
