@@ -214,7 +214,7 @@ func TestBANFlavourColumns(t *testing.T) {
 	if lines[1] != "10 rue des sapins pouembout;-21.120919;164.900792;10 Rue des Sapins Pouembout;0.9474181818181817;;housenumber;98825_y6as4k_00010;10;10 Rue des Sapins;Rue des Sapins;;Pouembout;988, Nouvelle-Calédonie;98825;;;;ok" {
 		t.Errorf("%q", lines[1])
 	}
-	// addok flavour, the SPEC 5.1 example row.
+	// addok flavour, a row as Addok 1.3.2 with addok-csv answers it.
 	out, _ = run(t, e, "a,b\n10 rue des sapins,Pouembout\n", Options{})
 	if l := strings.Split(out, "\r\n")[1]; l != `10 rue des sapins,Pouembout,-21.120919,164.900792,10 Rue des Sapins Pouembout,0.95,0,housenumber,98825_y6as4k_00010,10,Rue des Sapins,,,Pouembout,"988, Nouvelle-Calédonie",98825,,,,ok` {
 		t.Errorf("%q", l)

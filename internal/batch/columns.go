@@ -48,7 +48,7 @@ const (
 
 var banFields = []string{"name", "street", "postcode", "city", "context", "citycode", "oldcitycode", "oldcity", "district"}
 
-// defaultColumns returns the flavour's result columns (SPEC 5.1, 5.3).
+// defaultColumns returns the flavour's result columns (addok-csv's, addok-server's).
 // fields are the index's text fields (addok-csv adds result_<field> for
 // each).
 func defaultColumns(f Flavour, m Mode, fields []string) []string {

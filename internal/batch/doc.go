@@ -7,7 +7,7 @@
 // and a single writer emits the chunks in input order. Memory therefore
 // depends on the chunk size and the number of workers, never on the file.
 //
-// Two output flavours exist because two Addok front-ends exist (SPEC 5):
+// Two output flavours exist because two Addok front-ends exist:
 // the addok-csv plugin (Flavour Addok: latitude, longitude, result_label,
 // result_score rounded to 2 decimals, result_<field> for every indexed
 // field, a minimum score) and the national API's addok-server pipeline

@@ -9,9 +9,9 @@ import (
 type Flavour int
 
 const (
-	// Addok is the addok-csv plugin (SPEC 5.1).
+	// Addok is the addok-csv plugin of Addok's own server.
 	Addok Flavour = iota
-	// BAN is the national API's addok-server pipeline (SPEC 5.3).
+	// BAN is the national API's addok-server pipeline (addok-geocode-stream).
 	BAN
 )
 

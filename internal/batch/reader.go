@@ -18,7 +18,7 @@ import (
 const sampleSize = 64 << 10
 
 // oneColumnDelimiters are tried, in order, for a file with a single column,
-// where nothing can be sniffed (addok-csv's rule, SPEC 5.1): the first one
+// where nothing can be sniffed (addok-csv's rule): the first one
 // absent from the file becomes the output delimiter.
 var oneColumnDelimiters = []rune{';', ',', '\t', '|', '~', '^', '°'}
 

@@ -24,7 +24,7 @@ type Flavour int
 const (
 	// Addok is Addok 1.3's own HTTP app with the addok-csv plugin.
 	Addok Flavour = iota
-	// BAN is addok-server, the national address API's front (SPEC 1.8).
+	// BAN is addok-server, the national address API's front (docs/api.md).
 	BAN
 )
 

@@ -9,7 +9,7 @@ import (
 	"balise/internal/httpapi"
 )
 
-// The addok-server flavour (SPEC 1.8): validation, error bodies, envelope.
+// The addok-server flavour (docs/api.md): validation, error bodies, envelope.
 func TestBANFlavourSearch(t *testing.T) {
 	srv := banServer(t, nil, httpapi.Options{Flavour: httpapi.BAN})
 	a := get(t, srv, "/search/?q=10+rue+des+sapins&citycode=98825&type=street+housenumber&lat=-21.12&lon=164.9&limit=1")

@@ -155,7 +155,7 @@ func (p *banParams) reverseQuery() search.ReverseQuery {
 }
 
 // splitBANFilter splits a filter value on "+" first, else on spaces, trims
-// and dedupes (SPEC 1.8).
+// and dedupes (addok-server's rule).
 func splitBANFilter(v string) []string {
 	return dedupe(batch.SplitFilterValue(v))
 }

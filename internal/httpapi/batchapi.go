@@ -26,7 +26,7 @@ type batchItem struct {
 	Params    map[string]json.RawMessage `json:"params"`
 }
 
-// batch is POST /batch (SPEC 1.8): up to 100 geocode or reverse requests,
+// batch is POST /batch (addok-server's): up to 100 geocode or reverse requests,
 // answered in order with one status each. Parameters are validated like
 // addok-server's; defaults are limit 2 and autocomplete false, then the
 // body's "params", then each item's own (addok-server lets its defaults and

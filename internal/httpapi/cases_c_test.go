@@ -9,7 +9,7 @@ import (
 	"balise/internal/search"
 )
 
-// CASES.md section C: Addok's tests/test_http.py, default configuration,
+// Ports of Addok's tests/test_http.py, default configuration,
 // over real HTTP.
 
 func TestH1SearchWithoutQ(t *testing.T) {

@@ -8,7 +8,7 @@ import (
 	"testing"
 )
 
-// CASES.md section F: addok-csv's tests/test_endpoints.py, over real HTTP.
+// Ports of addok-csv's tests/test_endpoints.py, over real HTTP.
 
 type field struct{ name, value string }
 

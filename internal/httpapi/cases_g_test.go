@@ -11,7 +11,7 @@ import (
 	"balise/internal/search"
 )
 
-// CASES.md section G: verified on Addok 1.3.2 with the real BAN sample
+// Answers checked against a running Addok 1.3.2 with the real BAN sample
 // (testdata/ban-nc), BAN configuration, HTTP defaults.
 
 // threshold sets Addok's COMMON_THRESHOLD.
@@ -30,7 +30,7 @@ func TestCasesG(t *testing.T) {
 	type feat struct {
 		label, typ, id string
 		score, tol     float64 // tol 0: not checked
-		prefix         bool    // CASES abbreviates the label: compare its start
+		prefix         bool    // the label is abbreviated: compare its start
 		extra          map[string]any
 	}
 	cases := []struct {
@@ -53,7 +53,7 @@ func TestCasesG(t *testing.T) {
 				if !strings.Contains(string(a.body), `"filters":{"type":["street","housenumber"],"citycode":["98825"]}`) {
 					t.Errorf("filters order: %s", a.body)
 				}
-				// SPEC 1.6's verified example gives the property order.
+				// The property order Addok 1.3.2 gives for this query.
 				want := []string{"label", "score", "housenumber", "id", "name", "citycode", "x", "y", "city", "context", "type", "importance", "street", "distance"}
 				if got := propKeys(t, a.body, 0); !reflect.DeepEqual(got, want) {
 					t.Errorf("property order %v\nwant %v", got, want)

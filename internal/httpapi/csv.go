@@ -23,7 +23,7 @@ import (
 // maxFormValue bounds one non-file multipart field (column names…).
 const maxFormValue = 64 << 10
 
-// csv is POST /search/csv and /reverse/csv (SPEC 5).
+// csv is POST /search/csv and /reverse/csv (docs/api.md).
 //
 // A multipart upload (Addok's interface: the file in "data", options in
 // other fields, in any order) is first spooled to an unlinked temporary

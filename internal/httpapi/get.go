@@ -8,7 +8,7 @@ import (
 
 // get is GET /get/{id}: one document as a GeoJSON Feature, by its public
 // id; a BAN housenumber id ("<street id>_<number>") gives the street with
-// that number attached. Addok 1.3 has no such endpoint (SPEC 1).
+// that number attached. Addok 1.3 has no such endpoint (docs/api.md).
 func (a *API) get(w http.ResponseWriter, r *http.Request) {
 	p := r.URL.Path
 	if len(p) > 1 {

@@ -65,7 +65,7 @@ func fixture(t testing.TB, cfg func(*search.Config), docs ...doc) *httptest.Serv
 }
 
 // banNC returns the index of the real BAN sample (testdata/ban-nc, the
-// 1951 documents CASES G was verified on), built once per test binary.
+// 1951 documents checked against Addok 1.3.2), built once per test binary.
 func banNC(t testing.TB) *index.Index {
 	t.Helper()
 	return testutil.OpenIndex(t, testutil.BanNC(t), index.OpenOptions{})

@@ -12,7 +12,7 @@ import (
 	"balise/internal/telemetry"
 )
 
-// search is GET /search (SPEC 1.2).
+// search is GET /search (docs/api.md).
 func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	if a.opts.Flavour == BAN {
 		a.banGeo(w, r, false)
@@ -68,13 +68,13 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		Attribution: m.Attribution, Licence: m.Licence,
 		HasQuery: true, Query: q, Filters: filters,
 		// Addok echoes the center only when both are truthy: a 0 coordinate
-		// still biases the search but hides "center" (SPEC 1.2).
+		// still biases the search but hides "center".
 		HasCenter: hasCenter && ll.lat != 0 && ll.lon != 0, Lat: ll.lat, Lon: ll.lon,
 		HasLimit: true, Limit: limit,
 	}, ans.features)
 }
 
-// reverse is GET /reverse (SPEC 1.3).
+// reverse is GET /reverse (docs/api.md).
 func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 	if a.opts.Flavour == BAN {
 		a.banGeo(w, r, true)
@@ -214,7 +214,7 @@ func addokLonLat(p params) (lonLat, *apiError) {
 	return ll, nil
 }
 
-// addokFilters is Addok's match_filters (SPEC 1.5): every occurrence of each
+// addokFilters is Addok's match_filters: every occurrence of each
 // configured filter, each split on the separator (a space) with empties
 // dropped only when it was split. The result is both echoed and searched
 // (the engine dedupes, sorts and ignores empty values).

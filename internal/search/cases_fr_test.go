@@ -7,7 +7,7 @@ import (
 	"balise/internal/text"
 )
 
-// French housenumbers and labels (CASES.md section E), BAN profile.
+// French housenumbers and labels (addok-france's tests), BAN profile.
 
 func fr() fixtureOpts { return fixtureOpts{profile: text.ProfileFrench} }
 

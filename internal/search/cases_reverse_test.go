@@ -4,7 +4,7 @@ import (
 	"testing"
 )
 
-// Port of Addok's reverse tests (CASES.md section B), default profile.
+// Port of Addok's reverse tests (addok's tests/test_reverse.py), default profile.
 
 func TestCaseR1toR3(t *testing.T) {
 	f := buildFixture(t, def(), doc{"lat": 78.23, "lon": -15.23, "id": "far"}, doc{"lat": 48.234545, "lon": 5.235445, "id": "G"},

@@ -10,7 +10,7 @@ import (
 	"balise/internal/text"
 )
 
-// Port of Addok's black-box search tests (CASES.md section A), default
+// Port of Addok's black-box search tests (addok's tests/test_search.py), default
 // profile, Python search() defaults: limit 10, autocomplete off.
 
 func def() fixtureOpts { return fixtureOpts{profile: text.ProfileDefault} }

@@ -83,7 +83,7 @@ func (s *searcher) expired() bool {
 	return s.expiredFlag
 }
 
-// prepare is Addok's preprocess + search_all set-up (SPEC 3.2).
+// prepare is the set-up of Addok's Search: its preprocess and search_all.
 func (s *searcher) prepare() error {
 	ix := s.e.ix
 	// Lengths are checked before the text pipeline runs: folding is one
@@ -150,7 +150,7 @@ func (s *searcher) prepare() error {
 		s.hnLoose = s.looseNumbers()
 	}
 
-	// Filters (SPEC 1.5): dedupe, strip, drop empty, cap, sort; OR within, AND across.
+	// Filters, as Addok: dedupe, strip, drop empty, cap, sort; OR within, AND across.
 	fs := s.e.setupFilters(s.q.Filters)
 	s.filterSets, s.filterNone, s.checkHN, s.onlyHN = fs.sets, fs.none, fs.checkHN, fs.onlyHN
 	if s.q.HasCenter {
@@ -485,7 +485,7 @@ func (s *searcher) autocompleteMeaningful() bool {
 }
 
 // autocomplete extends the bucket with the index terms that start with the
-// last token and co-occur with the other tokens (SPEC 3.4, Autocomplete).
+// last token and co-occur with the other tokens (Addok's autocomplete).
 func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 	last := s.last
 	if last == nil || last.Kind == text.KindHousenumber {

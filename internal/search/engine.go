@@ -14,7 +14,7 @@ import (
 	"balise/internal/text"
 )
 
-// Config holds Addok's tuning constants (SPEC 3.9) plus balise's own knobs.
+// Config holds Addok's tuning constants (docs/compatibility.md) plus balise's own knobs.
 // The zero value is not useful: start from DefaultConfig.
 type Config struct {
 	BucketMin       int     // BUCKET_MIN

@@ -6,7 +6,7 @@ import (
 	"balise/internal/index"
 )
 
-// Envelope is the FeatureCollection around results (SPEC 1.6).
+// Envelope is the FeatureCollection around results (docs/api.md, "Answer").
 type Envelope struct {
 	// NoVersion drops "version" (the national API's addok-server flavour).
 	NoVersion   bool

@@ -4,7 +4,7 @@ import (
 	"balise/internal/index"
 )
 
-// excludedKeys never appear in properties (SPEC 1.6).
+// excludedKeys never appear in properties (Addok leaves them out too).
 func excludedKey(k string) bool {
 	return k == "lat" || k == "lon" || k == "_id" || k == "housenumbers"
 }

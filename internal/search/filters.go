@@ -6,7 +6,7 @@ import (
 	"strings"
 )
 
-// filterSetup is what a request's filters allow (SPEC 1.5: OR between the
+// filterSetup is what a request's filters allow (as in Addok: OR between the
 // values of one filter, AND across filters), shared by Search and Reverse.
 type filterSetup struct {
 	sets    [][]uint32 // one sorted document set per filter with values

@@ -315,7 +315,8 @@ func joinFoldedHN(hn, label string) string {
 	return hn + " " + label
 }
 
-// stringScore compares the folded labels with the folded query (SPEC 3.7).
+// stringScore compares the folded labels with the folded query, as Addok's
+// score_by_ngram_distance and score_by_autocomplete_distance do.
 func (s *searcher) stringScore(folded []string) float64 {
 	q := s.folded
 	if s.q.Autocomplete {

@@ -8,8 +8,8 @@ import (
 	"testing"
 )
 
-// Ports of CASES.md section D (T1..T15) and the text parts of section E
-// (F3..F5). Subtest names carry the case id.
+// Ports of Addok's text tests (addok's tests/test_text_utils.py, addok-fr's
+// and addok-france's tests). Subtest names carry the case number.
 
 var french = NewPipeline(Config{Profile: ProfileFrench})
 
@@ -298,7 +298,7 @@ func TestT10FrenchPipeline(t *testing.T) {
 
 func TestT11CleanQuery(t *testing.T) {
 	for _, c := range [][2]string{
-		// CASES.md T11.
+		// addok-france's clean_query tests.
 		{"2 allée Jules Guesde 31068 TOULOUSE CEDEX 7", "2 allée Jules Guesde 31 TOULOUSE"},
 		{"2 allée Jules Guesde BP 7015 31068 TOULOUSE", "2 allée Jules Guesde 31068 TOULOUSE"},
 		{"Lieu-Dit Les Chênes", "Les Chênes"},

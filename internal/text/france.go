@@ -11,7 +11,7 @@ import (
 // own order of attempts; comments give the pattern reproduced. All matching
 // is case-insensitive, as addok-france compiles with re.IGNORECASE.
 
-// streetTypes is addok-france's TYPES (TABLES.md), each alternative a small
+// streetTypes is addok-france's TYPES (street-type words), each alternative a small
 // finite regex.
 var streetTypes = []string{
 	`aer(odrome)?`, `all([ée]es?)?`, `anc(ien(ne)?)?`, `av(enue)?`,
@@ -30,7 +30,7 @@ var streetTypes = []string{
 	`tunn?(el)?`, `v(il|l)?la`, `via`, `viad(uc)?`, `voie`, `[îi]lot`,
 }
 
-// StreetTypes returns addok-france's TYPES patterns, in TABLES.md order.
+// StreetTypes returns addok-france's TYPES patterns, in addok-france's order.
 func StreetTypes() []string { return append([]string(nil), streetTypes...) }
 
 // streetTypeSet holds every lowercase string some TYPES alternative matches
@@ -545,7 +545,7 @@ func afterCedex(s string, i int) int {
 }
 
 // CleanQuery is addok-france's clean_query: the CLEAN_PATTERNS
-// substitutions of TABLES.md in order, then strip().
+// substitutions of addok-france, in its order, then strip().
 func CleanQuery(q string) string {
 	q = cleanPostcodes(q)
 	q = cleanPostBoxes(q)

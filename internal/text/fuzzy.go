@@ -2,7 +2,7 @@ package text
 
 import "unicode/utf8"
 
-// azertyKeyMap is Addok's FUZZY_KEY_MAP (TABLES.md): the letters a typing
+// azertyKeyMap is the AZERTY map of Addok's FUZZY_KEY_MAP: the letters a typing
 // slip on an AZERTY keyboard may put instead of each letter.
 var azertyKeyMap = map[rune]string{
 	'a': "ezqop", 'z': "aqse", 'e': "azsdryu", 'r': "edft", 't': "rfgy",

@@ -6,7 +6,7 @@ import (
 )
 
 // NgramCompare is python-ngram's NGram.compare(a, b, N=2, pad_len=0) as
-// Addok's compare_ngrams calls it (SPEC 3.7): the multiset bigram overlap
+// Addok's compare_ngrams calls it to score labels: the multiset bigram overlap
 // divided by bigrams(a)+bigrams(b)-overlap, 0 when no bigram is shared; two
 // one-character strings compare 1 if equal, else 0. It works on runes, like
 // Python's str.

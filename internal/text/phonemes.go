@@ -4,7 +4,7 @@ import (
 	"unicode/utf8"
 )
 
-// The 38 addok-fr phonemicisation rules (TABLES.md), each a global regex
+// The 38 rules of addok-fr's phonemicize, in its order, each a global regex
 // substitution in Python's re. Go's regexp has neither look-arounds nor
 // back-references, so every rule is a hand-written scanner. Python's
 // re.sub matches against the rule's input, never against text it already

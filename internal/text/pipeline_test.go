@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// Every TYPES pattern of TABLES.md with the words it matches, written out by
+// Every pattern of addok-france's TYPES with the words it matches, written out by
 // hand (not with the expander under test).
 var streetTypeWords = map[string][]string{
 	`aer(odrome)?`:              {"aer", "aerodrome"},

@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// applyOne runs phonemicisation rule n (1-based, TABLES.md numbering) alone.
+// applyOne runs phonemicisation rule n (1-based, in addok-fr's order) alone.
 func applyOne(n int, s string) string {
 	out, ok := applyRule(n-1, nil, []byte(s))
 	if !ok {
@@ -15,7 +15,7 @@ func applyOne(n int, s string) string {
 }
 
 // Each of the 38 rules alone; expectations computed with Python's re.sub on
-// the TABLES.md pattern.
+// addok-fr's pattern.
 func TestPhonemeRules(t *testing.T) {
 	cases := []struct {
 		rule    int

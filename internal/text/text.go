@@ -140,7 +140,7 @@ func (p *Pipeline) Index(value string) []string {
 	return out
 }
 
-// Query prepares a search query the way Addok does (SPEC 3.2 steps 1-2):
+// Query prepares a search query the way Addok's search preprocessing does:
 // folded := ASCII(q); then the profile's QUERY_PROCESSORS on the folded
 // string, then PROCESSORS. It returns the folded string (used for scoring
 // and the length check) and the tokens in query order (not sorted by
