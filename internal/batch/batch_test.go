@@ -72,7 +72,11 @@ func TestWriterQuoting(t *testing.T) {
 	}
 }
 
-func TestFormats(t *testing.T) {
+// TestCellNumbers: coordinates and scores as addok-csv (str(float),
+// round(x, 2)) and addok-server (Number#toString) write them (pyjs holds
+// the rules and their own tests); the missing-column message prints the
+// header as Python prints a list, C1 controls escaped.
+func TestCellNumbers(t *testing.T) {
 	for _, c := range []struct {
 		x    float64
 		py   string
@@ -86,18 +90,23 @@ func TestFormats(t *testing.T) {
 		{1e-8, "1e-08", "1e-8", "0.0"},
 		{164.9, "164.9", "164.9", "164.9"},
 	} {
-		if got := pyFloat(c.x); got != c.py {
-			t.Errorf("pyFloat(%v) %s want %s", c.x, got, c.py)
+		py, js := &cells{}, &cells{js: true}
+		if got := py.num(c.x); got != c.py {
+			t.Errorf("addok num(%v) %s want %s", c.x, got, c.py)
 		}
-		if got := jsNumber(c.x); got != c.js {
-			t.Errorf("jsNumber(%v) %s want %s", c.x, got, c.js)
+		if got := js.num(c.x); got != c.js {
+			t.Errorf("BAN num(%v) %s want %s", c.x, got, c.js)
 		}
-		if got := pyFloat(round2(c.x)); got != c.r2py {
-			t.Errorf("round2(%v) %s want %s", c.x, got, c.r2py)
+		if got := py.score(c.x); got != c.r2py {
+			t.Errorf("addok score(%v) %s want %s", c.x, got, c.r2py)
+		}
+		if got := js.score(c.x); got != c.js {
+			t.Errorf("BAN score(%v) %s want %s", c.x, got, c.js)
 		}
 	}
-	if got := pyList([]string{"a", "it's", `"q"`}); got != `['a', "it's", '"q"']` {
-		t.Errorf("pyList %s", got)
+	err := columnError("x", []string{"a", "it's", `"q"`, "d\u0085"}, Addok)
+	if want := `Cannot found column 'x' in columns ['a', "it's", '"q"', 'd\x85']`; err.(*Error).Title != want || err.Error() != want {
+		t.Errorf("columnError %q want %q", err.(*Error).Title, want)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"balise/internal/pyjs"
 	"balise/internal/search"
 )
 
@@ -173,17 +174,17 @@ func (c *cells) value(col *resultCol) string {
 
 func (c *cells) num(x float64) string {
 	if c.js {
-		return jsNumber(x)
+		return pyjs.FormatJSNumber(x)
 	}
-	return pyFloat(x)
+	return pyjs.FormatPyFloat(x)
 }
 
 // score is a result_score cell: addok-csv rounds to 2 decimals.
 func (c *cells) score(x float64) string {
 	if c.js {
-		return jsNumber(x)
+		return pyjs.FormatJSNumber(x)
 	}
-	return pyFloat(round2(x))
+	return pyjs.FormatPyFloat(pyjs.PyRound(x, 2))
 }
 
 // field is addok-csv's getattr(result, key): the stored attribute (first
@@ -208,6 +209,6 @@ func columnError(col string, header []string, f Flavour) error {
 	if f == BAN {
 		return &Error{Kind: ErrColumn, Title: "At least one given column name is unknown", Detail: "At least one given column name is unknown"}
 	}
-	msg := fmt.Sprintf("Cannot found column '%s' in columns %s", col, pyList(header))
+	msg := fmt.Sprintf("Cannot found column '%s' in columns %s", col, pyjs.PyReprList(header))
 	return &Error{Kind: ErrColumn, Title: msg, Detail: msg}
 }

@@ -15,6 +15,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"balise/internal/pyjs"
 	"balise/internal/search"
 )
 
@@ -202,7 +203,7 @@ func coordColumn(header []string, given string, f Flavour, names ...string) (int
 			return i, nil
 		}
 	}
-	msg := fmt.Sprintf("Cannot found a %s column (%s) in columns %s", names[0], strings.Join(names, ", "), pyList(header))
+	msg := fmt.Sprintf("Cannot found a %s column (%s) in columns %s", names[0], strings.Join(names, ", "), pyjs.PyReprList(header))
 	return -1, &Error{Kind: ErrColumn, Title: msg, Detail: msg}
 }
 
@@ -338,7 +339,7 @@ func (j *Job) search(ctx context.Context, rec []string, m *rowMeta) []*search.Re
 		j.engineFailed(err, m)
 	case len(res) == 0:
 		m.status = StatusNotFound
-	case j.opts.Flavour == Addok && !(round2(res[0].Score) > j.opts.MinScore):
+	case j.opts.Flavour == Addok && !(pyjs.PyRound(res[0].Score, 2) > j.opts.MinScore):
 		m.status = StatusNotFound // below addok-csv's min_score: cells stay empty
 	default:
 		m.status = StatusOK

@@ -12,7 +12,7 @@ import (
 
 	"balise/internal/admission"
 	"balise/internal/cache"
-	"balise/internal/index"
+	"balise/internal/pyjs"
 	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
@@ -349,13 +349,13 @@ func WriteError(w http.ResponseWriter, f Flavour, status int, title, desc, banMs
 		b = append(b, `{"code":`...)
 		b = strconv.AppendInt(b, int64(status), 10)
 		b = append(b, `,"message":`...)
-		b = index.AppendJSONString(b, msg)
+		b = pyjs.AppendSafeJSONString(b, msg)
 	} else {
 		b = append(b, `{"title":`...)
-		b = index.AppendJSONString(b, title)
+		b = pyjs.AppendSafeJSONString(b, title)
 		if desc != "" {
 			b = append(b, `,"description":`...)
-			b = index.AppendJSONString(b, desc)
+			b = pyjs.AppendSafeJSONString(b, desc)
 		}
 	}
 	b = append(b, '}')
@@ -404,13 +404,13 @@ func (a *API) health(w http.ResponseWriter, r *http.Request) {
 	defer release()
 	m := e.Index().Meta()
 	b := append([]byte(nil), `{"status":"HEALTHY","index":{"version":`...)
-	b = index.AppendJSONString(b, m.Version)
+	b = pyjs.AppendSafeJSONString(b, m.Version)
 	b = append(b, `,"documents":`...)
 	b = strconv.AppendInt(b, int64(m.Documents), 10)
 	b = append(b, `,"housenumbers":`...)
 	b = strconv.AppendInt(b, int64(m.Housenumbers), 10)
 	b = append(b, `,"built_at":`...)
-	b = index.AppendJSONString(b, m.BuiltAt)
+	b = pyjs.AppendSafeJSONString(b, m.BuiltAt)
 	b = append(b, "}}"...)
 	writeJSON(w, http.StatusOK, b)
 }

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"balise/internal/index"
+	"balise/internal/pyjs"
 	"balise/internal/ratelimit"
 	"balise/internal/search"
 )
@@ -159,7 +160,7 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 	}
 	fail := func(msg string) []byte {
 		out = append(out, `"status":"error","error":`...)
-		out = index.AppendJSONString(out, msg)
+		out = pyjs.AppendSafeJSONString(out, msg)
 		return append(out, '}')
 	}
 	defer index.CatchFaults()()
@@ -204,18 +205,18 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 		if i > 0 {
 			out = append(out, ',')
 		}
-		out = index.AppendJSONString(out, p.Key)
+		out = pyjs.AppendSafeJSONString(out, p.Key)
 		out = append(out, ':')
 		out = p.Value.AppendJSON(out)
 	}
 	if len(res) > 1 {
 		out = append(out, `,"next_score":`...)
-		out = index.AppendPyFloat(out, res[1].Score)
+		out = pyjs.AppendStrictJSONFloat(out, res[1].Score)
 	}
 	out = append(out, `,"lon":`...)
-	out = index.AppendPyFloat(out, res[0].Lon)
+	out = pyjs.AppendStrictJSONFloat(out, res[0].Lon)
 	out = append(out, `,"lat":`...)
-	out = index.AppendPyFloat(out, res[0].Lat)
+	out = pyjs.AppendStrictJSONFloat(out, res[0].Lat)
 	return append(out, "}}"...)
 }
 

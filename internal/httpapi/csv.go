@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"balise/internal/batch"
+	"balise/internal/pyjs"
 	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
@@ -156,7 +157,7 @@ func (a *API) csvOptions(r *http.Request, e *search.Engine, fields map[string][]
 		opts.WithBOM, _ = pyBool(v)
 	}
 	if v := last(fields, "min_score"); v != "" {
-		f, ok := pyFloat(v)
+		f, ok := pyjs.ParsePyFloat(v)
 		if !ok {
 			return opts, badParam("min_score", "invalid value")
 		}

@@ -34,6 +34,9 @@ func TestSearchErrors(t *testing.T) {
 		{"/search?q=rue&lat=abc&lon=2", 400, `{"title":"Invalid parameter","description":"The \"lat\" parameter is invalid. invalid value"}`},
 		{"/search?q=rue&lat=nan&lon=2", 400, `{"title":"Invalid parameter","description":"The \"lat\" parameter is invalid. invalid value"}`},
 		{"/search?q=rue&lat=1&lng=x", 400, `{"title":"Invalid parameter","description":"The \"lng\" parameter is invalid. invalid value"}`},
+		// float() and int() take underscores between digits only.
+		{"/search?q=rue&lat=1_.5&lon=2", 400, `{"title":"Invalid parameter","description":"The \"lat\" parameter is invalid. invalid value"}`},
+		{"/search?q=rue&limit=%2B_1", 400, `{"title":"Invalid parameter","description":"The \"limit\" parameter is invalid. The value must be an integer."}`},
 		{"/search?q=rue&lat=91&lon=2", 400, `{"title":"Invalid parameter","description":"The \"lat\" parameter is invalid. out of range"}`},
 		{"/search?q=rue&lat=1&lon=-181", 400, `{"title":"Invalid parameter","description":"The \"lon\" parameter is invalid. out of range"}`},
 		{"/search?q=" + url.QueryEscape(strings.Repeat("x", 201)), 413, `{"title":"Query too long, 201 chars, limit is 200"}`},

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"balise/internal/index"
+	"balise/internal/pyjs"
 	"balise/internal/search"
 	"balise/internal/telemetry"
 )
@@ -166,7 +167,7 @@ func addokLimit(p params, def int) (int, *apiError) {
 	if !ok {
 		return def, nil
 	}
-	n, ok := pyInt(v)
+	n, ok := pyjs.ParsePyInt(v)
 	if !ok {
 		return 0, badParam("limit", "The value must be an integer.")
 	}
@@ -189,7 +190,7 @@ func addokLonLat(p params) (lonLat, *apiError) {
 	parse := func(keys ...string) (float64, bool, *apiError) {
 		for _, k := range keys {
 			if v, ok := p.last(k); ok {
-				f, ok := pyFloat(v)
+				f, ok := pyjs.ParsePyFloat(v)
 				if !ok || math.IsNaN(f) { // NaN would pass Addok's checks and fail later
 					return 0, false, badParam(k, "invalid value")
 				}
@@ -251,7 +252,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	var bp banParams
 	bp.limit = jsNum{defined: true, v: 5}
 	if v, ok := p.last("limit"); ok && v != "" {
-		f, ok := jsParseInt(v)
+		f, ok := pyjs.ParseJSInt(v)
 		if !ok {
 			f = math.NaN()
 		}
@@ -262,7 +263,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 		dst  *jsNum
 	}{{"lon", &bp.lon}, {"lat", &bp.lat}} {
 		if v, ok := p.last(c.name); ok && v != "" {
-			f, ok := jsParseFloat(v)
+			f, ok := pyjs.ParseJSFloat(v)
 			if !ok {
 				f = math.NaN()
 			}
@@ -315,12 +316,12 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	b := append((*buf)[:0], `{"type":"FeatureCollection","features":[`...)
 	b = append(b, ans.features...)
 	b = append(b, `],"attribution":`...)
-	b = index.AppendJSONString(b, m.Attribution)
+	b = pyjs.AppendSafeJSONString(b, m.Attribution)
 	b = append(b, `,"licence":`...)
-	b = index.AppendJSONString(b, m.Licence)
+	b = pyjs.AppendSafeJSONString(b, m.Licence)
 	if !reverse {
 		b = append(b, `,"query":`...)
-		b = index.AppendJSONString(b, bp.q)
+		b = pyjs.AppendSafeJSONString(b, bp.q)
 	}
 	if len(bp.filters) > 0 {
 		b = append(b, `,"filters":{`...)
@@ -328,9 +329,9 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = index.AppendJSONString(b, f.name)
+			b = pyjs.AppendSafeJSONString(b, f.name)
 			b = append(b, ':')
-			b = index.AppendJSONString(b, f.echo)
+			b = pyjs.AppendSafeJSONString(b, f.echo)
 		}
 		b = append(b, '}')
 	}

@@ -296,31 +296,3 @@ func exercise(ix *Index) {
 	ix.LookupID("x1")
 	ix.CellPoints(geo.CellOf(-21.12, 164.9), func(Point) bool { return true })
 }
-
-func TestPyFloat(t *testing.T) {
-	f := func(v float64, want string) {
-		t.Helper()
-		if got := PyFloat(v); got != want {
-			t.Errorf("PyFloat(%v) = %s; want %s", v, got, want)
-		}
-	}
-	f(1, "1.0")
-	f(0.5, "0.5")
-	f(48.857614, "48.857614")
-	f(1e-05, "1e-05")
-	f(0.0001, "0.0001")
-	f(1e16, "1e+16")
-	f(1.5e16, "1.5e+16")
-	f(123456789012345.0, "123456789012345.0")
-	f(-2.5, "-2.5")
-	f(0.9474181818181818, "0.9474181818181818")
-	f(652070.67, "652070.67")
-}
-
-func TestJSONString(t *testing.T) {
-	got := string(AppendJSONString(nil, "a\"b\\c\n<é>\u2028\x01\xff"))
-	want := `"a\"b\\c\n\u003cé\u003e\u2028\u0001\ufffd"`
-	if got != want {
-		t.Errorf("got %s; want %s", got, want)
-	}
-}

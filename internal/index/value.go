@@ -8,7 +8,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"balise/internal/source"
+	"balise/internal/pyjs"
 )
 
 // Value tags of the record encoding (see doc.go).
@@ -99,7 +99,10 @@ func (v Value) Text() string {
 	case KindInt:
 		return strconv.FormatInt(v.Int, 10)
 	case KindFloat:
-		return PyFloat(v.Float)
+		// NaN and the infinities give "null", the JSON answers' form, where
+		// Python's str() writes nan and inf: a known difference, on values
+		// real data does not hold (lat, lon and importance are checked).
+		return string(pyjs.AppendStrictJSONFloat(nil, v.Float))
 	case KindBool:
 		if v.Bool {
 			return "True"
@@ -125,8 +128,10 @@ func (v Value) AsFloat() (float64, bool) {
 	return 0, false
 }
 
-// AppendJSON appends the JSON form of the value, numbers in Python's repr
-// form so output matches what Addok's json.dumps gives.
+// AppendJSON appends the JSON form of the value as balise's HTTP answers
+// write it: numbers in Python's repr form so output matches what Addok's
+// json.dumps gives, null for NaN and the infinities, strings in the safe
+// form (see pyjs.AppendStrictJSONFloat and pyjs.AppendSafeJSONString).
 func (v Value) AppendJSON(dst []byte) []byte {
 	switch v.Kind {
 	case KindNull:
@@ -139,9 +144,9 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case KindInt:
 		return strconv.AppendInt(dst, v.Int, 10)
 	case KindFloat:
-		return AppendPyFloat(dst, v.Float)
+		return pyjs.AppendStrictJSONFloat(dst, v.Float)
 	case KindString:
-		return AppendJSONString(dst, v.Str)
+		return pyjs.AppendSafeJSONString(dst, v.Str)
 	case KindRaw:
 		return append(dst, v.Str...)
 	case KindList:
@@ -155,76 +160,6 @@ func (v Value) AppendJSON(dst []byte) []byte {
 		return append(dst, ']')
 	}
 	return append(dst, "null"...)
-}
-
-// PyFloat formats f like Python's repr(float).
-func PyFloat(f float64) string { return string(AppendPyFloat(nil, f)) }
-
-// AppendPyFloat appends Python's repr of f (source.AppendPyFloatRepr: the
-// shortest round-trip digits, fixed notation for exponents in [-4, 16),
-// scientific otherwise, and always a decimal point or exponent: "1.0",
-// "1e-05", "1e+16"), except that NaN and infinities, which JSON cannot
-// hold, give null (Python would write NaN/Infinity; null is safer for
-// clients).
-func AppendPyFloat(dst []byte, f float64) []byte {
-	if math.IsInf(f, 0) || math.IsNaN(f) {
-		return append(dst, "null"...)
-	}
-	return source.AppendPyFloatRepr(dst, f)
-}
-
-// AppendJSONString appends s as a JSON string. Non-ASCII stays UTF-8;
-// control characters, quotes, backslashes and the HTML-sensitive <, >, &
-// and U+2028/2029 are escaped so the output is safe to embed anywhere.
-func AppendJSONString(dst []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < 0x80 {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
-				i++
-				continue
-			}
-			dst = append(dst, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			default:
-				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		// U+2028 / U+2029 are E2 80 A8 / E2 80 A9.
-		if c == 0xE2 && i+2 < len(s) && s[i+1] == 0x80 && (s[i+2] == 0xA8 || s[i+2] == 0xA9) {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', hex[s[i+2]&0xf])
-			i += 3
-			start = i
-			continue
-		}
-		// Invalid UTF-8 is replaced so the output is always valid JSON.
-		r, size := decodeRune(s[i:])
-		if r == 0xFFFD && size == 1 {
-			dst = append(dst, s[start:i]...)
-			dst = append(dst, "\\ufffd"...)
-			i++
-			start = i
-			continue
-		}
-		i += size
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
 }
 
 // ---- encoding -------------------------------------------------------------
@@ -466,20 +401,4 @@ func (d *decoder) skipValue(depth int) {
 	default:
 		d.fail()
 	}
-}
-
-func decodeRune(s string) (rune, int) {
-	for i, r := range s {
-		if i == 0 {
-			if r == 0xFFFD {
-				// Distinguish a real U+FFFD (3 bytes) from an invalid byte.
-				if len(s) >= 3 && s[:3] == "\uFFFD" {
-					return r, 3
-				}
-				return r, 1
-			}
-			return r, len(string(r))
-		}
-	}
-	return 0xFFFD, 1
 }

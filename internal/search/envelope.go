@@ -3,7 +3,7 @@ package search
 import (
 	"strconv"
 
-	"balise/internal/index"
+	"balise/internal/pyjs"
 )
 
 // Envelope is the FeatureCollection around results (docs/api.md, "Answer").
@@ -53,12 +53,12 @@ func appendHead(dst []byte, env Envelope) []byte {
 
 func appendTail(dst []byte, env Envelope) []byte {
 	dst = append(dst, `],"attribution":`...)
-	dst = index.AppendJSONString(dst, env.Attribution)
+	dst = pyjs.AppendSafeJSONString(dst, env.Attribution)
 	dst = append(dst, `,"licence":`...)
-	dst = index.AppendJSONString(dst, env.Licence)
+	dst = pyjs.AppendSafeJSONString(dst, env.Licence)
 	if env.HasQuery {
 		dst = append(dst, `,"query":`...)
-		dst = index.AppendJSONString(dst, env.Query)
+		dst = pyjs.AppendSafeJSONString(dst, env.Query)
 	}
 	if len(env.Filters) > 0 {
 		dst = append(dst, `,"filters":{`...)
@@ -66,13 +66,13 @@ func appendTail(dst []byte, env Envelope) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = index.AppendJSONString(dst, f.Name)
+			dst = pyjs.AppendSafeJSONString(dst, f.Name)
 			dst = append(dst, ":["...)
 			for j, v := range f.Values {
 				if j > 0 {
 					dst = append(dst, ',')
 				}
-				dst = index.AppendJSONString(dst, v)
+				dst = pyjs.AppendSafeJSONString(dst, v)
 			}
 			dst = append(dst, ']')
 		}
@@ -80,9 +80,9 @@ func appendTail(dst []byte, env Envelope) []byte {
 	}
 	if env.HasCenter {
 		dst = append(dst, `,"center":[`...)
-		dst = index.AppendPyFloat(dst, env.Lon)
+		dst = pyjs.AppendStrictJSONFloat(dst, env.Lon)
 		dst = append(dst, ',')
-		dst = index.AppendPyFloat(dst, env.Lat)
+		dst = pyjs.AppendStrictJSONFloat(dst, env.Lat)
 		dst = append(dst, ']')
 	}
 	if env.HasLimit {

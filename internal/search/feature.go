@@ -2,6 +2,7 @@ package search
 
 import (
 	"balise/internal/index"
+	"balise/internal/pyjs"
 )
 
 // excludedKeys never appear in properties (Addok leaves them out too).
@@ -89,15 +90,15 @@ func (r *Result) Properties() []Property {
 // AppendFeature appends the GeoJSON Feature of the result.
 func (r *Result) AppendFeature(dst []byte) []byte {
 	dst = append(dst, `{"type":"Feature","geometry":{"type":"Point","coordinates":[`...)
-	dst = index.AppendPyFloat(dst, r.Lon)
+	dst = pyjs.AppendStrictJSONFloat(dst, r.Lon)
 	dst = append(dst, ',')
-	dst = index.AppendPyFloat(dst, r.Lat)
+	dst = pyjs.AppendStrictJSONFloat(dst, r.Lat)
 	dst = append(dst, `]},"properties":{`...)
 	for i, p := range r.Properties() {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
-		dst = index.AppendJSONString(dst, p.Key)
+		dst = pyjs.AppendSafeJSONString(dst, p.Key)
 		dst = append(dst, ':')
 		dst = p.Value.AppendJSON(dst)
 	}

@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"balise/internal/pyjs"
 )
 
 // BANStats counts what the BAN CSV reader saw.
@@ -156,8 +158,8 @@ func (r *BANReader) lineErr(line int, format string, args ...any) error {
 // and y). When one is not a number the row is malformed: ok is false, and
 // err is what reporting it returned.
 func (r *BANReader) floatPair(line int, aName, a, bName, b string) (x, y float64, ok bool, err error) {
-	x, okx := pyFloat(a)
-	y, oky := pyFloat(b)
+	x, okx := pyjs.ParsePyFloat(a)
+	y, oky := pyjs.ParsePyFloat(b)
 	if okx && oky {
 		return x, y, true, nil
 	}
@@ -301,7 +303,7 @@ func (r *BANReader) load() error {
 		if !ok {
 			continue
 		}
-		hn := banNumber{lat: PyRound(lat, 6), lon: PyRound(lon, 6)}
+		hn := banNumber{lat: pyjs.PyRound(lat, 6), lon: pyjs.PyRound(lon, 6)}
 		if xs, ys := get(c.x), get(c.y); xs != "" && ys != "" {
 			x, y, ok, err := r.floatPair(first, "x", xs, "y", ys)
 			if err != nil {
@@ -475,7 +477,7 @@ func splitCSV(s string, dst []string) []string {
 // removed (when all digits), the suffix appended, spaces removed, lower
 // case, "0" when empty.
 func numkey(numero, rep string) string {
-	n := strings.TrimFunc(numero, isPySpace)
+	n := strings.TrimFunc(numero, pyjs.IsPySpace)
 	if n != "" && allDigits(n) {
 		i := 0
 		for i < len(n)-1 && n[i] == '0' {
@@ -483,7 +485,7 @@ func numkey(numero, rep string) string {
 		}
 		n = n[i:]
 	}
-	k := n + strings.TrimFunc(rep, isPySpace)
+	k := n + strings.TrimFunc(rep, pyjs.IsPySpace)
 	if strings.IndexByte(k, ' ') >= 0 {
 		k = strings.ReplaceAll(k, " ", "")
 	}
@@ -593,8 +595,8 @@ func (r *BANReader) prepare() {
 				lat, lon = FloatValue(la), FloatValue(lo)
 				d.Line = a.line
 			} else {
-				la, _ := pyFloat(cm.Lat)
-				lo, _ := pyFloat(cm.Lon)
+				la, _ := pyjs.ParsePyFloat(cm.Lat)
+				lo, _ := pyjs.ParsePyFloat(cm.Lon)
 				lat, lon = FloatValue(la), FloatValue(lo)
 			}
 			var pcs []Value
@@ -748,11 +750,11 @@ func (r *BANReader) streetDoc(st *banStreet) *Document {
 
 // importance is to_addok.py's importance(population, n_numbers).
 func importance(population string, n int) float64 {
-	pop, ok := pyFloat(population)
+	pop, ok := pyjs.ParsePyFloat(population)
 	if !ok {
 		pop = 0
 	}
-	return PyRound((math.Log(1+pop/3)+math.Log(1+float64(n)))/20, 5)
+	return pyjs.PyRound((math.Log(1+pop/3)+math.Log(1+float64(n)))/20, 5)
 }
 
 // degToRad is computed at run time like CPython's math.radians (pi / 180.0
@@ -770,7 +772,7 @@ func center(lats, lons []float64) (float64, float64) {
 	}
 	mlat, mlon := slat/n, slon/n
 	if len(lats) <= 3 {
-		return PyRound(mlat, 6), PyRound(mlon, 6)
+		return pyjs.PyRound(mlat, 6), pyjs.PyRound(mlon, 6)
 	}
 	k := math.Cos(mlat * degToRad)
 	best, bestD := 0, math.Inf(1)
@@ -781,5 +783,5 @@ func center(lats, lons []float64) (float64, float64) {
 			best, bestD = i, d
 		}
 	}
-	return PyRound(lats[best], 6), PyRound(lons[best], 6)
+	return pyjs.PyRound(lats[best], 6), pyjs.PyRound(lons[best], 6)
 }

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"balise/internal/pyjs"
 )
 
 // AppendJSON appends the document as one compact JSON object, the way
@@ -37,7 +39,7 @@ func (d *Document) AppendJSON(dst []byte) []byte {
 			dst = append(dst, ',')
 		}
 		n++
-		dst = appendJSONString(dst, d.Fields[i].Key)
+		dst = pyjs.AppendPyJSONString(dst, d.Fields[i].Key)
 		dst = append(dst, ':')
 		dst = d.Fields[i].Value.AppendJSON(dst)
 	}
@@ -49,7 +51,7 @@ func (d *Document) AppendJSON(dst []byte) []byte {
 
 // appendJSON appends `"raw":{...}`.
 func (h *Housenumber) appendJSON(dst []byte) []byte {
-	dst = appendJSONString(dst, h.Raw)
+	dst = pyjs.AppendPyJSONString(dst, h.Raw)
 	dst = append(dst, ':', '{')
 	total := len(h.Payload) + 2
 	latAt, lonAt := h.LatAt, h.LonAt
@@ -69,7 +71,7 @@ func (h *Housenumber) appendJSON(dst []byte) []byte {
 			dst = append(dst, `"lon":`...)
 			dst = h.Lon.AppendJSON(dst)
 		default:
-			dst = appendJSONString(dst, h.Payload[p].Key)
+			dst = pyjs.AppendPyJSONString(dst, h.Payload[p].Key)
 			dst = append(dst, ':')
 			dst = h.Payload[p].Value.AppendJSON(dst)
 			p++
@@ -92,7 +94,7 @@ func (v Value) AppendJSON(dst []byte) []byte {
 	case Number:
 		return appendPyNumber(dst, v.Str)
 	case String:
-		return appendJSONString(dst, v.Str)
+		return pyjs.AppendPyJSONString(dst, v.Str)
 	case List:
 		dst = append(dst, '[')
 		for i, it := range v.List {
@@ -119,39 +121,7 @@ func appendPyNumber(dst []byte, lit string) []byte {
 	if !ok {
 		return append(dst, lit...)
 	}
-	return AppendPyFloatRepr(dst, f)
-}
-
-// appendJSONString quotes s like Python's json.dumps with ensure_ascii=False.
-func appendJSONString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	start := 0
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' {
-			continue
-		}
-		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"', '\\':
-			dst = append(dst, '\\', c)
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&15])
-		}
-		start = i + 1
-	}
-	dst = append(dst, s[start:]...)
-	return append(dst, '"')
+	return pyjs.AppendJSONFloat(dst, f)
 }
 
 // appendRawJSON re-encodes the raw JSON text of a nested value compactly,
@@ -255,7 +225,7 @@ func (n *node) appendJSON(dst []byte) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, n.keys[i])
+			dst = pyjs.AppendPyJSONString(dst, n.keys[i])
 			dst = append(dst, ':')
 			dst = n.items[i].appendJSON(dst)
 		}

@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"unicode/utf8"
 	"unsafe"
+
+	"balise/internal/pyjs"
 )
 
 // ParseLine parses one ndjson line (without its trailing newline; a trailing
@@ -762,7 +764,7 @@ func isNumeric(v Value) bool {
 	case Number:
 		return true
 	case String:
-		_, ok := pyFloat(v.Str)
+		_, ok := pyjs.ParsePyFloat(v.Str)
 		return ok
 	}
 	return false

@@ -7,6 +7,8 @@ import (
 	"math"
 	"os"
 	"testing"
+
+	"balise/internal/pyjs"
 )
 
 const sharedData = "/work/shared/data"
@@ -162,7 +164,7 @@ func TestBANCSVNoGazetteer(t *testing.T) {
 	for i, d := range got[:7571] {
 		w := want[i]
 		imp, _ := d.Get("importance")
-		if f, _ := imp.Float(); f != PyRound(math.Log(1+float64(len(d.Housenumbers)))/20, 5) {
+		if f, _ := imp.Float(); f != pyjs.PyRound(math.Log(1+float64(len(d.Housenumbers)))/20, 5) {
 			t.Fatalf("street %d: importance %s", i, imp.Str)
 		}
 		// same document once importance is set to the converter's

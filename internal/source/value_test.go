@@ -8,11 +8,12 @@ import (
 	"testing"
 )
 
-// TestPyFloat checks PyFloatRepr and PyRound against values Python printed
-// (testdata/pyfloat.tsv: random bit patterns, coordinates, importances,
-// exponent literals and edge cases).
-func TestPyFloat(t *testing.T) {
-	f, err := os.Open("testdata/pyfloat.tsv")
+// TestNumberStr checks str() and FloatValue against what Python printed for
+// the float vectors of package pyjs (whose FormatPyFloat and PyRound they
+// rely on): repr(float(literal)) is both str() of a non-integer literal and
+// the literal json.dumps writes.
+func TestNumberStr(t *testing.T) {
+	f, err := os.Open("../pyjs/testdata/pyfloat.tsv")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,14 +30,8 @@ func TestPyFloat(t *testing.T) {
 		if !ok {
 			t.Fatalf("cannot parse %q", p[0])
 		}
-		if got := PyFloatRepr(x); got != p[1] {
-			t.Errorf("PyFloatRepr(%s) = %s, want %s", p[0], got, p[1])
-		}
-		if got := PyFloatRepr(PyRound(x, 6)); got != p[2] {
-			t.Errorf("round(%s, 6) = %s, want %s", p[0], got, p[2])
-		}
-		if got := PyFloatRepr(PyRound(x, 5)); got != p[3] {
-			t.Errorf("round(%s, 5) = %s, want %s", p[0], got, p[3])
+		if got := FloatValue(x).Str; got != p[1] {
+			t.Errorf("FloatValue(%s) = %s, want %s", p[0], got, p[1])
 		}
 		if v := NumberValue(p[0]); !v.IsInt() {
 			if got := v.String(); got != p[1] {
@@ -52,8 +47,8 @@ func TestPyFloat(t *testing.T) {
 		f    float64
 		want string
 	}{{math.NaN(), "NaN"}, {math.Inf(1), "Infinity"}, {math.Inf(-1), "-Infinity"}} {
-		if got := PyFloatRepr(tc.f); got != tc.want {
-			t.Errorf("PyFloatRepr(%v) = %s", tc.f, got)
+		if got := FloatValue(tc.f).Str; got != tc.want {
+			t.Errorf("FloatValue(%v) = %s", tc.f, got)
 		}
 	}
 }
@@ -179,13 +174,5 @@ func TestDocumentGet(t *testing.T) {
 	}
 	if _, ok := d.Get("lon"); ok {
 		t.Error("Get lon")
-	}
-}
-
-func TestAppendJSONStrings(t *testing.T) {
-	in := "a\"b\\c\x00\x1f\x7f\u00e9\u2028/\b\f\n\r\t"
-	want := `"a\"b\\c\u0000\u001f` + "\x7f\u00e9\u2028" + `/\b\f\n\r\t"`
-	if got := string(appendJSONString(nil, in)); got != want {
-		t.Errorf("got %s want %s", got, want)
 	}
 }
