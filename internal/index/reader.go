@@ -134,6 +134,51 @@ func OpenBytes(data []byte, opts OpenOptions) (*Index, error) {
 }
 
 func openBytes(data []byte, opts OpenOptions) (*Index, error) {
+	secs, err := readSections(data, opts)
+	if err != nil {
+		return nil, err
+	}
+	ix := &Index{data: data}
+	for id := 1; id <= numSections; id++ {
+		ix.sections = append(ix.sections, SectionInfo{Name: sectionNames[id], Bytes: len(secs[id])})
+	}
+	if err := json.Unmarshal(secs[secMeta], &ix.meta); err != nil {
+		return nil, fmt.Errorf("meta section: %v: %w", err, ErrCorrupt)
+	}
+	if err := ix.view(secs); err != nil {
+		return nil, err
+	}
+	// Cheap structural invariants (O(1)); deeper ones are checked lazily by the accessors.
+	nTerms := len(ix.termInfo) / termInfoSize
+	switch {
+	case len(ix.termInfo)%termInfoSize != 0, len(ix.termOffs) != nTerms+1,
+		len(ix.postDocs) != len(ix.postWeights), len(ix.topDocs) != len(ix.topWeights),
+		len(ix.filterOffs) != len(ix.filterInfo)/2+1, len(ix.filterInfo)%2 != 0,
+		len(ix.docOffs) != ix.meta.Documents+1,
+		len(ix.geoCellOffs) != len(ix.geoCells)+1, len(ix.geoPoints)%4 != 0,
+		len(ix.strOffs) == 0, len(ix.idOffs) != len(ix.idDocs)+1,
+		len(ix.termHash) != hashSlots(nTerms),
+		ix.docOffs[len(ix.docOffs)-1] != uint64(len(ix.docData)):
+		return nil, fmt.Errorf("inconsistent section sizes: %w", ErrCorrupt)
+	}
+	if opts.Verify {
+		if err := ix.verifyStructure(); err != nil {
+			return nil, err
+		}
+	}
+	ix.buildJump()
+	ix.keyIndex = make(map[string]uint32, len(ix.meta.Keys))
+	for i, k := range ix.meta.Keys {
+		ix.keyIndex[k] = uint32(i)
+	}
+	return ix, nil
+}
+
+// readSections checks the header and the section table and returns every
+// section's bytes, by id. Section checksums are checked only with
+// opts.Verify (the meta section's always: it is parsed at once), because
+// reading a whole large file at open would defeat the mmap.
+func readSections(data []byte, opts OpenOptions) ([][]byte, error) {
 	if len(data) < headerSize || string(data[:8]) != fileMagic {
 		return nil, fmt.Errorf("not a balise index (bad magic): %w", ErrCorrupt)
 	}
@@ -182,13 +227,12 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 		}
 		secs[e.id] = s
 	}
-	ix := &Index{data: data}
-	for id := 1; id <= numSections; id++ {
-		ix.sections = append(ix.sections, SectionInfo{Name: sectionNames[id], Bytes: len(secs[id])})
-	}
-	if err := json.Unmarshal(secs[secMeta], &ix.meta); err != nil {
-		return nil, fmt.Errorf("meta section: %v: %w", err, ErrCorrupt)
-	}
+	return secs, nil
+}
+
+// view points the index's typed slices into the mapped sections (no
+// copy: the sections are 8-byte aligned in the file and in memory).
+func (ix *Index) view(secs [][]byte) error {
 	var err error
 	u32 := func(id sectionID) []uint32 {
 		s := secs[id]
@@ -217,14 +261,14 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 	if s := secs[secDocOffsets]; len(s)%8 == 0 && len(s) > 0 {
 		ix.docOffs = unsafe.Slice((*uint64)(unsafe.Pointer(&s[0])), len(s)/8)
 	} else {
-		return nil, fmt.Errorf("doc offsets: %w", ErrCorrupt)
+		return fmt.Errorf("doc offsets: %w", ErrCorrupt)
 	}
 	if s := secs[secGeoCells]; len(s)%8 == 0 {
 		if len(s) > 0 {
 			ix.geoCells = unsafe.Slice((*uint64)(unsafe.Pointer(&s[0])), len(s)/8)
 		}
 	} else {
-		return nil, fmt.Errorf("geo cells: %w", ErrCorrupt)
+		return fmt.Errorf("geo cells: %w", ErrCorrupt)
 	}
 	ix.geoCellOffs = u32(secGeoCellOffsets)
 	if pts := u32(secGeoPoints); len(pts) > 0 {
@@ -235,33 +279,7 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 	ix.idOffs = u32(secIDOffsets)
 	ix.idBytes = secs[secIDBytes]
 	ix.idDocs = u32(secIDDocs)
-	if err != nil {
-		return nil, err
-	}
-	// Cheap structural invariants (O(1)); deeper ones are checked lazily by the accessors.
-	nTerms := len(ix.termInfo) / termInfoSize
-	switch {
-	case len(ix.termInfo)%termInfoSize != 0, len(ix.termOffs) != nTerms+1,
-		len(ix.postDocs) != len(ix.postWeights), len(ix.topDocs) != len(ix.topWeights),
-		len(ix.filterOffs) != len(ix.filterInfo)/2+1, len(ix.filterInfo)%2 != 0,
-		len(ix.docOffs) != ix.meta.Documents+1,
-		len(ix.geoCellOffs) != len(ix.geoCells)+1, len(ix.geoPoints)%4 != 0,
-		len(ix.strOffs) == 0, len(ix.idOffs) != len(ix.idDocs)+1,
-		len(ix.termHash) != hashSlots(nTerms),
-		ix.docOffs[len(ix.docOffs)-1] != uint64(len(ix.docData)):
-		return nil, fmt.Errorf("inconsistent section sizes: %w", ErrCorrupt)
-	}
-	if opts.Verify {
-		if err := ix.verifyStructure(); err != nil {
-			return nil, err
-		}
-	}
-	ix.buildJump()
-	ix.keyIndex = make(map[string]uint32, len(ix.meta.Keys))
-	for i, k := range ix.meta.Keys {
-		ix.keyIndex[k] = uint32(i)
-	}
-	return ix, nil
+	return err
 }
 
 func f32(u []uint32) []float32 {
