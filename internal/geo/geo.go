@@ -85,13 +85,27 @@ func split(c Cell) (lonIdx, latIdx uint32) {
 	return
 }
 
-// Around returns the cells of the (2r+1)x(2r+1) square centred on c, ring by
-// ring is not needed: callers that want "the next ring only" subtract.
-// Longitude wraps; latitude is clamped at the poles (duplicates removed).
+// Around returns the cells of the (2r+1)x(2r+1) square centred on c (Addok
+// looks at the 3x3 cells around a reverse query's point). Longitude wraps;
+// latitude is clamped at the poles (duplicates removed).
 func Around(c Cell, r int) []Cell {
+	return square(c, r, false, make([]Cell, 0, (2*r+1)*(2*r+1)))
+}
+
+// Ring returns the cells at exactly Chebyshev distance r from c: the next
+// ring to look at when Around found nothing.
+func Ring(c Cell, r int) []Cell {
+	return square(c, r, true, nil)
+}
+
+// square appends to out the distinct cells of the (2r+1)x(2r+1) square
+// centred on c, row by row from the south-west, or only its border when
+// border is set. The longitude index wraps around the antimeridian; rows
+// past a pole are left out, and wrapping can make a narrow square meet
+// itself, hence the duplicate check.
+func square(c Cell, r int, border bool, out []Cell) []Cell {
 	lonIdx, latIdx := split(c)
 	nLon, nLat := int64(1)<<lonBits, int64(1)<<latBits
-	out := make([]Cell, 0, (2*r+1)*(2*r+1))
 	seen := make(map[Cell]struct{}, cap(out))
 	for dy := -r; dy <= r; dy++ {
 		y := int64(latIdx) + int64(dy)
@@ -99,34 +113,7 @@ func Around(c Cell, r int) []Cell {
 			continue
 		}
 		for dx := -r; dx <= r; dx++ {
-			x := (int64(lonIdx) + int64(dx) + nLon) % nLon
-			cell := interleave(uint32(x), uint32(y))
-			if _, dup := seen[cell]; dup {
-				continue
-			}
-			seen[cell] = struct{}{}
-			out = append(out, cell)
-		}
-	}
-	return out
-}
-
-// Ring returns the cells at exactly Chebyshev distance r from c.
-func Ring(c Cell, r int) []Cell {
-	if r == 0 {
-		return []Cell{c}
-	}
-	lonIdx, latIdx := split(c)
-	nLon, nLat := int64(1)<<lonBits, int64(1)<<latBits
-	var out []Cell
-	seen := map[Cell]struct{}{}
-	for dy := -r; dy <= r; dy++ {
-		y := int64(latIdx) + int64(dy)
-		if y < 0 || y >= nLat {
-			continue
-		}
-		for dx := -r; dx <= r; dx++ {
-			if dy != -r && dy != r && dx != -r && dx != r {
+			if border && dy != -r && dy != r && dx != -r && dx != r {
 				continue
 			}
 			x := (int64(lonIdx) + int64(dx) + nLon) % nLon

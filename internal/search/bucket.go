@@ -45,10 +45,10 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 		limit = max(s.q.Limit, s.cfg.BucketMax)
 	}
 	all := keys
-	if len(s.filterSets) > 0 {
-		all = make([]key, 0, len(keys)+len(s.filterSets))
+	if len(s.filter.sets) > 0 {
+		all = make([]key, 0, len(keys)+len(s.filter.sets))
 		all = append(all, keys...)
-		for _, f := range s.filterSets {
+		for _, f := range s.filter.sets {
 			all = append(all, setKey(f))
 		}
 	}

@@ -41,13 +41,10 @@ type searcher struct {
 	last         *token
 	shouldMatch  int
 
-	filterSets [][]uint32
-	filterNone bool // a filter value matches nothing: no result can match
-	geohash    []uint32
-	checkHN    bool
-	onlyHN     bool
-	hnRef      string        // the flagged housenumber's processed key
-	hnLoose    []looseNumber // numbers written elsewhere in the query (NumberAnywhere)
+	filter  filterSetup
+	geohash []uint32
+	hnRef   string        // the flagged housenumber's processed key
+	hnLoose []looseNumber // numbers written elsewhere in the query (NumberAnywhere)
 
 	keys        []key
 	bucket      bucket
@@ -151,8 +148,7 @@ func (s *searcher) prepare() error {
 	}
 
 	// Filters, as Addok: dedupe, strip, drop empty, cap, sort; OR within, AND across.
-	fs := s.e.setupFilters(s.q.Filters)
-	s.filterSets, s.filterNone, s.checkHN, s.onlyHN = fs.sets, fs.none, fs.checkHN, fs.onlyHN
+	s.filter = s.e.setupFilters(s.q.Filters)
 	if s.q.HasCenter {
 		s.geohash = s.geohashArea(s.q.Lat, s.q.Lon)
 	}
@@ -241,7 +237,7 @@ func (s *searcher) newBucket(keys []key, limit int) {
 }
 
 func (s *searcher) addToBucket(keys []key, limit int) {
-	if s.expired() || s.filterNone {
+	if s.expired() || s.filter.none {
 		return
 	}
 	s.noteKeys(keys)
@@ -354,12 +350,7 @@ func (s *searcher) onlyCommons() bool {
 		toks := slices.Clone(s.tokens)
 		slices.SortStableFunc(toks, func(a, b *token) int { return a.freq - b.freq })
 		rarest := toks[0]
-		smallestFilter := -1
-		for _, f := range s.filterSets {
-			if smallestFilter < 0 || len(f) < smallestFilter {
-				smallestFilter = len(f)
-			}
-		}
+		smallestFilter := s.filter.smallest()
 		switch {
 		case rarest.freq < s.cfg.IntersectLimit:
 			s.addToBucket(s.tokenKeys(toks), 0)
@@ -382,13 +373,7 @@ func (s *searcher) manualScan(toks []*token) {
 	}
 	s.matchedKeys[toks[0].term] = struct{}{}
 	for _, d := range window {
-		ok := true
-		for _, f := range s.filterSets {
-			if _, found := slices.BinarySearch(f, d); !found {
-				ok = false
-				break
-			}
-		}
+		ok := s.filter.admits(d)
 		for _, t := range toks[1:] {
 			if !ok {
 				break
@@ -428,7 +413,7 @@ func (s *searcher) onlyCommonsTryAutocomplete() bool {
 }
 
 func (s *searcher) bucketWithMeaningful() bool {
-	if len(s.meaningful) == 1 && len(s.common) > 0 && len(s.filterSets) == 0 {
+	if len(s.meaningful) == 1 && len(s.common) > 0 && len(s.filter.sets) == 0 {
 		for _, t := range s.common {
 			if !slices.Contains(s.meaningful, t) {
 				s.meaningful = append(slices.Clone(s.meaningful), t)

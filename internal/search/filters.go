@@ -4,6 +4,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"balise/internal/index"
 )
 
 // filterSetup is what a request's filters allow (as in Addok: OR between the
@@ -13,6 +15,37 @@ type filterSetup struct {
 	none    bool       // some filter matches no document: nothing can match
 	checkHN bool       // housenumbers may be attached (type allows them)
 	onlyHN  bool       // only housenumbers may be returned
+}
+
+// admits reports whether doc is in every filter's set.
+func (fs *filterSetup) admits(doc uint32) bool {
+	for _, set := range fs.sets {
+		if _, ok := slices.BinarySearch(set, doc); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// admitsPoint reports whether a point may be returned: its document passes
+// the filters, and it is a housenumber only when housenumbers are allowed,
+// the document's own point only when not only housenumbers are wanted.
+func (fs *filterSetup) admitsPoint(p index.Point) bool {
+	if p.HN == 0 && fs.onlyHN || p.HN != 0 && !fs.checkHN {
+		return false
+	}
+	return fs.admits(p.Doc)
+}
+
+// smallest is the size of the smallest filter set, -1 without filters.
+func (fs *filterSetup) smallest() int {
+	n := -1
+	for _, set := range fs.sets {
+		if n < 0 || len(set) < n {
+			n = len(set)
+		}
+	}
+	return n
 }
 
 func (e *Engine) setupFilters(filters []Filter) filterSetup {

@@ -35,83 +35,13 @@ func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result
 		q.Limit = 1
 	}
 	s := newSearcher(ctx, e, Query{Limit: q.Limit, Filters: q.Filters})
-	fs := e.setupFilters(q.Filters)
-	s.checkHN, s.onlyHN = fs.checkHN, fs.onlyHN
-	filterSets := fs.sets
-	type best struct {
-		doc  uint32
-		hn   uint32
-		dist float64 // squared planar distance, only for choosing
-	}
-	bestByDoc := map[uint32]best{}
-	var order []uint32
-	cosLat := math.Cos(q.Lat * math.Pi / 180)
-	consider := func(p index.Point) bool {
-		for _, f := range filterSets {
-			if _, ok := slices.BinarySearch(f, p.Doc); !ok {
-				return true
-			}
-		}
-		if p.HN == 0 && s.onlyHN {
-			return true
-		}
-		if p.HN != 0 && !s.checkHN {
-			return true
-		}
-		lat, lon := p.LatLon()
-		dy, dx := lat-q.Lat, (lon-q.Lon)*cosLat
-		d := dx*dx + dy*dy
-		if b, ok := bestByDoc[p.Doc]; !ok {
-			bestByDoc[p.Doc] = best{p.Doc, p.HN, d}
-			order = append(order, p.Doc)
-		} else if d < b.dist || (d == b.dist && preferPoint(p.HN, b.hn)) {
-			bestByDoc[p.Doc] = best{p.Doc, p.HN, d}
-		}
-		return true
-	}
-	center := geo.CellOf(q.Lat, q.Lon)
+	s.filter = e.setupFilters(q.Filters)
 	radius := q.Radius
 	if radius > 0 {
 		radius = min(radius, e.cfg.MaxReverseRadius)
-		h, w := geo.CellSizeMeters(q.Lat)
-		rings := int(math.Ceil(radius/min(h, w))) + 1
-		for _, c := range geo.Around(center, rings) {
-			e.ix.CellPoints(c, consider)
-		}
-	} else {
-		for _, c := range geo.Around(center, 1) {
-			e.ix.CellPoints(c, consider)
-		}
-		if len(order) == 0 {
-			for _, c := range geo.Ring(center, 2) {
-				e.ix.CellPoints(c, consider)
-			}
-		}
 	}
-	// Rank on the indexed coordinates first and decode only what can be
-	// returned: a crowded area has hundreds of documents in its 9 cells.
-	cands := make([]best, 0, len(order))
-	for _, d := range order {
-		cands = append(cands, bestByDoc[d])
-	}
-	slices.SortFunc(cands, func(a, b best) int {
-		switch {
-		case a.dist < b.dist:
-			return -1
-		case a.dist > b.dist:
-			return 1
-		}
-		return int(a.doc) - int(b.doc)
-	})
-	// Decode the limit, plus what ties with the last kept within a metre
-	// (the exact haversine distance and the importance tie-break decide those).
-	keep := min(len(cands), q.Limit)
-	if keep > 0 {
-		last := math.Sqrt(cands[keep-1].dist) * 111195 // degrees to metres, roughly
-		for keep < len(cands) && math.Sqrt(cands[keep].dist)*111195 < last+1 {
-			keep++
-		}
-	}
+	cands := s.nearestPoints(q.Lat, q.Lon, radius)
+	keep := reverseKeep(cands, q.Limit)
 	results = make([]*Result, 0, keep)
 	for _, b := range cands[:keep] {
 		r := &Result{}
@@ -142,6 +72,87 @@ func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result
 		r.Labels = e.makeLabels(r)
 	}
 	return results, nil
+}
+
+// nearPoint is a document's point nearest to a reverse query: the
+// document's own (hn 0) or one of its housenumbers (hn = index + 1).
+type nearPoint struct {
+	doc  uint32
+	hn   uint32
+	dist float64 // squared planar distance, only for choosing
+}
+
+// nearestPoints returns, for every document with an admitted point in the
+// cells looked at, its nearest point, sorted by distance then document.
+// With radius 0 the cells are Addok's: the 3x3 around the point, else the
+// next ring; with a radius, every cell that can hold a point that close.
+func (s *searcher) nearestPoints(lat, lon, radius float64) []nearPoint {
+	bestByDoc := map[uint32]nearPoint{}
+	var order []uint32
+	cosLat := math.Cos(lat * math.Pi / 180)
+	consider := func(p index.Point) bool {
+		if !s.filter.admitsPoint(p) {
+			return true
+		}
+		plat, plon := p.LatLon()
+		dy, dx := plat-lat, (plon-lon)*cosLat
+		d := dx*dx + dy*dy
+		if b, ok := bestByDoc[p.Doc]; !ok {
+			bestByDoc[p.Doc] = nearPoint{p.Doc, p.HN, d}
+			order = append(order, p.Doc)
+		} else if d < b.dist || (d == b.dist && preferPoint(p.HN, b.hn)) {
+			bestByDoc[p.Doc] = nearPoint{p.Doc, p.HN, d}
+		}
+		return true
+	}
+	ix := s.e.ix
+	center := geo.CellOf(lat, lon)
+	if radius > 0 {
+		h, w := geo.CellSizeMeters(lat)
+		rings := int(math.Ceil(radius/min(h, w))) + 1
+		for _, c := range geo.Around(center, rings) {
+			ix.CellPoints(c, consider)
+		}
+	} else {
+		for _, c := range geo.Around(center, 1) {
+			ix.CellPoints(c, consider)
+		}
+		if len(order) == 0 {
+			for _, c := range geo.Ring(center, 2) {
+				ix.CellPoints(c, consider)
+			}
+		}
+	}
+	// Rank on the indexed coordinates first and decode only what can be
+	// returned: a crowded area has hundreds of documents in its 9 cells.
+	cands := make([]nearPoint, 0, len(order))
+	for _, d := range order {
+		cands = append(cands, bestByDoc[d])
+	}
+	slices.SortFunc(cands, func(a, b nearPoint) int {
+		switch {
+		case a.dist < b.dist:
+			return -1
+		case a.dist > b.dist:
+			return 1
+		}
+		return int(a.doc) - int(b.doc)
+	})
+	return cands
+}
+
+// reverseKeep is how many of the sorted candidates to decode: the limit,
+// plus what ties with the last kept within a metre (the exact haversine
+// distance and the importance tie-break decide those).
+func reverseKeep(cands []nearPoint, limit int) int {
+	keep := min(len(cands), limit)
+	if keep > 0 {
+		last := math.Sqrt(cands[keep-1].dist) * 111195 // degrees to metres, roughly
+		for keep < len(cands) && math.Sqrt(cands[keep].dist)*111195 < last+1 {
+			keep++
+		}
+	}
+	return keep
 }
 
 // preferPoint breaks a distance tie between two points of one document as

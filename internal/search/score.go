@@ -105,7 +105,7 @@ func (s *searcher) result(d uint32) *Result {
 		return nil
 	}
 	s.stats.Candidates++
-	if s.checkHN && r.Doc.NumHousenumbers() > 0 {
+	if s.filter.checkHN && r.Doc.NumHousenumbers() > 0 {
 		if s.hnRef != "" {
 			if h, ok, _ := r.Doc.FindHousenumber(s.hnRef); ok {
 				r.Housenumber = &h
@@ -114,7 +114,7 @@ func (s *searcher) result(d uint32) *Result {
 			s.matchLooseNumber(r)
 		}
 	}
-	if s.onlyHN && r.Housenumber == nil {
+	if s.filter.onlyHN && r.Housenumber == nil {
 		s.results[d] = nil
 		return nil
 	}
