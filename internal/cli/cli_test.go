@@ -60,7 +60,7 @@ func TestImportReportsMalformedLinesAndSkipsThem(t *testing.T) {
 
 func TestImportBANCSVAndQuery(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "ban.balise")
-	code, stdout, stderr := run(t, "", nil, "import", "-quiet", "-o", out, filepath.Join("..", "source", "testdata", "ban-tiny.csv"))
+	code, stdout, stderr := run(t, "", nil, "import", "-quiet", "-o", out, filepath.Join("..", "ban", "testdata", "ban-tiny.csv"))
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}

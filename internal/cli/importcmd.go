@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"balise/internal/ban"
 	"balise/internal/index"
 	"balise/internal/progress"
 	"balise/internal/source"
@@ -141,10 +142,12 @@ func runImport(ctx context.Context, env Env, args []string) error {
 					progFn.Store(lines.Progress)
 				case source.FormatBANCSV:
 					name := curName
-					r, err := source.Open(name, source.Options{
-						Strict:   *strict,
+					r, err := ban.Open(name, ban.Options{
+						Options: source.Options{
+							Strict:  *strict,
+							OnError: func(le source.LineError) { reportLine(name, le.Line, le.Err) },
+						},
 						Communes: *communes,
-						OnError:  func(le source.LineError) { reportLine(name, le.Line, le.Err) },
 					})
 					if err != nil {
 						return nil, err

@@ -54,20 +54,3 @@ func BenchmarkLinesOnly(b *testing.B) {
 		}
 	}
 }
-
-func BenchmarkBANCSV(b *testing.B) {
-	path := sharedFile(b, "ban-75-paris/adresses-75.csv.gz")
-	g, err := LoadGazetteer(sharedFile(b, "communes/communes.csv.gz"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	for b.Loop() {
-		r, err := Open(path, Options{Strict: true})
-		if err != nil {
-			b.Fatal(err)
-		}
-		r.(*BANReader).SetGazetteer(g)
-		eachDoc(b, r, func(*Document) {})
-		r.Close()
-	}
-}

@@ -25,15 +25,10 @@ func (e *LineError) Error() string {
 
 func (e *LineError) Unwrap() error { return e.Err }
 
-// Options configure Open.
+// Options say what a reader does with malformed records.
 type Options struct {
 	Strict  bool            // first malformed line -> error
 	OnError func(LineError) // non-strict: called for each skipped line
-	// Communes is an optional path to a communes gazetteer
-	// (communes.csv.gz, see shared/data/communes/PROVENANCE.md), used by the
-	// BAN CSV reader for population, context, current commune codes and
-	// municipality centres.
-	Communes string
 }
 
 // Reader yields documents in input order.
@@ -48,33 +43,29 @@ type Reader interface {
 	Close() error
 }
 
-// Open detects the format of path (gzip by its magic bytes; then Addok
-// ndjson when the first non-space byte is '{', or a BAN addresses CSV when
-// the first line starts with "id;id_fantoir;numero;") and returns a Reader
-// for it. "-" reads standard input.
+// Open returns a Reader for the Addok ndjson file at path (gzip detected by
+// its magic bytes; "-" reads standard input). A BAN addresses CSV is
+// recognised (Detect) but not read here: converting it into documents is
+// package ban's job.
 func Open(path string, opts Options) (Reader, error) {
-	in, err := openInput(path)
+	in, err := OpenInput(path)
 	if err != nil {
 		return nil, err
 	}
-	switch in.sniff() {
+	switch in.Format() {
 	case FormatNDJSON:
 		return &ndjsonReader{lines: in.lines(), opts: opts}, nil
 	case FormatBANCSV:
-		r, err := newBANReader(in, opts)
-		if err != nil {
-			in.close()
-			return nil, err
-		}
-		return r, nil
+		in.Close()
+		return nil, fmt.Errorf("%s: %w", path, errBANCSV)
 	}
-	in.close()
+	in.Close()
 	return nil, fmt.Errorf("%s: %w", path, errUnknownFormat)
 }
 
-// report handles a malformed record: the error to return in strict mode,
+// Report handles a malformed record: the error to return in strict mode,
 // else nil after calling OnError.
-func (o *Options) report(le *LineError) error {
+func (o *Options) Report(le *LineError) error {
 	if o.Strict {
 		return le
 	}
@@ -114,7 +105,7 @@ func (r *ndjsonReader) Next() (*Document, error) {
 		if err != nil {
 			le := err.(*LineError)
 			le.File = r.lines.name
-			if err := r.opts.report(le); err != nil {
+			if err := r.opts.Report(le); err != nil {
 				r.err = err
 				return nil, err
 			}

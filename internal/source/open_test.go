@@ -227,7 +227,7 @@ func TestSniffDoesNotWaitForMoreThanNeeded(t *testing.T) {
 			done <- FormatUnknown
 			return
 		}
-		done <- in.sniff()
+		done <- in.Format()
 	}()
 	select {
 	case f := <-done:

@@ -1,4 +1,4 @@
-package source
+package ban
 
 import (
 	"encoding/csv"
@@ -7,6 +7,8 @@ import (
 	"io"
 	"strings"
 	"unicode"
+
+	"balise/internal/source"
 )
 
 // Commune is one row of the communes gazetteer (communes.csv.gz).
@@ -36,12 +38,12 @@ type Gazetteer struct {
 // parent_citycode,dep_code,...,context,old_codes; see
 // shared/data/communes/PROVENANCE.md).
 func LoadGazetteer(path string) (*Gazetteer, error) {
-	in, err := openInput(path)
+	in, err := source.OpenInput(path)
 	if err != nil {
 		return nil, err
 	}
-	defer in.close()
-	g, err := readGazetteer(in.br)
+	defer in.Close()
+	g, err := readGazetteer(in.Reader())
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

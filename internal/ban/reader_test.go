@@ -1,4 +1,4 @@
-package source
+package ban
 
 import (
 	"bytes"
@@ -6,52 +6,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"balise/internal/source"
 )
-
-const banHeader = "id;id_fantoir;numero;rep;nom_voie;code_postal;code_insee;nom_commune;code_insee_ancienne_commune;nom_ancienne_commune;x;y;lon;lat;type_position;alias;nom_ld;libelle_acheminement;nom_afnor;source_position;source_nom_voie;certification_commune;cad_parcelles\n"
-
-// eachDoc calls f with every document of r, in order, until io.EOF; a
-// read error fails the test.
-func eachDoc(t testing.TB, r Reader, f func(d *Document)) {
-	t.Helper()
-	each(t, r.Next, f)
-}
-
-// each calls f with every item next (a Reader's or a Lines' Next) returns,
-// in order, until io.EOF; any other error fails the test.
-func each[T any](t testing.TB, next func() (T, error), f func(T)) {
-	t.Helper()
-	for {
-		v, err := next()
-		if errors.Is(err, io.EOF) {
-			return
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		f(v)
-	}
-}
-
-// readAllDocs drains a Reader.
-func readAllDocs(t testing.TB, r Reader) []*Document {
-	t.Helper()
-	var docs []*Document
-	eachDoc(t, r, func(d *Document) { docs = append(docs, d) })
-	return docs
-}
-
-func encodeAll(docs []*Document) []string {
-	out := make([]string, len(docs))
-	for i, d := range docs {
-		out[i] = string(d.AppendJSON(nil))
-	}
-	return out
-}
 
 // TestBANTinyGolden: testdata/ban-tiny.expected.ndjson was produced by
 // `python3 shared/data/tools/to_addok.py --ban testdata/ban-tiny.csv
@@ -67,7 +27,7 @@ func TestBANTinyGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open("testdata/ban-tiny.csv", Options{Strict: true, Communes: "testdata/communes-tiny.csv"})
+	r, err := Open("testdata/ban-tiny.csv", Options{Options: source.Options{Strict: true}, Communes: "testdata/communes-tiny.csv"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,19 +42,10 @@ func TestBANTinyGolden(t *testing.T) {
 			t.Errorf("doc %d:\n got %s\nwant %s", i+1, got[i], wantLines[i])
 		}
 	}
-	st := r.(*BANReader).Stats()
-	if st != (BANStats{Rows: 14, NoCoords: 1, DuplicateNumbers: 1, Streets: 6, Municipalities: 4}) {
+	st := r.Stats()
+	if st != (Stats{Rows: 14, NoCoords: 1, DuplicateNumbers: 1, Streets: 6, Municipalities: 4}) {
 		t.Errorf("stats %+v", st)
 	}
-}
-
-func writeTemp(t *testing.T, name string, data []byte) string {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(p, data, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
 }
 
 // TestBANNoGazetteer: without a gazetteer, the same documents except that
@@ -109,7 +60,7 @@ func TestBANNoGazetteer(t *testing.T) {
 		"75101_1929_00001;;01;b;Place du Châtelet;75001;75101;Paris 1er Arrondissement;;;652096.38;6862145.75;2.347109;48.857566;parcelle;;;;;;;;\n" +
 		"01001_0010_00003;;3;;Rue des Écoles;01400;01001;L'Abergement-Clémenciat;;;;;4.923;46.153;;;;;;;;;\n" +
 		"01001_0010_00005;;5;;Rue des Écoles;01400;01001;L'Abergement-Clémenciat;;;;;4.925;46.155;;;;;;;;;\n"
-	r, err := Open(writeTemp(t, "adresses-xx.csv", []byte(csv)), Options{Strict: true})
+	r, err := Open(writeTemp(t, "adresses-xx.csv", []byte(csv)), Options{Options: source.Options{Strict: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +100,7 @@ func TestBANMalformedRows(t *testing.T) {
 	path := writeTemp(t, "a.csv", []byte(csv))
 
 	var errs []string
-	r, err := Open(path, Options{OnError: func(e LineError) { errs = append(errs, e.Error()) }})
+	r, err := Open(path, Options{Options: source.Options{OnError: func(e source.LineError) { errs = append(errs, e.Error()) }}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -167,18 +118,18 @@ func TestBANMalformedRows(t *testing.T) {
 	if len(docs) != 2 || len(docs[0].Housenumbers) != 2 || docs[0].Housenumbers[1].Raw != "6" {
 		t.Fatalf("docs: %q", encodeAll(docs))
 	}
-	if st := r.(*BANReader).Stats(); st.NoCoords != 1 || st.Malformed != 4 || st.Rows != 2 {
+	if st := r.Stats(); st.NoCoords != 1 || st.Malformed != 4 || st.Rows != 2 {
 		t.Errorf("stats %+v", st)
 	}
 
 	// strict: the first malformed row fails
-	r, err = Open(path, Options{Strict: true})
+	r, err = Open(path, Options{Options: source.Options{Strict: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer r.Close()
 	_, err = r.Next()
-	var le *LineError
+	var le *source.LineError
 	if !errors.As(err, &le) || le.Line != 3 || le.File != path {
 		t.Fatalf("strict: %v", err)
 	}
@@ -270,10 +221,10 @@ func TestBANGzipDetectedWithoutExtension(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := writeTemp(t, "adresses.data", gz(t, raw))
-	if f, err := Detect(path); err != nil || f != FormatBANCSV {
+	if f, err := source.Detect(path); err != nil || f != source.FormatBANCSV {
 		t.Fatalf("Detect = %v, %v", f, err)
 	}
-	r, err := Open(path, Options{Strict: true})
+	r, err := Open(path, Options{Options: source.Options{Strict: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +270,7 @@ func TestDepOf(t *testing.T) {
 func TestBANLongQuotedRecordIsLinear(t *testing.T) {
 	// an unterminated quote followed by many lines must not be quadratic
 	body := banHeader + "\"" + strings.Repeat("\n", 200000)
-	r, err := NewBANReader(strings.NewReader(body), "q.csv", 0, Options{})
+	r, err := NewReader(strings.NewReader(body), "q.csv", 0, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
