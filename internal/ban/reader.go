@@ -54,6 +54,9 @@ type Reader struct {
 	nextMuni int
 }
 
+// The importer reads a Reader like any other input (index.FromReader).
+var _ source.Reader = (*Reader)(nil)
+
 // street is one street being grouped: the fields of its first row and its
 // housenumbers.
 type street struct {
