@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"balise/internal/pyjs"
 	"balise/internal/source"
 )
 
@@ -13,7 +14,7 @@ import (
 // removed (when all digits), the suffix appended, spaces removed, lower
 // case, "0" when empty.
 func numkey(numero, rep string) string {
-	n := strings.TrimFunc(numero, source.IsPySpace)
+	n := strings.TrimFunc(numero, pyjs.IsPySpace)
 	if n != "" && allDigits(n) {
 		i := 0
 		for i < len(n)-1 && n[i] == '0' {
@@ -21,7 +22,7 @@ func numkey(numero, rep string) string {
 		}
 		n = n[i:]
 	}
-	k := n + strings.TrimFunc(rep, source.IsPySpace)
+	k := n + strings.TrimFunc(rep, pyjs.IsPySpace)
 	if strings.IndexByte(k, ' ') >= 0 {
 		k = strings.ReplaceAll(k, " ", "")
 	}
@@ -153,8 +154,8 @@ func (r *Reader) gazetteerMunicipalities(order []string, accs map[string]*muniAc
 			lat, lon = source.FloatValue(la), source.FloatValue(lo)
 			d.Line = a.line
 		} else {
-			la, _ := pyFloat(cm.Lat)
-			lo, _ := pyFloat(cm.Lon)
+			la, _ := pyjs.ParsePyFloat(cm.Lat)
+			lo, _ := pyjs.ParsePyFloat(cm.Lon)
 			lat, lon = source.FloatValue(la), source.FloatValue(lo)
 		}
 		var pcs []source.Value
@@ -319,11 +320,11 @@ func housenumbers(list []housenumber) []source.Housenumber {
 
 // importance is to_addok.py's importance(population, n_numbers).
 func importance(population string, n int) float64 {
-	pop, ok := pyFloat(population)
+	pop, ok := pyjs.ParsePyFloat(population)
 	if !ok {
 		pop = 0
 	}
-	return source.PyRound((math.Log(1+pop/3)+math.Log(1+float64(n)))/20, 5)
+	return pyjs.PyRound((math.Log(1+pop/3)+math.Log(1+float64(n)))/20, 5)
 }
 
 // degToRad is computed at run time like CPython's math.radians (pi / 180.0
@@ -341,7 +342,7 @@ func center(lats, lons []float64) (float64, float64) {
 	}
 	mlat, mlon := slat/n, slon/n
 	if len(lats) <= 3 {
-		return source.PyRound(mlat, 6), source.PyRound(mlon, 6)
+		return pyjs.PyRound(mlat, 6), pyjs.PyRound(mlon, 6)
 	}
 	k := math.Cos(mlat * degToRad)
 	best, bestD := 0, math.Inf(1)
@@ -352,5 +353,5 @@ func center(lats, lons []float64) (float64, float64) {
 			best, bestD = i, d
 		}
 	}
-	return source.PyRound(lats[best], 6), source.PyRound(lons[best], 6)
+	return pyjs.PyRound(lats[best], 6), pyjs.PyRound(lons[best], 6)
 }

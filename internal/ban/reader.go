@@ -8,6 +8,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"balise/internal/pyjs"
 	"balise/internal/source"
 )
 
@@ -177,8 +178,8 @@ func (r *Reader) lineErr(line int, format string, args ...any) error {
 // and y). When one is not a number the row is malformed: ok is false, and
 // err is what reporting it returned.
 func (r *Reader) floatPair(line int, aName, a, bName, b string) (x, y float64, ok bool, err error) {
-	x, okx := pyFloat(a)
-	y, oky := pyFloat(b)
+	x, okx := pyjs.ParsePyFloat(a)
+	y, oky := pyjs.ParsePyFloat(b)
 	if okx && oky {
 		return x, y, true, nil
 	}
@@ -188,9 +189,6 @@ func (r *Reader) floatPair(line int, aName, a, bName, b string) (x, y float64, o
 	}
 	return 0, 0, false, r.lineErr(line, "invalid %s %s", bad, source.QuoteForError(val))
 }
-
-// pyFloat is Python's float(s), which to_addok.py applies to the cells.
-func pyFloat(s string) (float64, bool) { return source.StringValue(s).Float() }
 
 // lineReader reads the physical lines of the CSV, however long, counting them.
 type lineReader struct {
@@ -362,7 +360,7 @@ func (r *Reader) addRow(g *grouping, fields []string) error {
 	if !ok {
 		return err
 	}
-	hn := housenumber{lat: source.PyRound(lat, 6), lon: source.PyRound(lon, 6)}
+	hn := housenumber{lat: pyjs.PyRound(lat, 6), lon: pyjs.PyRound(lon, 6)}
 	if xs, ys := get(c.x), get(c.y); xs != "" && ys != "" {
 		x, y, ok, err := r.floatPair(g.first, "x", xs, "y", ys)
 		if !ok {

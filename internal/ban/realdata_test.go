@@ -5,6 +5,7 @@ import (
 	"math"
 	"testing"
 
+	"balise/internal/pyjs"
 	"balise/internal/source"
 )
 
@@ -90,7 +91,7 @@ func TestBANCSVNoGazetteer(t *testing.T) {
 	for i, d := range got[:7571] {
 		w := want[i]
 		imp, _ := d.Get("importance")
-		if f, _ := imp.Float(); f != source.PyRound(math.Log(1+float64(len(d.Housenumbers)))/20, 5) {
+		if f, _ := imp.Float(); f != pyjs.PyRound(math.Log(1+float64(len(d.Housenumbers)))/20, 5) {
 			t.Fatalf("street %d: importance %s", i, imp.Str)
 		}
 		// same document once importance is set to the converter's
