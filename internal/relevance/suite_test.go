@@ -62,7 +62,8 @@ func caseHit(c bench.Case, rs []*search.Result) bool {
 }
 
 // TestRelevance is balise's own relevance suite over the shared BAN/BANO
-// file: 2,400 queries in 16 formulations; top-1 must be the source address.
+// file: 2,400 queries in 16 formulations; top-1 must be the source address,
+// overall and in each formulation (formulationFloors).
 func TestRelevance(t *testing.T) {
 	_, cases := suiteCases(t)
 	if *writeQueries != "" {
@@ -95,6 +96,14 @@ func TestRelevance(t *testing.T) {
 		}
 		s.n++
 		total++
+		if !caseHit(c, res) {
+			// Once more: on a loaded machine the 50 ms time budget can cut
+			// a query short, and the floors are about relevance, not load.
+			// A query that misses twice is a miss.
+			if res, err = e.Search(t.Context(), c.Query); err != nil {
+				t.Fatalf("%q: %v", c.Query.Q, err)
+			}
+		}
 		if caseHit(c, res) {
 			s.hit++
 			hits++
@@ -124,7 +133,61 @@ func TestRelevance(t *testing.T) {
 	if total < 2000 {
 		t.Errorf("only %d queries", total)
 	}
-	if rate < 97 {
-		t.Errorf("top-1 %.2f%% < 97%%", rate)
+	if rate < 98.5 {
+		t.Errorf("top-1 %.2f%% < 98.5%%", rate)
+	}
+	if os.Getenv("BALISE_RELEVANCE_SOURCE") != "" {
+		t.Log("per-formulation floors not checked: they were measured on the shared file")
+		return
+	}
+	checkFloors(t, kinds, func(k string) (int, int) { return per[k].hit, per[k].n })
+}
+
+// formulationFloors is the top-1 rate (%) each formulation must keep on the
+// shared file, one point under the rate measured when it was set (150
+// queries each: one point lets one more query miss, two do not). An
+// overall rate hides one formulation falling while the others hold; these
+// do not. Raise a floor when a formulation improves, never lower it to make
+// a change pass.
+var formulationFloors = map[string]float64{
+	"abbreviation":    99.0,  // measured 100.00
+	"bis_ter":         98.33, // 99.33
+	"commas":          99.0,  // 100.00
+	"filter_citycode": 99.0,  // 100.00
+	"filter_postcode": 95.67, // 96.67
+	"filter_type":     99.0,  // 100.00
+	"focus_point":     96.33, // 97.33
+	"full":            99.0,  // 100.00
+	"municipality":    98.33, // 99.33
+	"no_accents":      99.0,  // 100.00
+	"no_postcode":     99.0,  // 100.00
+	"number_last":     99.0,  // 100.00
+	"prefix":          97.0,  // 98.00
+	"street_city":     99.0,  // 100.00
+	"typo":            97.67, // 98.67
+	"uppercase":       99.0,  // 100.00
+}
+
+// checkFloors fails for every formulation under its floor, for a
+// formulation the suite no longer produces, and for one without a floor.
+func checkFloors(t *testing.T, kinds []string, stat func(kind string) (hit, n int)) {
+	t.Helper()
+	seen := map[string]bool{}
+	for _, k := range kinds {
+		seen[k] = true
+		floor, ok := formulationFloors[k]
+		if !ok {
+			t.Errorf("formulation %s has no floor in formulationFloors", k)
+			continue
+		}
+		hit, n := stat(k)
+		if rate := 100 * float64(hit) / float64(n); rate < floor {
+			t.Errorf("%s: top-1 %.2f%% (%d/%d) < floor %.2f%%", k, rate, hit, n, floor)
+		}
+	}
+	for k := range formulationFloors {
+		if !seen[k] {
+			t.Errorf("formulation %s has a floor but no query", k)
+		}
 	}
 }
