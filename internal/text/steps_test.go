@@ -9,11 +9,11 @@ import (
 )
 
 // Ports of Addok's text tests (addok's tests/test_text_utils.py, addok-fr's
-// and addok-france's tests). Subtest names carry the case number.
+// and addok-france's tests), named after the step they check.
 
 var french = NewPipeline(Config{Profile: ProfileFrench})
 
-func TestT1Tokenize(t *testing.T) {
+func TestTokenize(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		want []string
@@ -24,7 +24,7 @@ func TestT1Tokenize(t *testing.T) {
 		{"", nil},
 		{"é\u0301t_é", []string{"é", "t_é"}}, // a combining mark splits words
 	} {
-		t.Run("T1/"+c.in, func(t *testing.T) {
+		t.Run(c.in, func(t *testing.T) {
 			if got := Tokenize(c.in); !slices.Equal(got, c.want) && !(len(got) == 0 && len(c.want) == 0) {
 				t.Errorf("Tokenize(%q) = %q, want %q", c.in, got, c.want)
 			}
@@ -32,7 +32,7 @@ func TestT1Tokenize(t *testing.T) {
 	}
 }
 
-func TestT2Normalize(t *testing.T) {
+func TestNormalize(t *testing.T) {
 	for _, c := range [][2]string{
 		{"ABCDEF", "abcdef"},
 		{"éêàù", "eeau"},
@@ -42,7 +42,7 @@ func TestT2Normalize(t *testing.T) {
 		{"Straße", "strasse"},
 		{"œ", "oe"},
 	} {
-		t.Run("T2/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := Fold(c[0]); got != c[1] {
 				t.Errorf("Fold(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -54,14 +54,14 @@ func TestT2Normalize(t *testing.T) {
 	}
 }
 
-func TestT3Alphanumerize(t *testing.T) {
+func TestAlphanumerize(t *testing.T) {
 	for _, c := range [][2]string{
 		{"rue d'Andrésy", "rue d Andrésy"},
 		{"a   ", "a"},
 		{"(défibrillateur)", "défibrillateur"},
 		{"machin (défibrillateur)", "machin défibrillateur"},
 	} {
-		t.Run("T3/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := Alphanumerize(c[0]); got != c[1] {
 				t.Errorf("Alphanumerize(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -69,7 +69,7 @@ func TestT3Alphanumerize(t *testing.T) {
 	}
 }
 
-func TestT4EdgeNgrams(t *testing.T) {
+func TestEdgeNgrams(t *testing.T) {
 	for _, c := range []struct {
 		name     string
 		word     string
@@ -82,7 +82,7 @@ func TestT4EdgeNgrams(t *testing.T) {
 		{"short", "ab", 3, 20, nil},
 		{"runes", "élysées", 3, 20, []string{"ély", "élys", "élysé", "élysée"}},
 	} {
-		t.Run("T4/"+c.name, func(t *testing.T) {
+		t.Run(c.name, func(t *testing.T) {
 			if got := EdgeNgrams(c.word, c.min, c.max); !slices.Equal(got, c.want) {
 				t.Errorf("EdgeNgrams(%q, %d, %d) = %q, want %q", c.word, c.min, c.max, got, c.want)
 			}
@@ -90,9 +90,9 @@ func TestT4EdgeNgrams(t *testing.T) {
 	}
 }
 
-func TestT5Fuzzy(t *testing.T) {
+func TestFuzzy(t *testing.T) {
 	p := NewPipeline(Config{})
-	t.Run("T5/mot", func(t *testing.T) {
+	t.Run("mot", func(t *testing.T) {
 		got := p.Fuzzy("mot")
 		// Transpositions first, in order.
 		if !slices.Equal(got[:2], []string{"omt", "mto"}) {
@@ -118,7 +118,7 @@ func TestT5Fuzzy(t *testing.T) {
 			t.Errorf("insertion order: %q ... %q", ins[:4], ins[len(ins)-1])
 		}
 	})
-	t.Run("T5/train", func(t *testing.T) {
+	t.Run("train", func(t *testing.T) {
 		got := p.Fuzzy("train")
 		for _, w := range []string{"rain", "tain", "trin", "tran", "trai"} {
 			if !slices.Contains(got, w) {
@@ -129,12 +129,12 @@ func TestT5Fuzzy(t *testing.T) {
 			t.Errorf("deletions come last: %q", got[len(got)-5:])
 		}
 	})
-	t.Run("T5/digits", func(t *testing.T) {
+	t.Run("digits", func(t *testing.T) {
 		if got := p.Fuzzy("1234"); got != nil {
 			t.Errorf("Fuzzy(1234) = %q, want none", got)
 		}
 	})
-	t.Run("T5/dedup", func(t *testing.T) {
+	t.Run("dedup", func(t *testing.T) {
 		got := p.Fuzzy("allee")
 		seen := map[string]bool{}
 		for _, w := range got {
@@ -148,7 +148,7 @@ func TestT5Fuzzy(t *testing.T) {
 			t.Errorf("got[1] = %q, want the word itself", got[1])
 		}
 	})
-	t.Run("T5/allLetters", func(t *testing.T) {
+	t.Run("allLetters", func(t *testing.T) {
 		all := NewPipeline(Config{FuzzyAllLetters: true}).Fuzzy("ab")
 		// 1 transposition, 25*2 substitutions (letter-major), 26*3
 		// insertions minus repeats (a before/after a, b before/after b).
@@ -159,7 +159,7 @@ func TestT5Fuzzy(t *testing.T) {
 			t.Errorf("len = %d", len(all))
 		}
 	})
-	t.Run("T5/customMap", func(t *testing.T) {
+	t.Run("customMap", func(t *testing.T) {
 		got := NewPipeline(Config{FuzzyKeyMap: map[rune]string{'a': "ba"}}).Fuzzy("ab")
 		// a -> b, then "a" differs from the "b" just put: the word itself.
 		if !slices.Equal(got[:3], []string{"ba", "bb", "ab"}) {
@@ -168,14 +168,14 @@ func TestT5Fuzzy(t *testing.T) {
 	})
 }
 
-func TestT6CompareStr(t *testing.T) {
+func TestCompareStr(t *testing.T) {
 	for _, c := range [][2]string{
 		{"Lille", "lille"},
 		{"Andrésy", "andresy"},
 		{"Y", "y"},
 		{"Ay", "ay"},
 	} {
-		t.Run("T6/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := CompareStr(c[0], c[1]); math.Abs(got-1) > 1e-12 {
 				t.Errorf("CompareStr(%q, %q) = %v, want 1", c[0], c[1], got)
 			}
@@ -189,26 +189,26 @@ func TestT6CompareStr(t *testing.T) {
 	}
 }
 
-func TestT7FoldedComparisons(t *testing.T) {
-	t.Run("T7/contains", func(t *testing.T) {
+func TestFoldedComparisons(t *testing.T) {
+	t.Run("contains", func(t *testing.T) {
 		if !strings.Contains(ASCII("22 Rue Vicq d'Azir 75010 Paris"), ASCII("22 rue vicq")) {
 			t.Error("contains")
 		}
 	})
-	t.Run("T7/startswith", func(t *testing.T) {
+	t.Run("startswith", func(t *testing.T) {
 		if !strings.HasPrefix(ASCII("Étang des Rivières 42330 Saint-Galmier"), ASCII("etang des rivieres")) {
 			t.Error("startswith")
 		}
 	})
-	t.Run("T7/equals", func(t *testing.T) {
+	t.Run("equals", func(t *testing.T) {
 		if ASCII("Saint galmier") != ASCII("Saint-Galmier") {
 			t.Error("equals")
 		}
 	})
 }
 
-func TestT8Synonyms(t *testing.T) {
-	t.Run("T8/file", func(t *testing.T) {
+func TestSynonyms(t *testing.T) {
+	t.Run("file", func(t *testing.T) {
 		m, err := ParseSynonyms(strings.NewReader("# a comment\ncba => abc\nxzy, zyx, => xyz\n"))
 		if err != nil {
 			t.Fatal(err)
@@ -223,19 +223,19 @@ func TestT8Synonyms(t *testing.T) {
 			}
 		}
 	})
-	t.Run("T8/18e", func(t *testing.T) {
+	t.Run("18e", func(t *testing.T) {
 		if got := FrenchSynonyms()["18e"]; !slices.Equal(got, []string{"dix", "huitieme"}) {
 			t.Errorf("18e -> %q", got)
 		}
 	})
-	t.Run("T8/bad", func(t *testing.T) {
+	t.Run("bad", func(t *testing.T) {
 		if _, err := ParseSynonyms(strings.NewReader("no arrow here\n")); err == nil {
 			t.Error("want an error for a line without =>")
 		}
 	})
 }
 
-func TestT9Phonemicize(t *testing.T) {
+func TestPhonemicize(t *testing.T) {
 	cases := [][2]string{
 		{"cergy", "serji"}, {"andresy", "andrezi"}, {"conflans", "konflan"},
 		{"watel", "vatel"}, {"dunkerque", "dunkerk"}, {"robecq", "robek"},
@@ -250,7 +250,7 @@ func TestT9Phonemicize(t *testing.T) {
 		cases = append(cases, [2]string{"10" + string(c), "10" + string(c)}, [2]string{"1" + string(c), "1" + string(c)})
 	}
 	for _, c := range cases {
-		t.Run("T9/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := Phonemicize(c[0]); got != c[1] {
 				t.Errorf("Phonemicize(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -277,14 +277,14 @@ func tokensString(toks []Token) string {
 	return b.String()
 }
 
-func TestT10FrenchPipeline(t *testing.T) {
+func TestFrenchPipeline(t *testing.T) {
 	for _, c := range [][2]string{
 		{"10 bis rue des sapins", "10b(hn)@0 ru@2 de@3 sapin@4*"},
 		{"18 rue du 8 mai", "dix(hn)@0 ui(hn)@0 ru@1 du@2 ui@3 mai@4*"},
 		{"champs elysees", "chan@0 elize@1*"},
 		{"ter", "teras@0*"},
 	} {
-		t.Run("T10/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			folded, toks := french.Query(c[0])
 			if folded != c[0] {
 				t.Errorf("folded = %q", folded)
@@ -296,9 +296,9 @@ func TestT10FrenchPipeline(t *testing.T) {
 	}
 }
 
-func TestT11CleanQuery(t *testing.T) {
+func TestCleanQuery(t *testing.T) {
 	for _, c := range [][2]string{
-		// addok-france's clean_query tests.
+		// CASES.md T11.
 		{"2 allée Jules Guesde 31068 TOULOUSE CEDEX 7", "2 allée Jules Guesde 31 TOULOUSE"},
 		{"2 allée Jules Guesde BP 7015 31068 TOULOUSE", "2 allée Jules Guesde 31068 TOULOUSE"},
 		{"Lieu-Dit Les Chênes", "Les Chênes"},
@@ -341,7 +341,7 @@ func TestT11CleanQuery(t *testing.T) {
 		{"2 allee jules guesde bp 7015 31068 toulouse", "2 allee jules guesde 31068 toulouse"},
 		{"lieu dit les chenes", "les chenes"},
 	} {
-		t.Run("T11/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := CleanQuery(c[0]); got != c[1] {
 				t.Errorf("CleanQuery(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -349,7 +349,7 @@ func TestT11CleanQuery(t *testing.T) {
 	}
 }
 
-func TestT12ExtractAddress(t *testing.T) {
+func TestExtractAddress(t *testing.T) {
 	for _, c := range [][2]string{
 		{"Immeuble Plein-Centre 60, avenue du Centre 78180 Montigny-le-Bretonneux", "60, avenue du Centre 78180 Montigny-le-Bretonneux"},
 		{"Non matching pattern", "Non matching pattern"},
@@ -378,7 +378,7 @@ func TestT12ExtractAddress(t *testing.T) {
 		{"a12 rue x", "a12 rue x"}, // \b before the number
 		{"a 12 rue x\nnext line", "12 rue x"},
 	} {
-		t.Run("T12/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := ExtractAddress(c[0]); got != c[1] {
 				t.Errorf("ExtractAddress(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -386,7 +386,7 @@ func TestT12ExtractAddress(t *testing.T) {
 	}
 }
 
-func TestT13GlueOrdinal(t *testing.T) {
+func TestGlueOrdinal(t *testing.T) {
 	for _, c := range [][2]string{
 		{"6 bis", "6bis"},
 		{"6", "6"},
@@ -406,7 +406,7 @@ func TestT13GlueOrdinal(t *testing.T) {
 		{"rue du bis", "rue du bis"},
 		{"12 14 rue", "14 rue"}, // addok-france drops a number followed by another
 	} {
-		t.Run("T13/"+c[0], func(t *testing.T) {
+		t.Run(c[0], func(t *testing.T) {
 			if got := strings.Join(GlueOrdinal(strings.Fields(c[0])), " "); got != c[1] {
 				t.Errorf("GlueOrdinal(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -414,7 +414,7 @@ func TestT13GlueOrdinal(t *testing.T) {
 	}
 }
 
-func TestT14FlagHousenumber(t *testing.T) {
+func TestFlagHousenumber(t *testing.T) {
 	for _, c := range []struct {
 		in   string
 		want int
@@ -430,7 +430,7 @@ func TestT14FlagHousenumber(t *testing.T) {
 		{"12 rue 14 rue", 0}, // only the first
 		{"6ab", -1},
 	} {
-		t.Run("T14/"+c.in, func(t *testing.T) {
+		t.Run(c.in, func(t *testing.T) {
 			if got := FlagHousenumber(strings.Fields(c.in)); got != c.want {
 				t.Errorf("FlagHousenumber(%q) = %d, want %d", c.in, got, c.want)
 			}
@@ -438,14 +438,14 @@ func TestT14FlagHousenumber(t *testing.T) {
 	}
 }
 
-func TestT15FoldOrdinalLeadingZeros(t *testing.T) {
+func TestFoldOrdinalLeadingZeros(t *testing.T) {
 	for _, c := range [][2]string{
 		{"60bis", "60b"}, {"60BIS", "60b"}, {"60ter", "60t"}, {"4terre", "4terre"},
 		{"60quater", "60q"}, {"60quinquies", "60c"}, {"60sexies", "60s"},
 		{"60 bis", "60 bis"}, {"bis", "bis"}, {"60b", "60b"}, {"12345bis", "12345bis"},
 		{"60", "60"}, {"", ""},
 	} {
-		t.Run("T15/fold/"+c[0], func(t *testing.T) {
+		t.Run("fold/"+c[0], func(t *testing.T) {
 			if got := FoldOrdinal(c[0]); got != c[1] {
 				t.Errorf("FoldOrdinal(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -456,7 +456,7 @@ func TestT15FoldOrdinalLeadingZeros(t *testing.T) {
 		{"00", "0"}, {"000123", "123"}, {"0001234", "0001234"},
 		{"rue 007", "rue 7"}, {"007a", "007a"}, {"a 0 b 00 c 000", "a 0 b 0 c 0"},
 	} {
-		t.Run("T15/zeros/"+c[0], func(t *testing.T) {
+		t.Run("zeros/"+c[0], func(t *testing.T) {
 			if got := RemoveLeadingZeros(c[0]); got != c[1] {
 				t.Errorf("RemoveLeadingZeros(%q) = %q, want %q", c[0], got, c[1])
 			}
@@ -464,15 +464,15 @@ func TestT15FoldOrdinalLeadingZeros(t *testing.T) {
 	}
 }
 
-func TestFHousenumberKeys(t *testing.T) {
-	t.Run("F3/same key", func(t *testing.T) {
+func TestHousenumberKeys(t *testing.T) {
+	t.Run("same key", func(t *testing.T) {
 		for _, raw := range []string{"3 bis", "3bis", "3b", "3 BIS", "3B"} {
 			if got := french.HousenumberKey(raw); got != "3b" {
 				t.Errorf("HousenumberKey(%q) = %q, want 3b", raw, got)
 			}
 		}
 	})
-	t.Run("F3/queries", func(t *testing.T) {
+	t.Run("queries", func(t *testing.T) {
 		for _, q := range []string{"3 bis rue du 8 mai troyes", "3 bis r du 8 mai troyes", "3bis r du 8 mai troyes"} {
 			_, toks := french.Query(q)
 			var hn []string
@@ -493,12 +493,12 @@ func TestFHousenumberKeys(t *testing.T) {
 			}
 		}
 	})
-	t.Run("F4/1 bis", func(t *testing.T) {
+	t.Run("1 bis", func(t *testing.T) {
 		if got := french.HousenumberKey("1 bis"); got != "1b" {
 			t.Errorf("HousenumberKey(1 bis) = %q", got)
 		}
 	})
-	t.Run("F5/synonym numbers", func(t *testing.T) {
+	t.Run("synonym numbers", func(t *testing.T) {
 		for raw, want := range map[string]string{"8": "ui", "10": "dix", "18": "dixui", "10bis": "10b", "100": "sen", "1": "un", "21": "21"} {
 			if got := french.HousenumberKey(raw); got != want {
 				t.Errorf("HousenumberKey(%q) = %q, want %q", raw, got, want)
@@ -516,7 +516,7 @@ func TestFHousenumberKeys(t *testing.T) {
 			t.Errorf("query housenumber %q != key %q", hn, french.HousenumberKey("18"))
 		}
 	})
-	t.Run("F5/default profile", func(t *testing.T) {
+	t.Run("default profile", func(t *testing.T) {
 		p := NewPipeline(Config{Synonyms: map[string][]string{"18": {"dix", "huit"}}})
 		if got := p.HousenumberKey("18"); got != "dixhuit" {
 			t.Errorf("got %q", got)

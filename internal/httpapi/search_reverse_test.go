@@ -12,7 +12,7 @@ import (
 // Ports of Addok's tests/test_http.py, default configuration,
 // over real HTTP.
 
-func TestH1SearchWithoutQ(t *testing.T) {
+func TestSearchWithoutQ(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions"})
 	a := get(t, srv, "/search")
 	expectStatus(t, a, 400)
@@ -22,7 +22,7 @@ func TestH1SearchWithoutQ(t *testing.T) {
 	expectStatus(t, get(t, srv, "/search?q="), 400)
 }
 
-func TestH2SearchShape(t *testing.T) {
+func TestSearchShape(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions"})
 	a := get(t, srv, "/search/?q=avions")
 	expectStatus(t, a, 200)
@@ -55,7 +55,7 @@ func TestH2SearchShape(t *testing.T) {
 	}
 }
 
-func TestH3NoRedirectWithoutSlash(t *testing.T) {
+func TestNoRedirectWithoutSlash(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions", "lat": 44, "lon": 4})
 	for _, p := range []string{"/search?q=avions", "/search/?q=avions", "/reverse?lat=44&lon=4", "/reverse/?lat=44&lon=4"} {
 		a := get(t, srv, p)
@@ -66,7 +66,7 @@ func TestH3NoRedirectWithoutSlash(t *testing.T) {
 	}
 }
 
-func TestH4TypeFilter(t *testing.T) {
+func TestTypeFilter(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue de Paris"}, doc{"name": "Paris", "type": "city"})
 	a := get(t, srv, "/search?q=paris&type=city")
 	if fs := a.features(); len(fs) != 1 || props(fs[0])["type"] != "city" {
@@ -79,7 +79,7 @@ func TestH4TypeFilter(t *testing.T) {
 	}
 }
 
-func TestH5FiltersAnd(t *testing.T) {
+func TestFiltersAnd(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue de Paris", "postcode": "77000"},
 		doc{"name": "avenue de Paris", "postcode": "22000"},
@@ -90,7 +90,7 @@ func TestH5FiltersAnd(t *testing.T) {
 	}
 }
 
-func TestH6Center(t *testing.T) {
+func TestCenter(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue de Paris"})
 	a := get(t, srv, "/search?q=paris&lat=44&lon=4")
 	if !reflect.DeepEqual(a.json["center"], []any{4.0, 44.0}) {
@@ -106,7 +106,7 @@ func TestH6Center(t *testing.T) {
 	}
 }
 
-func TestH7Reverse(t *testing.T) {
+func TestReverse(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions", "lat": 44, "lon": 4})
 	for _, p := range []string{"/reverse/?lat=44&lon=4", "/reverse/?lat=44&lng=4", "/reverse?latitude=44&longitude=4"} {
 		a := get(t, srv, p)
@@ -129,7 +129,7 @@ func TestH7Reverse(t *testing.T) {
 	}
 }
 
-func TestH8ReverseTypeFilter(t *testing.T) {
+func TestReverseTypeFilter(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue", "lat": 48.234545, "lon": 5.235445},
 		doc{"name": "ville", "type": "city", "lat": 48.234546, "lon": 5.235446})
@@ -139,7 +139,7 @@ func TestH8ReverseTypeFilter(t *testing.T) {
 	}
 }
 
-func TestH9ReverseMultiType(t *testing.T) {
+func TestReverseMultiType(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue A", "type": "street", "postcode": "75001", "lat": 48.2345, "lon": 5.2354},
 		doc{"name": "lieu B", "type": "locality", "postcode": "75001", "lat": 48.2345, "lon": 5.2354},
@@ -163,7 +163,7 @@ func TestH9ReverseMultiType(t *testing.T) {
 // H10/H11 configure FILTERS_MULTI_VALUE_SEPARATOR (None, ","): balise keeps
 // Addok's default separator (a space) and does not make it configurable;
 // repeated parameters are ORed whatever the separator.
-func TestH10RepeatedFilterParams(t *testing.T) {
+func TestRepeatedFilterParams(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue de Paris"}, doc{"name": "Paris", "type": "city"}, doc{"name": "Paris", "type": "locality"})
 	a := get(t, srv, "/search?q=paris&type=street&type=city")
 	if len(a.features()) != 2 {
@@ -174,7 +174,7 @@ func TestH10RepeatedFilterParams(t *testing.T) {
 	}
 }
 
-func TestH12ReverseMissingCoordinate(t *testing.T) {
+func TestReverseMissingCoordinate(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue"})
 	a := get(t, srv, "/reverse/?lat=44")
 	expectStatus(t, a, 400)
@@ -188,7 +188,7 @@ func TestH12ReverseMissingCoordinate(t *testing.T) {
 	}
 }
 
-func TestH13HousenumberPayload(t *testing.T) {
+func TestHousenumberPayload(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue de Paris", "housenumbers": map[string]any{"1": map[string]any{"lat": 48.3254, "lon": 2.256, "key": "abc"}}})
 	p := props(get(t, srv, "/search?q=rue+de+paris").features()[0])
 	if _, ok := p["key"]; ok {
@@ -200,7 +200,7 @@ func TestH13HousenumberPayload(t *testing.T) {
 	}
 }
 
-func TestH14HousenumberNames(t *testing.T) {
+func TestHousenumberNames(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue de Paris", "housenumbers": map[string]any{"1": map[string]any{"lat": 48.3254, "lon": 2.256}}},
 		doc{"name": "Le Vieux-Chêne", "type": "locality", "housenumbers": map[string]any{"2": map[string]any{"lat": 48.3254, "lon": 2.256}}})
@@ -214,7 +214,7 @@ func TestH14HousenumberNames(t *testing.T) {
 	}
 }
 
-func TestH15CommaNotSplit(t *testing.T) {
+func TestCommaNotSplit(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions", "housenumbers": map[string]any{"18": map[string]any{"lat": 48.3254, "lon": 2.256}}})
 	a := get(t, srv, "/search?q=18,%20rue%20des%20avions")
 	if a.json["query"] != "18, rue des avions" {
@@ -225,7 +225,7 @@ func TestH15CommaNotSplit(t *testing.T) {
 	}
 }
 
-func TestH16QueryTooLong(t *testing.T) {
+func TestQueryTooLong(t *testing.T) {
 	srv := fixture(t, func(c *search.Config) { c.QueryMaxLength = 10 }, doc{"name": "rue"})
 	a := get(t, srv, "/search?q=this+is+too+long")
 	expectStatus(t, a, 413)
@@ -237,7 +237,7 @@ func TestH16QueryTooLong(t *testing.T) {
 	}
 }
 
-func TestH17TypeNamedKeyKept(t *testing.T) {
+func TestTypeNamedKeyKept(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue de foobar", "type": "foo", "foo": "bar"})
 	p := props(get(t, srv, "/search?q=rue+de+foobar").features()[0])
 	if p["foo"] != "bar" {
@@ -245,7 +245,7 @@ func TestH17TypeNamedKeyKept(t *testing.T) {
 	}
 }
 
-func TestH18InvalidCoordinates(t *testing.T) {
+func TestInvalidCoordinates(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue"})
 	for _, c := range []struct{ q, desc string }{
 		{"/search?q=blah&lat=invalid&lon=3.21", `The "lat" parameter is invalid. invalid value`},
@@ -262,7 +262,7 @@ func TestH18InvalidCoordinates(t *testing.T) {
 	}
 }
 
-func TestH19Health(t *testing.T) {
+func TestHealth(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue"})
 	a := get(t, srv, "/health")
 	expectStatus(t, a, 200)

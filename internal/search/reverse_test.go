@@ -6,7 +6,7 @@ import (
 
 // Port of Addok's reverse tests (addok's tests/test_reverse.py), default profile.
 
-func TestCaseR1toR3(t *testing.T) {
+func TestReverseNearestAndLimit(t *testing.T) {
 	f := buildFixture(t, def(), doc{"lat": 78.23, "lon": -15.23, "id": "far"}, doc{"lat": 48.234545, "lon": 5.235445, "id": "G"},
 		doc{"lat": 48.234546, "lon": 5.235446, "id": "G2"})
 	res := f.reverse(ReverseQuery{Lat: 48.234545, Lon: 5.235445})
@@ -18,7 +18,7 @@ func TestCaseR1toR3(t *testing.T) {
 	}
 }
 
-func TestCaseR2HousenumberPayload(t *testing.T) {
+func TestReverseHousenumberPayload(t *testing.T) {
 	f := buildFixture(t, def(), doc{"lat": 48.2, "lon": 5.2, "housenumbers": map[string]any{"24": map[string]any{"lat": 48.234545, "lon": 5.235445, "key": "value"}}})
 	res := f.reverse(ReverseQuery{Lat: 48.234545, Lon: 5.235445})
 	if len(res) != 1 || prop(res[0], "housenumber") != "24" || prop(res[0], "type") != "housenumber" || prop(res[0], "key") != "value" || prop(res[0], "raw") != "" {
@@ -26,7 +26,7 @@ func TestCaseR2HousenumberPayload(t *testing.T) {
 	}
 }
 
-func TestCaseR4TypeFilters(t *testing.T) {
+func TestReverseTypeFilters(t *testing.T) {
 	f := buildFixture(t, def(), doc{"lat": 48.234545, "lon": 5.235445, "type": "street", "postcode": "75001"},
 		doc{"lat": 48.234546, "lon": 5.235446, "type": "city", "postcode": "75002"},
 		doc{"lat": 48.234547, "lon": 5.235447, "type": "locality", "postcode": "75001"})
@@ -44,7 +44,7 @@ func TestCaseR4TypeFilters(t *testing.T) {
 	}
 }
 
-func TestCaseR5toR7HousenumberModes(t *testing.T) {
+func TestReverseHousenumberModes(t *testing.T) {
 	street := doc{"lat": 48.234544, "lon": 5.235444, "type": "street", "housenumbers": map[string]any{"24": map[string]any{"lat": 48.234545, "lon": 5.235445}}}
 	f := buildFixture(t, def(), street)
 	at := func(lat, lon float64, types ...string) string {

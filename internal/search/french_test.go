@@ -11,7 +11,7 @@ import (
 
 func fr() fixtureOpts { return fixtureOpts{profile: text.ProfileFrench} }
 
-func TestCaseF1toF3RueDu8Mai(t *testing.T) {
+func TestRueDu8MaiHousenumbers(t *testing.T) {
 	pt := func(lat float64) map[string]any { return map[string]any{"lat": lat, "lon": 4.07} }
 	f := buildFixture(t, fr(), doc{"name": "rue du 8 Mai", "city": "Troyes", "lat": 48.3, "lon": 4.07,
 		"housenumbers": map[string]any{"3": pt(48.3), "3 bis": pt(48.31), "8": pt(48.8)}})
@@ -39,7 +39,7 @@ func TestCaseF1toF3RueDu8Mai(t *testing.T) {
 	}
 }
 
-func TestCaseF4F5HousenumberKeys(t *testing.T) {
+func TestFrenchHousenumberKeys(t *testing.T) {
 	pt := func(lat float64) map[string]any { return map[string]any{"lat": lat, "lon": 4.07} }
 	f := buildFixture(t, fr(), doc{"name": "rue du 8 Mai", "city": "Troyes", "lat": 48.1, "lon": 4.07,
 		"housenumbers": map[string]any{"8": pt(48.8), "10": pt(48.10), "18": pt(48.18), "1 bis": pt(48.01)}})
@@ -55,7 +55,7 @@ func TestCaseF4F5HousenumberKeys(t *testing.T) {
 	}
 }
 
-func TestCaseF6toF8Labels(t *testing.T) {
+func TestFrenchLabels(t *testing.T) {
 	e := &Engine{profile: text.ProfileFrench}
 	f := buildFixture(t, fr(),
 		doc{"name": "rue des Lilas", "city": "Paris", "postcode": "75010", "housenumbers": map[string]any{"1 bis": map[string]any{"lat": 48.3254, "lon": 2.256}}},

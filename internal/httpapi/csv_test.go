@@ -45,7 +45,7 @@ func cols(names ...string) []field {
 	return out
 }
 
-func TestC1Search(t *testing.T) {
+func TestCSVSearch(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	a := postCSV(t, srv, "/search/csv", "file.csv", avionsCSV, cols("street", "postcode", "city")...)
 	expectStatus(t, a, 200)
@@ -76,7 +76,7 @@ func TestC1Search(t *testing.T) {
 	}
 }
 
-func TestC2FilenameWithDots(t *testing.T) {
+func TestCSVFilenameWithDots(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	a := postCSV(t, srv, "/search/csv", "liste.médecins.csv", avionsCSV)
 	if cd := a.header.Get("Content-Disposition"); cd != `attachment; filename="liste.médecins.geocoded.csv"` {
@@ -84,7 +84,7 @@ func TestC2FilenameWithDots(t *testing.T) {
 	}
 }
 
-func TestC3Housenumber(t *testing.T) {
+func TestCSVHousenumber(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	content := "number,street,postcode,city\r\n118,rue des avions,31310,Montbrun-Bocage\r\n"
 	a := postCSV(t, srv, "/search/csv", "file.csv", content)
@@ -97,7 +97,7 @@ func TestC3Housenumber(t *testing.T) {
 	}
 }
 
-func TestC4InvalidEncoding(t *testing.T) {
+func TestCSVInvalidEncoding(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	a := postCSV(t, srv, "/search/csv", "file.csv", avionsCSV, field{"encoding", "invalid"})
 	expectStatus(t, a, 400)
@@ -106,7 +106,7 @@ func TestC4InvalidEncoding(t *testing.T) {
 	}
 }
 
-func TestC5EmptyRowEmptyFileUnknownColumn(t *testing.T) {
+func TestCSVEmptyRowEmptyFileUnknownColumn(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	a := postCSV(t, srv, "/search/csv", "file.csv", "name,street,postcode,city\r\n,,,\r\n")
 	expectStatus(t, a, 200)
@@ -125,7 +125,7 @@ func TestC5EmptyRowEmptyFileUnknownColumn(t *testing.T) {
 	}
 }
 
-func TestC6MultilineField(t *testing.T) {
+func TestCSVMultilineField(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	content := "name,adresse\r\nthe name,\"rue des avions\n31310\nMontbrun-Bocage\"\r\n"
 	a := postCSV(t, srv, "/search/csv", "file.csv", content, cols("adresse")...)
@@ -138,7 +138,7 @@ func TestC6MultilineField(t *testing.T) {
 	}
 }
 
-func TestC7Tabs(t *testing.T) {
+func TestCSVTabs(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	content := "name\tstreet\tpostcode\tcity\r\nBoulangerie\true des avions\t31310\tMontbrun-Bocage\r\n"
 	a := postCSV(t, srv, "/search/csv", "file.csv", content)
@@ -147,7 +147,7 @@ func TestC7Tabs(t *testing.T) {
 	}
 }
 
-func TestC8OneColumn(t *testing.T) {
+func TestCSVOneColumn(t *testing.T) {
 	srv := fixture(t, nil, avions)
 	a := postCSV(t, srv, "/search/csv", "file.csv", "adresse\r\nrue des avions Montbrun-Bocage\r\n")
 	expectStatus(t, a, 200)
@@ -162,7 +162,7 @@ func TestC8OneColumn(t *testing.T) {
 	}
 }
 
-func TestC9OneColumnWithDelimiter(t *testing.T) {
+func TestCSVOneColumnWithDelimiter(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue", "type": "city", "postcode": "80688"})
 	for _, f := range [][]field{nil, {{"delimiter", ","}}} {
 		a := postCSV(t, srv, "/search/csv", "file.csv", "q\nrue\n", f...)
@@ -173,7 +173,7 @@ func TestC9OneColumnWithDelimiter(t *testing.T) {
 	}
 }
 
-func TestC10Reverse(t *testing.T) {
+func TestCSVReverse(t *testing.T) {
 	srv := fixture(t, nil, doc{"name": "rue des avions", "city": "Montbrun-Bocage", "lat": 10.22334401, "lon": 12.33445501})
 	a := postCSV(t, srv, "/reverse/csv", "file.csv", "latitude,longitude\n10.223344,12.334455\n")
 	expectStatus(t, a, 200)
@@ -189,7 +189,7 @@ func TestC10Reverse(t *testing.T) {
 }
 
 // C11: Addok 1.3.2 answers 500 to any filter column; balise filters.
-func TestC11FilterColumn(t *testing.T) {
+func TestCSVFilterColumn(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue des avions", "postcode": "31310", "city": "Montbrun-Bocage"},
 		doc{"name": "rue des avions", "postcode": "09000", "city": "Foix"})
@@ -213,7 +213,7 @@ func TestC11FilterColumn(t *testing.T) {
 // 1.3.2 scores it about 0.36 (label "rue des avions 31310 Montbrun-Bocage"
 // against the query: bigram similarity 13/35, x0.9 with a center, plus the
 // geo component, over 1.2) and writes nothing: the expectation is outdated.
-func TestC12LatLonColumns(t *testing.T) {
+func TestCSVLatLonColumns(t *testing.T) {
 	srv := fixture(t, nil,
 		doc{"name": "rue des avions", "postcode": "31310", "city": "Montbrun-Bocage", "lat": 10.22334401, "lon": 12.33445501},
 		doc{"name": "rue des avions", "postcode": "59118", "city": "Wambrechies", "lat": 50.6845, "lon": 3.0480})

@@ -17,7 +17,7 @@ func def() fixtureOpts { return fixtureOpts{profile: text.ProfileDefault} }
 
 func withCfg(o fixtureOpts, f func(*Config)) fixtureOpts { o.cfg = f; return o }
 
-func TestCaseS1toS3Basics(t *testing.T) {
+func TestSearchBasics(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "Conflans"}, doc{"name": "Andrésy"}, doc{"name": "Other"})
 	for _, q := range []string{"Conflans", "conflans"} {
 		res := f.search(Query{Q: q})
@@ -36,7 +36,7 @@ func TestCaseS1toS3Basics(t *testing.T) {
 	}
 }
 
-func TestCaseS4ShorterLabelFirst(t *testing.T) {
+func TestShorterLabelFirst(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue d'Andrésy"}, doc{"name": "Andrésy", "type": "city"})
 	res := f.search(Query{Q: "andresy"})
 	if len(res) != 2 || prop(res[0], "type") != "city" {
@@ -44,7 +44,7 @@ func TestCaseS4ShorterLabelFirst(t *testing.T) {
 	}
 }
 
-func TestCaseS5S6WordOrder(t *testing.T) {
+func TestWordOrder(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue d'Andrésy", "city": "Conflans"}, doc{"name": "rue de Conflans", "city": "Andrésy"})
 	res := f.search(Query{Q: "rue andresy"})
 	if len(res) != 2 || prop(res[0], "name") != "rue d'Andrésy" {
@@ -59,7 +59,7 @@ func TestCaseS5S6WordOrder(t *testing.T) {
 	}
 }
 
-func TestCaseS7toS9Fuzzy(t *testing.T) {
+func TestFuzzySearch(t *testing.T) {
 	all := fixtureOpts{profile: text.ProfileDefault, textCfg: text.Config{FuzzyAllLetters: true}}
 	f := buildFixture(t, all, doc{"name": "Andrésy", "type": "city"})
 	if res := f.search(Query{Q: "antresy"}); len(res) != 1 {
@@ -77,7 +77,7 @@ func TestCaseS7toS9Fuzzy(t *testing.T) {
 	}
 }
 
-func TestCaseS10S11Housenumbers(t *testing.T) {
+func TestSearchHousenumbers(t *testing.T) {
 	f := buildFixture(t, def(),
 		doc{"name": "rue des Berges", "housenumbers": map[string]any{"11": map[string]any{"lat": 48.3254, "lon": 2.256}}},
 		doc{"name": "rue 1814", "housenumbers": map[string]any{"8": map[string]any{"lat": 48.3254, "lon": 2.256}}},
@@ -100,7 +100,7 @@ func TestCaseS10S11Housenumbers(t *testing.T) {
 	}
 }
 
-func TestCaseS12OnlyLastTokenIsAPrefix(t *testing.T) {
+func TestOnlyLastTokenIsAPrefix(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue de Wambrechies", "city": "Bondues"})
 	if res := f.search(Query{Q: "avenue wambre", Autocomplete: true}); len(res) != 1 {
 		t.Errorf("avenue wambre: got %v", names(res))
@@ -110,7 +110,7 @@ func TestCaseS12OnlyLastTokenIsAPrefix(t *testing.T) {
 	}
 }
 
-func TestCaseS13Synonym(t *testing.T) {
+func TestSynonym(t *testing.T) {
 	o := fixtureOpts{profile: text.ProfileDefault, synonyms: map[string][]string{"bd": {"boulevard"}}, cfg: func(c *Config) { c.MinScore = 0 }}
 	f := buildFixture(t, o, doc{"name": "boulevard des Fleurs"})
 	if res := f.search(Query{Q: "bd"}); len(res) != 1 {
@@ -118,7 +118,7 @@ func TestCaseS13Synonym(t *testing.T) {
 	}
 }
 
-func TestCaseS14S15CommonTokensManualScan(t *testing.T) {
+func TestCommonTokensManualScan(t *testing.T) {
 	docs := []doc{
 		{"name": "rue de la monnaie", "city": "Vitry"},
 		{"name": "rue de la monnaie", "city": "Paris"},
@@ -144,7 +144,7 @@ func TestCaseS14S15CommonTokensManualScan(t *testing.T) {
 	}
 }
 
-func TestCaseS16S17FilterAndCommonToken(t *testing.T) {
+func TestFilterAndCommonToken(t *testing.T) {
 	cfg := func(c *Config) { c.CommonThreshold, c.IntersectLimit, c.BucketMax = 2, 2, 10 }
 	f := buildFixture(t, withCfg(def(), cfg),
 		doc{"name": "rue de la monnaie"}, doc{"name": "rue de la monnaie"}, doc{"name": "rue de la republique"},
@@ -162,7 +162,7 @@ func TestCaseS16S17FilterAndCommonToken(t *testing.T) {
 	}
 }
 
-func TestCaseS18toS20Autocomplete(t *testing.T) {
+func TestAutocomplete(t *testing.T) {
 	cfg := func(c *Config) { c.CommonThreshold, c.BucketMax = 3, 3 }
 	f := buildFixture(t, withCfg(def(), cfg), doc{"name": "rue de la monnaie", "city": "Vitry"})
 	if res := f.search(Query{Q: "rue de la mon", Autocomplete: true}); len(res) != 1 {
@@ -180,7 +180,7 @@ func TestCaseS18toS20Autocomplete(t *testing.T) {
 	}
 }
 
-func TestCaseS21CommonsGeohashAutocomplete(t *testing.T) {
+func TestCommonsGeohashAutocomplete(t *testing.T) {
 	cfg := func(c *Config) { c.CommonThreshold, c.BucketMax = 3, 3 }
 	at := func(name string) doc { return doc{"name": name, "lat": 48.1, "lon": 2.2} }
 	f := buildFixture(t, withCfg(def(), cfg), at("rue des tilleuls"), at("rue des chênes"), at("rue des hètres"), at("rue des aulnes"), at("rue descartes"))
@@ -190,7 +190,7 @@ func TestCaseS21CommonsGeohashAutocomplete(t *testing.T) {
 	}
 }
 
-func TestCaseS22HousenumberOnlyWithCenter(t *testing.T) {
+func TestHousenumberOnlyWithCenter(t *testing.T) {
 	cfg := func(c *Config) { c.MinScore = 0.05 }
 	f := buildFixture(t, withCfg(def(), cfg), doc{"name": "rue des tilleuls"}, doc{"name": "rue des chênes"}, doc{"name": "rue des hètres"}, doc{"name": "rue des aulnes"},
 		doc{"name": "rue descartes", "housenumbers": map[string]any{"11": map[string]any{"lat": 48.3254, "lon": 2.256}}})
@@ -200,7 +200,7 @@ func TestCaseS22HousenumberOnlyWithCenter(t *testing.T) {
 	}
 }
 
-func TestCaseS23GeoBreaksTies(t *testing.T) {
+func TestGeoBreaksTies(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue de paris", "city": "Cergy", "lat": 48.1, "lon": 2.2},
 		doc{"name": "rue de paris", "city": "Perpète", "lat": -48.1, "lon": -2.2}, doc{"name": "rue de paris", "city": "Loin", "lat": 8.1, "lon": 42.2})
 	res := f.search(Query{Q: "rue de la monnaie", HasCenter: true, Lat: 48.1, Lon: 2.2})
@@ -209,7 +209,7 @@ func TestCaseS23GeoBreaksTies(t *testing.T) {
 	}
 }
 
-func TestCaseS24GeohashResultsIncluded(t *testing.T) {
+func TestGeohashResultsIncluded(t *testing.T) {
 	cfg := func(c *Config) { c.BucketMax, c.BucketMin = 3, 2 }
 	f := buildFixture(t, withCfg(def(), cfg),
 		doc{"name": "Le Bourg", "lat": 48.1, "lon": 2.2, "importance": 0.09, "id": "near"},
@@ -225,14 +225,14 @@ func TestCaseS24GeohashResultsIncluded(t *testing.T) {
 	}
 }
 
-func TestCaseS25NamelessDocumentNotIndexed(t *testing.T) {
+func TestNamelessDocumentNotIndexed(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": nil, "city": "Montceau-les-Mines"}, doc{"name": "Other"})
 	if res := f.search(Query{Q: "Montceau-les-Mines"}); len(res) != 0 {
 		t.Errorf("got %v", names(res))
 	}
 }
 
-func TestCaseS26ScoreNeverAboveOne(t *testing.T) {
+func TestScoreNeverAboveOne(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue de paris", "importance": 1})
 	res := f.search(Query{Q: "rue de paris"})
 	if len(res) != 1 || res[0].Score != 1 {
@@ -240,7 +240,7 @@ func TestCaseS26ScoreNeverAboveOne(t *testing.T) {
 	}
 }
 
-func TestCaseS27toS31Filters(t *testing.T) {
+func TestSearchFilters(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue de Paris", "type": "street"}, doc{"name": "Paris", "type": "city"}, doc{"name": "Grenelle", "type": "locality"})
 	typ := func(v ...string) []Filter { return []Filter{{"type", v}} }
 	if res := f.search(Query{Q: "paris", Filters: typ("street")}); len(res) != 1 || prop(res[0], "type") != "street" {
@@ -267,7 +267,7 @@ func TestCaseS27toS31Filters(t *testing.T) {
 	}
 }
 
-func TestCaseS30S32HousenumberFilter(t *testing.T) {
+func TestHousenumberFilter(t *testing.T) {
 	pt := map[string]any{"lat": 48.3254, "lon": 2.256}
 	f := buildFixture(t, def(), doc{"name": "avenue de Paris"}, doc{"name": "boulevard de Paris", "housenumbers": map[string]any{"12": pt}},
 		doc{"name": "rue de Paris", "housenumbers": map[string]any{"11": pt}})
@@ -303,7 +303,7 @@ func TestCaseS30S32HousenumberFilter(t *testing.T) {
 	}
 }
 
-func TestCaseS33PayloadOnlyWhenMatched(t *testing.T) {
+func TestPayloadOnlyWhenMatched(t *testing.T) {
 	for _, c := range []struct {
 		payload          map[string]any
 		key, street, hit string
@@ -326,7 +326,7 @@ func TestCaseS33PayloadOnlyWhenMatched(t *testing.T) {
 	}
 }
 
-func TestCaseS34AliasesCompared(t *testing.T) {
+func TestAliasesCompared(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": []string{"Vernou-la-Celle-sur-Seine", "Vernou"}, "type": "city"}, doc{"name": "Vernou", "type": "city"})
 	res := f.search(Query{Q: "vernou"})
 	if len(res) != 2 || res[0].Score != res[1].Score {
@@ -334,7 +334,7 @@ func TestCaseS34AliasesCompared(t *testing.T) {
 	}
 }
 
-func TestCaseS35CityInQuery(t *testing.T) {
+func TestCityInQuery(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "avenue de paris", "city": "saint-mandé", "importance": 0.0185},
 		doc{"name": "avenue de saint-mandé", "city": "paris", "importance": 0.0463})
 	if res := f.search(Query{Q: "avenue de paris saint-mandé"}); len(res) == 0 || prop(res[0], "name") != "avenue de paris" {
@@ -345,7 +345,7 @@ func TestCaseS35CityInQuery(t *testing.T) {
 	}
 }
 
-func TestCaseS36LimitAboveBucketMax(t *testing.T) {
+func TestLimitAboveBucketMax(t *testing.T) {
 	var docs []doc
 	for i := 0; i < 200; i++ {
 		docs = append(docs, doc{"name": "allée des acacias", "postcode": 10000 + i, "housenumbers": map[string]any{"1": map[string]any{"lat": 48.3254, "lon": 2.256}}})
@@ -358,7 +358,7 @@ func TestCaseS36LimitAboveBucketMax(t *testing.T) {
 	}
 }
 
-func TestCaseS37CenterFavoursNearby(t *testing.T) {
+func TestCenterFavoursNearby(t *testing.T) {
 	o := fixtureOpts{profile: text.ProfileDefault, synonyms: map[string][]string{"vla": {"villa"}}}
 	f := buildFixture(t, o,
 		doc{"name": "Villa Eugène", "city": "Colombes", "importance": 0.0147, "lat": 48.915805, "lon": 2.260938, "id": "colombes",
@@ -373,7 +373,7 @@ func TestCaseS37CenterFavoursNearby(t *testing.T) {
 	}
 }
 
-func TestCaseS38AdjustScoresWithCenter(t *testing.T) {
+func TestAdjustScoresWithCenter(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue descartes", "importance": 1, "lat": 48.1, "lon": 2.2})
 	res := f.search(Query{Q: "rue descartes"})
 	if len(res) != 1 || math.Abs(res[0].Components()["importance"][0]-0.1) > 1e-12 {
@@ -385,7 +385,7 @@ func TestCaseS38AdjustScoresWithCenter(t *testing.T) {
 	}
 }
 
-func TestCaseS39DropsMisleadingToken(t *testing.T) {
+func TestDropsMisleadingToken(t *testing.T) {
 	// Addok's test runs only these two collectors.
 	o := withCfg(def(), func(c *Config) {
 		c.Collectors = []string{"bucket_with_meaningful", "extend_results_reducing_tokens"}
@@ -398,7 +398,7 @@ func TestCaseS39DropsMisleadingToken(t *testing.T) {
 	}
 }
 
-func TestCaseS40Punctuation(t *testing.T) {
+func TestPunctuation(t *testing.T) {
 	f := buildFixture(t, def(), doc{"name": "rue de Paris"})
 	if res := f.search(Query{Q: "./.$*"}); len(res) != 0 {
 		t.Errorf("got %v", names(res))

@@ -24,7 +24,7 @@ func near(got any, want, tol float64) bool {
 	return ok && math.Abs(f-want) <= tol
 }
 
-func TestCasesG(t *testing.T) {
+func TestBANSampleAnswers(t *testing.T) {
 	def := banServer(t, threshold(10000), httpapi.Options{}).URL
 	low := banServer(t, threshold(200), httpapi.Options{}).URL
 	type feat struct {
@@ -42,9 +42,9 @@ func TestCasesG(t *testing.T) {
 		absent string // no result label contains this
 		check  func(t *testing.T, a answer)
 	}{
-		{name: "G1", base: def, path: "/search?q=rue+des+sapins+pouembout&limit=1", status: 200,
+		{name: "street and city", base: def, path: "/search?q=rue+des+sapins+pouembout&limit=1", status: 200,
 			want: []feat{{label: "Rue des Sapins Pouembout", typ: "street", id: "98825_y6as4k", score: 0.9474181818, tol: 1e-9, extra: map[string]any{"street": "Rue des Sapins"}}}},
-		{name: "G2", base: def, path: "/search?q=10+rue+des+sapins&type=street+housenumber&citycode=98825&lat=-21.12&lon=164.9&limit=1", status: 200,
+		{name: "filters, center and property order", base: def, path: "/search?q=10+rue+des+sapins&type=street+housenumber&citycode=98825&lat=-21.12&lon=164.9&limit=1", status: 200,
 			want: []feat{{label: "10 Rue des Sapins Pouembout", typ: "housenumber", id: "98825_y6as4k_00010", extra: map[string]any{"housenumber": "10", "distance": 131.0}}},
 			check: func(t *testing.T, a answer) {
 				if !reflect.DeepEqual(a.json["filters"], map[string]any{"type": []any{"street", "housenumber"}, "citycode": []any{"98825"}}) {
@@ -62,27 +62,27 @@ func TestCasesG(t *testing.T) {
 					t.Errorf("center %v", a.json["center"])
 				}
 			}},
-		{name: "G3", base: def, path: "/search?q=pouembout&limit=2", status: 200,
+		{name: "municipality before its streets", base: def, path: "/search?q=pouembout&limit=2", status: 200,
 			want: []feat{
 				{label: "Pouembout", typ: "municipality", score: 0.9401, tol: 1e-4, extra: map[string]any{"municipality": "Pouembout", "population": 2752.0}},
 				{label: "Rue des Cagous Pouembout", score: 0.6868, tol: 1e-4},
 			}},
-		{name: "G4", base: def, path: "/reverse?lat=-21.120919&lon=164.900792&limit=3", status: 200,
+		{name: "reverse nearest first", base: def, path: "/reverse?lat=-21.120919&lon=164.900792&limit=3", status: 200,
 			want: []feat{
 				{label: "10 Rue des Sapins Pouembout", score: 1.0, tol: 1e-9, extra: map[string]any{"distance": 0.0}},
 				{label: "362 Avenue de Pouembout", prefix: true, extra: map[string]any{"distance": 31.0}},
 				{label: "241 Rue Paul Kuhn", prefix: true, extra: map[string]any{"distance": 53.0}},
 			}},
-		{name: "G5 default threshold", base: def, path: "/search?q=rue+des+sap&limit=3", status: 200, absent: "Sapins"},
-		{name: "G5 threshold 200", base: low, path: "/search?q=rue+des+sap&limit=3", status: 200,
+		{name: "common prefix under the default threshold", base: def, path: "/search?q=rue+des+sap&limit=3", status: 200, absent: "Sapins"},
+		{name: "common prefix under threshold 200", base: low, path: "/search?q=rue+des+sap&limit=3", status: 200,
 			want: []feat{
 				{label: "Rue des Sapins Le Mont-Dore", score: 0.8717, tol: 1e-4},
 				{label: "Rue des Sapins Pouembout", score: 0.8565, tol: 1e-4},
 			}},
-		{name: "G6", base: low, path: "/search?q=10+rue+des+sapin+pouembout", status: 200,
+		{name: "housenumber with a typo in the street", base: low, path: "/search?q=10+rue+des+sapin+pouembout", status: 200,
 			want: []feat{{label: "10 Rue des Sapins Pouembout", score: 0.7656, tol: 1e-4}}},
-		{name: "G7", base: low, path: "/search?q=rue+des+sapims", status: 200, absent: "Sapins"},
-		{name: "G8", base: def, path: "/search?q=rue&type=&limit=1", status: 200,
+		{name: "typo in the last word without autocomplete", base: low, path: "/search?q=rue+des+sapims", status: 200, absent: "Sapins"},
+		{name: "empty type filter ignored", base: def, path: "/search?q=rue&type=&limit=1", status: 200,
 			check: func(t *testing.T, a answer) {
 				if !reflect.DeepEqual(a.json["filters"], map[string]any{"type": []any{""}}) {
 					t.Errorf("filters %v", a.json["filters"])
@@ -91,22 +91,22 @@ func TestCasesG(t *testing.T) {
 					t.Errorf("type= must be ignored: %d features", len(a.features()))
 				}
 			}},
-		{name: "G9", base: def, path: "/search?q=%20", status: 200,
+		{name: "blank query", base: def, path: "/search?q=%20", status: 200,
 			check: func(t *testing.T, a answer) {
 				if len(a.features()) != 0 || a.json["query"] != " " {
 					t.Errorf("%s", a.body)
 				}
 			}},
-		{name: "G10 limit=0", base: def, path: "/search?q=rue&limit=0", status: 200,
+		{name: "limit=0 is the default", base: def, path: "/search?q=rue&limit=0", status: 200,
 			check: func(t *testing.T, a answer) {
 				if len(a.features()) != 5 || a.json["limit"] != 5.0 {
 					t.Errorf("%d features, limit %v", len(a.features()), a.json["limit"])
 				}
 			}},
-		{name: "G10 limit=101", base: def, path: "/search?q=rue&limit=101", status: 400},
-		{name: "G10 limit=abc", base: def, path: "/search?q=rue&limit=abc", status: 400},
-		{name: "G10 autocomplete=maybe", base: def, path: "/search?q=rue&autocomplete=maybe", status: 400},
-		{name: "G10 201 chars", base: def, path: "/search?q=" + url.QueryEscape(strings.Repeat("a", 201)), status: 413},
+		{name: "limit=101 refused", base: def, path: "/search?q=rue&limit=101", status: 400},
+		{name: "limit=abc refused", base: def, path: "/search?q=rue&limit=abc", status: 400},
+		{name: "autocomplete=maybe refused", base: def, path: "/search?q=rue&autocomplete=maybe", status: 400},
+		{name: "query of 201 characters refused", base: def, path: "/search?q=" + url.QueryEscape(strings.Repeat("a", 201)), status: 413},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
