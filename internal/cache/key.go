@@ -35,7 +35,7 @@ type KeyConfig struct {
 	// 3.3 m in Paris). Points given with 4 decimals or fewer are nodes
 	// themselves and get exact answers.
 	//
-	// Measured on real housenumbers (docs/operations.md, TestMeasure*):
+	// Measured on real housenumbers (docs/operations.md, BenchmarkReverseGrid):
 	// 5e-5 turns a 0.3 % (3 %) hit rate into 49 % (68 %) on lookups
 	// jittered by 25 m (8 m); the nearest feature differs from the exact
 	// answer's in 10 % of lookups (a neighbouring number), but it is the

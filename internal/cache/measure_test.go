@@ -12,7 +12,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"balise/internal/geo"
 	"balise/internal/index"
@@ -22,14 +21,15 @@ import (
 	"balise/internal/text"
 )
 
-// These tests measure what key normalisation buys and costs on the shared
-// real data (../shared/data/addok-fr): the hit-rate gain of snapping
-// reverse points to a grid and of rounding a search's focus point, and
-// the fraction of answers that then differ from the exact ones. They take
-// ~15 s, so they are skipped with -short and under -race (where they
-// would take minutes and measure nothing more). Run:
+// These benchmarks measure what key normalisation buys and costs on the
+// shared real data (../shared/data/addok-fr): the hit-rate gain of snapping
+// reverse points to a grid and of rounding a search's focus point, and the
+// fraction of answers that then differ from the exact ones, reported as
+// metrics (b.ReportMetric); ns/op is the cost of one key. Loading the data
+// and building its index takes ~15 s, once per binary. Skipped with -short
+// and under -race. Run (docs/operations.md gives the figures):
 //
-//	go test -run 'TestMeasure' -v ./internal/cache/
+//	go test -run '^$' -bench 'ReverseGrid|SearchFocus' ./internal/cache/
 
 const sharedFile = "../../../shared/data/addok-fr/addok.ndjson.gz"
 
@@ -39,7 +39,7 @@ type hnPoint struct {
 	city     string
 }
 
-func needShared(t *testing.T) string {
+func needShared(t testing.TB) string {
 	t.Helper()
 	if testing.Short() || raceEnabled {
 		t.Skip("measurement: skipped with -short and under -race")
@@ -55,7 +55,7 @@ func needShared(t *testing.T) string {
 
 // loadHousenumbers reads every housenumber point of the shared file, in
 // the order of their keys within each document.
-func loadHousenumbers(t *testing.T, path string) []hnPoint {
+func loadHousenumbers(t testing.TB, path string) []hnPoint {
 	t.Helper()
 	r, err := source.Open(path, source.Options{Strict: true})
 	if err != nil {
@@ -105,7 +105,7 @@ var shared struct {
 	dir    string
 }
 
-func sharedData(t *testing.T, src string) ([]hnPoint, *search.Engine) {
+func sharedData(t testing.TB, src string) ([]hnPoint, *search.Engine) {
 	t.Helper()
 	shared.once.Do(func() {
 		dir, err := os.MkdirTemp("", "balise-cache-measure-")
@@ -122,7 +122,7 @@ func sharedData(t *testing.T, src string) ([]hnPoint, *search.Engine) {
 	return shared.hns, shared.engine
 }
 
-func buildEngine(t *testing.T, src, dir string) *search.Engine {
+func buildEngine(t testing.TB, src, dir string) *search.Engine {
 	t.Helper()
 	path := filepath.Join(dir, "fr.balise")
 	if err := testutil.BuildFile(path, src); err != nil {
@@ -148,98 +148,119 @@ func jitter(rng *rand.Rand, lat, lon, sigma float64) (float64, float64) {
 	return math.Round(lat*1e6) / 1e6, math.Round(lon*1e6) / 1e6
 }
 
-// TestMeasureReverseGrid: a stream of reverse lookups around real
+// BenchmarkReverseGrid: a stream of reverse lookups around real
 // housenumbers. The pool is 20,000 housenumbers drawn at random from the
 // 871,371 of the file; each query picks one with Zipf popularity (s=1.1:
-// a few busy places, a long tail) and jitters it by σ = 25 m per axis.
-func TestMeasureReverseGrid(t *testing.T) {
-	src := needShared(t)
-	start := time.Now()
-	hns, e := sharedData(t, src)
-	t.Logf("%d housenumbers loaded and index built in %v", len(hns), time.Since(start).Round(time.Millisecond))
-
+// a few busy places, a long tail) and jitters it by σ = 25 m, then 8 m, per
+// axis. One sub-benchmark per σ and grid; metrics: the hit rate over
+// 200,000 lookups and the number of keys, then, on the first 4,000, how
+// often the answer for the snapped point keeps the exact answer's top id
+// and body, the largest snap, and how often the top result is the
+// housenumber the point was drawn around (snapped, and exact).
+func BenchmarkReverseGrid(b *testing.B) {
+	src := needShared(b)
+	hns, e := sharedData(b, src)
 	rng := rand.New(rand.NewPCG(1, 2))
 	pool := make([]hnPoint, 20000)
 	for i := range pool {
 		pool[i] = hns[rng.IntN(len(hns))]
 	}
-	ctx := context.Background()
 	for _, sigma := range []float64{25, 8} {
-		zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(pool)-1))
-		const n = 200_000
-		type q struct{ lat, lon, olat, olon float64 }
-		stream := make([]q, n)
-		for i := range stream {
-			p := pool[zipf.Uint64()]
-			stream[i].lat, stream[i].lon = jitter(rng, p.lat, p.lon, sigma)
-			stream[i].olat, stream[i].olon = p.lat, p.lon
-		}
-		var report strings.Builder
-		fmt.Fprintf(&report, "\n  %-8s %9s %8s %12s %10s %10s %14s", "grid", "hit rate", "keys", "same top id", "same body", "max shift", "top = origin")
+		stream := reverseStream(rng, pool, sigma, 200_000)
 		for _, cell := range []float64{0, 1e-5, 5e-5, 1e-4, 2e-4, 1e-3} {
-			k, err := NewKeys(KeyConfig{ReverseCell: cell})
-			if err != nil {
-				t.Fatal(err)
-			}
-			seen := map[string]bool{}
-			hits := 0
-			for _, p := range stream {
-				key, _, _ := k.Reverse(ReverseRequest{IndexVersion: "v", Endpoint: "reverse", Lat: p.lat, Lon: p.lon, Limit: 1})
-				if seen[key] {
-					hits++
-				}
-				seen[key] = true
-			}
-			// Answer changes, on the first 4,000 points of the stream.
-			sameID, sameBody, total, originExact, originSnapped := 0, 0, 0, 0, 0
-			maxShift := 0.0
-			for _, p := range stream[:4000] {
-				_, sl, so := k.Reverse(ReverseRequest{Lat: p.lat, Lon: p.lon})
-				exact, err1 := e.Reverse(ctx, search.ReverseQuery{Lat: p.lat, Lon: p.lon})
-				snapped, err2 := e.Reverse(ctx, search.ReverseQuery{Lat: sl, Lon: so})
-				if err1 != nil || err2 != nil {
-					t.Fatal(err1, err2)
-				}
-				total++
-				maxShift = max(maxShift, 1000*geo.HaversineKm(p.lat, p.lon, sl, so))
-				if len(exact) == len(snapped) && (len(exact) == 0 || exact[0].ID() == snapped[0].ID()) {
-					sameID++
-				}
-				if string(features(exact)) == string(features(snapped)) {
-					sameBody++
-				}
-				// Is the answer the housenumber the point was drawn around?
-				if len(exact) > 0 && geo.HaversineKm(exact[0].Lat, exact[0].Lon, p.olat, p.olon) < 0.001 {
-					originExact++
-				}
-				if len(snapped) > 0 && geo.HaversineKm(snapped[0].Lat, snapped[0].Lon, p.olat, p.olon) < 0.001 {
-					originSnapped++
-				}
-			}
 			name := "exact"
 			if cell > 0 {
-				name = fmt.Sprintf("%g°", cell)
+				name = fmt.Sprintf("%gdeg", cell)
 			}
-			fmt.Fprintf(&report, "\n  %-8s %8.1f%% %8d %11.2f%% %9.2f%% %9.1fm %6.2f%% (exact %.2f%%)", name, 100*float64(hits)/n, len(seen),
-				100*float64(sameID)/float64(total), 100*float64(sameBody)/float64(total), maxShift,
-				100*float64(originSnapped)/float64(total), 100*float64(originExact)/float64(total))
+			b.Run(fmt.Sprintf("sigma=%gm/grid=%s", sigma, name), func(b *testing.B) {
+				k, err := NewKeys(KeyConfig{ReverseCell: cell})
+				if err != nil {
+					b.Fatal(err)
+				}
+				i := 0
+				for b.Loop() {
+					p := stream[i%len(stream)]
+					k.Reverse(ReverseRequest{IndexVersion: "v", Endpoint: "reverse", Lat: p.lat, Lon: p.lon, Limit: 1})
+					i++
+				}
+				reportReverseGrid(b, k, e, stream)
+			})
 		}
-		t.Logf("reverse: %d lookups, 20,000 housenumbers, Zipf s=1.1, jitter σ=%g m, 6-decimal coordinates%s", n, sigma, report.String())
 	}
 }
 
-// TestMeasureSearchFocus: forward searches biased by a focus point (the
-// map centre of a web client). Each query is a street name and city from
-// the file; the focus is 1 to 3 km from the street (σ = 2 km).
-func TestMeasureSearchFocus(t *testing.T) {
-	hns, e := sharedData(t, needShared(t))
-	rng := rand.New(rand.NewPCG(3, 4))
-	type q struct {
-		text     string
-		lat, lon float64
-		auto     bool
+// revPoint is a jittered lookup and the housenumber it was drawn around.
+type revPoint struct{ lat, lon, olat, olon float64 }
+
+func reverseStream(rng *rand.Rand, pool []hnPoint, sigma float64, n int) []revPoint {
+	zipf := rand.NewZipf(rng, 1.1, 1, uint64(len(pool)-1))
+	stream := make([]revPoint, n)
+	for i := range stream {
+		p := pool[zipf.Uint64()]
+		stream[i].lat, stream[i].lon = jitter(rng, p.lat, p.lon, sigma)
+		stream[i].olat, stream[i].olon = p.lat, p.lon
 	}
-	qs := make([]q, 1500)
+	return stream
+}
+
+// reportReverseGrid reports the hit rate of k's keys over the stream and
+// how the answers change on its first 4,000 points.
+func reportReverseGrid(b *testing.B, k *Keys, e *search.Engine, stream []revPoint) {
+	seen := map[string]bool{}
+	hits := 0
+	for _, p := range stream {
+		key, _, _ := k.Reverse(ReverseRequest{IndexVersion: "v", Endpoint: "reverse", Lat: p.lat, Lon: p.lon, Limit: 1})
+		if seen[key] {
+			hits++
+		}
+		seen[key] = true
+	}
+	ctx := context.Background()
+	sameID, sameBody, originExact, originSnapped := 0, 0, 0, 0
+	maxShift := 0.0
+	sample := stream[:4000]
+	for _, p := range sample {
+		_, sl, so := k.Reverse(ReverseRequest{Lat: p.lat, Lon: p.lon})
+		exact, err1 := e.Reverse(ctx, search.ReverseQuery{Lat: p.lat, Lon: p.lon})
+		snapped, err2 := e.Reverse(ctx, search.ReverseQuery{Lat: sl, Lon: so})
+		if err1 != nil || err2 != nil {
+			b.Fatal(err1, err2)
+		}
+		maxShift = max(maxShift, 1000*geo.HaversineKm(p.lat, p.lon, sl, so))
+		if len(exact) == len(snapped) && (len(exact) == 0 || exact[0].ID() == snapped[0].ID()) {
+			sameID++
+		}
+		if string(features(exact)) == string(features(snapped)) {
+			sameBody++
+		}
+		// Is the answer the housenumber the point was drawn around?
+		if len(exact) > 0 && geo.HaversineKm(exact[0].Lat, exact[0].Lon, p.olat, p.olon) < 0.001 {
+			originExact++
+		}
+		if len(snapped) > 0 && geo.HaversineKm(snapped[0].Lat, snapped[0].Lon, p.olat, p.olon) < 0.001 {
+			originSnapped++
+		}
+	}
+	pct := func(n, of int) float64 { return 100 * float64(n) / float64(of) }
+	b.ReportMetric(pct(hits, len(stream)), "hit-%")
+	b.ReportMetric(float64(len(seen)), "keys")
+	b.ReportMetric(pct(sameID, len(sample)), "same-top-id-%")
+	b.ReportMetric(pct(sameBody, len(sample)), "same-body-%")
+	b.ReportMetric(maxShift, "max-shift-m")
+	b.ReportMetric(pct(originSnapped, len(sample)), "top-is-origin-%")
+	b.ReportMetric(pct(originExact, len(sample)), "exact-top-is-origin-%")
+}
+
+// BenchmarkSearchFocus: forward searches biased by a focus point (the map
+// centre of a web client). Each of 1,500 queries is a street name from the
+// file, half of them as autocomplete prefixes; the focus is drawn around
+// the street with σ = 2 km. One sub-benchmark per number of decimals the
+// focus is rounded to; metrics: how often the rounded search keeps the
+// exact one's top id, top-5 ids in order, and body.
+func BenchmarkSearchFocus(b *testing.B) {
+	hns, e := sharedData(b, needShared(b))
+	rng := rand.New(rand.NewPCG(3, 4))
+	qs := make([]focusQuery, 1500)
 	for i := range qs {
 		p := hns[rng.IntN(len(hns))]
 		lat, lon := jitter(rng, p.lat, p.lon, 2000)
@@ -248,39 +269,56 @@ func TestMeasureSearchFocus(t *testing.T) {
 		if auto && len(text) > 6 { // a prefix, as typed
 			text = text[:len(text)*2/3]
 		}
-		qs[i] = q{text, lat, lon, auto}
+		qs[i] = focusQuery{text, lat, lon, auto}
 	}
-	ctx := context.Background()
-	var report strings.Builder
-	fmt.Fprintf(&report, "\n  %-9s %15s %15s %15s", "decimals", "same top id", "same top-5 ids", "same body")
 	for _, dec := range []int{2, 3, 4, 5} {
-		k, err := NewKeys(KeyConfig{FocusDecimals: dec})
-		if err != nil {
-			t.Fatal(err)
-		}
-		sameTop, sameAll, sameBody := 0, 0, 0
-		for _, x := range qs {
-			_, rl, ro := k.Search(SearchRequest{HasFocus: true, Lat: x.lat, Lon: x.lon})
-			exact, err1 := e.Search(ctx, search.Query{Q: x.text, Autocomplete: x.auto, HasCenter: true, Lat: x.lat, Lon: x.lon})
-			rounded, err2 := e.Search(ctx, search.Query{Q: x.text, Autocomplete: x.auto, HasCenter: true, Lat: rl, Lon: ro})
-			if err1 != nil || err2 != nil {
-				t.Fatal(err1, err2)
+		b.Run(fmt.Sprintf("decimals=%d", dec), func(b *testing.B) {
+			k, err := NewKeys(KeyConfig{FocusDecimals: dec})
+			if err != nil {
+				b.Fatal(err)
 			}
-			a, b := ids(exact), ids(rounded)
-			if len(a) == len(b) && (len(a) == 0 || a[0] == b[0]) {
-				sameTop++
+			i := 0
+			for b.Loop() {
+				x := qs[i%len(qs)]
+				k.Search(SearchRequest{HasFocus: true, Lat: x.lat, Lon: x.lon})
+				i++
 			}
-			if slices.Equal(a, b) {
-				sameAll++
-			}
-			if string(features(exact)) == string(features(rounded)) {
-				sameBody++
-			}
-		}
-		n := float64(len(qs))
-		fmt.Fprintf(&report, "\n  %-9d %14.2f%% %14.2f%% %14.2f%%", dec, 100*float64(sameTop)/n, 100*float64(sameAll)/n, 100*float64(sameBody)/n)
+			reportSearchFocus(b, k, e, qs)
+		})
 	}
-	t.Logf("search with a focus point: %d queries (half autocomplete prefixes), focus σ=2 km from the street%s", len(qs), report.String())
+}
+
+type focusQuery struct {
+	text     string
+	lat, lon float64
+	auto     bool
+}
+
+func reportSearchFocus(b *testing.B, k *Keys, e *search.Engine, qs []focusQuery) {
+	ctx := context.Background()
+	sameTop, sameAll, sameBody := 0, 0, 0
+	for _, x := range qs {
+		_, rl, ro := k.Search(SearchRequest{HasFocus: true, Lat: x.lat, Lon: x.lon})
+		exact, err1 := e.Search(ctx, search.Query{Q: x.text, Autocomplete: x.auto, HasCenter: true, Lat: x.lat, Lon: x.lon})
+		rounded, err2 := e.Search(ctx, search.Query{Q: x.text, Autocomplete: x.auto, HasCenter: true, Lat: rl, Lon: ro})
+		if err1 != nil || err2 != nil {
+			b.Fatal(err1, err2)
+		}
+		a, r := ids(exact), ids(rounded)
+		if len(a) == len(r) && (len(a) == 0 || a[0] == r[0]) {
+			sameTop++
+		}
+		if slices.Equal(a, r) {
+			sameAll++
+		}
+		if string(features(exact)) == string(features(rounded)) {
+			sameBody++
+		}
+	}
+	n := float64(len(qs))
+	b.ReportMetric(100*float64(sameTop)/n, "same-top-id-%")
+	b.ReportMetric(100*float64(sameAll)/n, "same-top5-ids-%")
+	b.ReportMetric(100*float64(sameBody)/n, "same-body-%")
 }
 
 func ids(rs []*search.Result) []string {
