@@ -13,7 +13,9 @@
 //     internal/cache nor internal/telemetry: the engine answers a Query in
 //     process (the CLI, the CSV pipeline and the benchmarks call it without
 //     a server), and caching, logs and metrics wrap it from outside;
-//   - the leaves (internal/geo, internal/text, internal/progress,
+//   - internal/source and internal/ban import no internal/index: the input
+//     side produces documents and knows nothing of the file they go into;
+//   - the leaves (internal/geo, internal/pyjs, internal/text, internal/progress,
 //     internal/memlimit, internal/admission, internal/ratelimit,
 //     internal/cache, internal/telemetry) import nothing of balise.
 //

@@ -21,11 +21,14 @@ var never = map[string][]string{
 	"balise/internal/text":   {"balise/internal/index"},
 	"balise/internal/index":  {"balise/internal/search"},
 	"balise/internal/search": {"net/http", "balise/internal/httpapi", "balise/internal/cache", "balise/internal/telemetry"},
+	"balise/internal/source": {"balise/internal/index"},
+	"balise/internal/ban":    {"balise/internal/index"},
 }
 
 // leaves import nothing of balise.
 var leaves = []string{
 	"balise/internal/geo",
+	"balise/internal/pyjs",
 	"balise/internal/text",
 	"balise/internal/progress",
 	"balise/internal/memlimit",

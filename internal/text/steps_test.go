@@ -298,7 +298,7 @@ func TestFrenchPipeline(t *testing.T) {
 
 func TestCleanQuery(t *testing.T) {
 	for _, c := range [][2]string{
-		// CASES.md T11.
+		// addok-france's clean_query tests.
 		{"2 allée Jules Guesde 31068 TOULOUSE CEDEX 7", "2 allée Jules Guesde 31 TOULOUSE"},
 		{"2 allée Jules Guesde BP 7015 31068 TOULOUSE", "2 allée Jules Guesde 31068 TOULOUSE"},
 		{"Lieu-Dit Les Chênes", "Les Chênes"},
