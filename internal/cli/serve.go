@@ -244,7 +244,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 }
 
 // telemetry checks the logging flags and sets up logs, metrics and traces.
-func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.T, func(context.Context) error, error) {
+func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.Telemetry, func(context.Context) error, error) {
 	tcfg := telemetry.DefaultConfig()
 	tcfg.Version = buildVersion()
 	tcfg.LogLevel, tcfg.LogFormat, tcfg.LogOutput = *f.logLevel, *f.logFormat, env.Stdout
@@ -266,7 +266,7 @@ func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.T, func
 
 // answerCache builds the cache keys and, when L1 or L2 is on, the cache
 // (nil otherwise). Values read back from Redis are validated before use.
-func (f *serveFlags) answerCache(tel *telemetry.T) (*cache.Cache, *cache.Keys, error) {
+func (f *serveFlags) answerCache(tel *telemetry.Telemetry) (*cache.Cache, *cache.Keys, error) {
 	ccfg := cache.DefaultConfig()
 	ccfg.MaxBytes = int64(f.cacheSize)
 	ccfg.TTL = cache.TTLs{Exact: *f.ttlExact, Fuzzy: *f.ttlFuzzy, NotFound: *f.ttlNotFound}

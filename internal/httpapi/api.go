@@ -112,7 +112,7 @@ type Options struct {
 	Keys  *cache.Keys
 	// Telemetry, when set, receives search stages, per-query statistics
 	// and CSV row counts, and opens the cache-lookup span.
-	Telemetry *telemetry.T
+	Telemetry *telemetry.Telemetry
 	// RateLimiter, when set, charges batch work to the client's batch
 	// budget: one unit per /batch item (refused at once when over) and per
 	// CSV row (the file is paced to the budget). The client is the one
@@ -218,7 +218,7 @@ func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The API routes itself (no ServeMux pattern): name the route for the
 	// metrics, the access log and the span.
-	telemetry.Info(r.Context()).SetRoute(route)
+	telemetry.RequestInfoFrom(r.Context()).SetRoute(route)
 	method := "GET"
 	if route == "/search/csv" || route == "/reverse/csv" || route == "/batch" {
 		method = "POST"

@@ -115,7 +115,7 @@ func cacheFilters(fs []search.Filter) []cache.Filter {
 // compute returns the encoded answer and its TTL class.
 func (a *API) lookup(ctx context.Context, w http.ResponseWriter, endpoint, key string,
 	compute func(ctx context.Context) ([]byte, cache.Class, error)) (answer, error) {
-	info := telemetry.Info(ctx)
+	info := telemetry.RequestInfoFrom(ctx)
 	var body []byte
 	var err error
 	if a.opts.Cache == nil {
@@ -213,7 +213,7 @@ func (a *API) computeSearch(endpoint string, q search.Query) func(context.Contex
 		a.opts.Admission.ObserveOutcome(time.Since(start), st.BudgetSpent)
 		if t != nil {
 			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Candidates: st.Candidates, Results: len(res),
-				BudgetCut: st.BudgetSpent, Fuzzy: st.Fuzzy})
+				BudgetSpent: st.BudgetSpent, Fuzzy: st.Fuzzy})
 		}
 		class := cache.ClassExact
 		switch {
@@ -271,7 +271,7 @@ type stageTiming struct {
 // stageSpans records stages the engine timed itself: their durations in
 // balise_search_stage_duration_seconds and, with tracing on, one span
 // each, laid end to end from start.
-func stageSpans(ctx context.Context, t *telemetry.T, endpoint string, start time.Time, stages []stageTiming) {
+func stageSpans(ctx context.Context, t *telemetry.Telemetry, endpoint string, start time.Time, stages []stageTiming) {
 	traced := trace.SpanFromContext(ctx).IsRecording()
 	at := start
 	for _, s := range stages {

@@ -192,7 +192,7 @@ func (a *API) runCSV(w http.ResponseWriter, r *http.Request, rc *http.ResponseCo
 		t.Search.CSVRows(endpoint, "error", int(sum.Errors))
 		t.Search.CSVRecordErrors(endpoint, int(sum.RecordErrors))
 	}
-	telemetry.Info(r.Context()).SetResults(int(sum.OK))
+	telemetry.RequestInfoFrom(r.Context()).SetResults(int(sum.OK))
 	if err != nil {
 		// The status is sent already: cut the connection so the client sees
 		// a broken transfer rather than a file that silently stops.

@@ -55,7 +55,7 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	hasCenter := ll.hasLat && ll.hasLon
-	telemetry.Info(r.Context()).SetQuery(q)
+	telemetry.RequestInfoFrom(r.Context()).SetQuery(q)
 	key, lat, lon := a.searchKey(e, "search", q, limit, autocomplete, hasCenter, ll.lat, ll.lon, filters)
 	ans, err := a.lookup(r.Context(), w, "search", key, a.computeSearch("search", search.Query{Q: q, Limit: limit,
 		Autocomplete: autocomplete, HasCenter: hasCenter, Lat: lat, Lon: lon, Filters: filters}))
@@ -301,7 +301,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 		ans, err = a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse", q))
 	} else {
 		q := bp.searchQuery()
-		telemetry.Info(r.Context()).SetQuery(q.Q)
+		telemetry.RequestInfoFrom(r.Context()).SetQuery(q.Q)
 		var key string
 		key, q.Lat, q.Lon = a.searchKey(e, "search", q.Q, q.Limit, q.Autocomplete, q.HasCenter, q.Lat, q.Lon, q.Filters)
 		ans, err = a.lookup(r.Context(), w, "search", key, a.computeSearch("search", q))

@@ -96,7 +96,7 @@ func Admit(limiter *ratelimit.Limiter, ctrl *admission.Controller, flavour httpa
 
 // refuse answers a refusal in the flavour's error shape, with Retry-After.
 func refuse(w http.ResponseWriter, r *http.Request, flavour httpapi.Flavour, status, retryAfter int, title, msg string) {
-	telemetry.Info(r.Context()).SetRoute(httpapi.RouteName(r.URL.Path))
+	telemetry.RequestInfoFrom(r.Context()).SetRoute(httpapi.RouteName(r.URL.Path))
 	w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
 	httpapi.WriteError(w, flavour, status, title, msg, msg)
 }

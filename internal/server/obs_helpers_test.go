@@ -43,7 +43,7 @@ type rigOptions struct {
 // wires them.
 type rig struct {
 	url, admin string
-	tel        *telemetry.T
+	tel        *telemetry.Telemetry
 	cache      *cache.Cache
 	logs       *testutil.SyncBuffer
 	version    string

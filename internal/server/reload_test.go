@@ -43,7 +43,7 @@ type reloadRig struct {
 	srv   *Server
 	url   string
 	admin string
-	tel   *telemetry.T
+	tel   *telemetry.Telemetry
 	path  string
 	opens atomic.Int32
 }

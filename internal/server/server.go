@@ -47,7 +47,7 @@ type Config struct {
 	// Telemetry, when set, wraps the API in its trace, metrics and
 	// access-log middlewares and receives the engine's metrics; New
 	// registers the holder's OnSwap to publish the served index's version.
-	Telemetry *telemetry.T
+	Telemetry *telemetry.Telemetry
 	// Cache, when set, answers GET /search and /reverse.
 	Cache *cache.Cache
 	// RateLimiter, when set, enforces per-client budgets (see Admit).
@@ -147,7 +147,7 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 		}
 		// Inside RequestID (the access line carries its id) and Recover
 		// (a panic is seen, then turned into a 500 outside); the API names
-		// its routes itself (telemetry.Info(ctx).SetRoute).
+		// its routes itself (telemetry.RequestInfoFrom(ctx).SetRoute).
 		h = tel.Middleware(h)
 	}
 	mws := []Middleware{RequestID()}
@@ -171,7 +171,7 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 func withMetrics(api, metrics http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/metrics" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
-			telemetry.Info(r.Context()).SetRoute("/metrics")
+			telemetry.RequestInfoFrom(r.Context()).SetRoute("/metrics")
 			metrics.ServeHTTP(w, r)
 			return
 		}

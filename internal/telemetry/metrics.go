@@ -70,7 +70,7 @@ func register(reg prometheus.Registerer, what string, cs ...prometheus.Collector
 // MetricsHandler serves the registry (Prometheus text, OpenMetrics, or
 // the protobuf format that carries native histograms, as negotiated).
 // Serve it on the admin listener.
-func (t *T) MetricsHandler() http.Handler {
+func (t *Telemetry) MetricsHandler() http.Handler {
 	return promhttp.HandlerFor(t.Registry, promhttp.HandlerOpts{
 		Registry:          t.Registry, // promhttp_metric_handler_errors_total
 		EnableOpenMetrics: true,
@@ -78,7 +78,7 @@ func (t *T) MetricsHandler() http.Handler {
 	})
 }
 
-type slogPrinter struct{ t *T }
+type slogPrinter struct{ t *Telemetry }
 
 func (p slogPrinter) Println(v ...any) { p.t.Logger.Error("metrics handler", "err", fmt.Sprint(v...)) }
 
@@ -290,10 +290,10 @@ func (m *SearchMetrics) ObserveStage(endpoint, stage string, d time.Duration) {
 
 // QueryStats is what one query reports once answered.
 type QueryStats struct {
-	Candidates int  // documents scored
-	Results    int  // results returned
-	BudgetCut  bool // the time budget ended the search
-	Fuzzy      bool // fuzzy matching was needed
+	Candidates  int  // documents scored
+	Results     int  // results returned
+	BudgetSpent bool // the time budget ended the search (search.Stats.BudgetSpent)
+	Fuzzy       bool // fuzzy matching was needed
 }
 
 // ObserveQuery records one answered query.
@@ -301,7 +301,7 @@ func (m *SearchMetrics) ObserveQuery(endpoint string, q QueryStats) {
 	e := bounded(endpoint, endpoints)
 	m.candidates.WithLabelValues(e).Observe(float64(q.Candidates))
 	m.results.WithLabelValues(e).Observe(float64(q.Results))
-	if q.BudgetCut {
+	if q.BudgetSpent {
 		m.budgetCuts.WithLabelValues(e).Inc()
 	}
 	if q.Fuzzy {
@@ -421,7 +421,7 @@ func (n *namingRegisterer) MustRegister(cs ...prometheus.Collector) {
 // MetricNames lists the metric families this package registered (runtime
 // collectors included), sorted. deploy/monitoring's test checks that the
 // dashboard and the rules only use names the code exports.
-func (t *T) MetricNames() []string {
+func (t *Telemetry) MetricNames() []string {
 	return slices.Sorted(maps.Keys(t.names.names))
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 // testSetup returns telemetry writing logs to a buffer.
-func testSetup(t *testing.T, mod func(*Config)) (*T, *testutil.SyncBuffer) {
+func testSetup(t *testing.T, mod func(*Config)) (*Telemetry, *testutil.SyncBuffer) {
 	t.Helper()
 	var logs testutil.SyncBuffer
 	cfg := DefaultConfig()
@@ -39,14 +39,14 @@ func testSetup(t *testing.T, mod func(*Config)) (*T, *testutil.SyncBuffer) {
 func testMux(release chan struct{}) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /search", func(w http.ResponseWriter, r *http.Request) {
-		info := Info(r.Context())
+		info := RequestInfoFrom(r.Context())
 		info.SetCache("l1")
 		info.SetResults(3)
 		info.SetQuery(r.URL.Query().Get("q"))
 		io.WriteString(w, `{"type":"FeatureCollection","features":[]}`)
 	})
 	mux.HandleFunc("GET /reverse/{$}", func(w http.ResponseWriter, r *http.Request) {
-		Info(r.Context()).SetCache("miss")
+		RequestInfoFrom(r.Context()).SetCache("miss")
 		io.WriteString(w, "{}")
 	})
 	mux.HandleFunc("GET /boom", func(w http.ResponseWriter, r *http.Request) {
@@ -75,7 +75,7 @@ func recoverer(next http.Handler) http.Handler {
 }
 
 // scrape fetches /metrics as Prometheus text and parses it.
-func scrape(t *testing.T, tel *T) map[string]*dto.MetricFamily {
+func scrape(t *testing.T, tel *Telemetry) map[string]*dto.MetricFamily {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	tel.MetricsHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
@@ -236,7 +236,7 @@ func TestSearchMetrics(t *testing.T) {
 	s.ObserveStage("search", "score", 30*time.Millisecond)
 	s.ObserveStage("search", "made-up stage", time.Millisecond)
 	s.ObserveStage("/search?q=x", "parse", time.Millisecond)
-	s.ObserveQuery("search", QueryStats{Candidates: 120, Results: 5, BudgetCut: true, Fuzzy: true})
+	s.ObserveQuery("search", QueryStats{Candidates: 120, Results: 5, BudgetSpent: true, Fuzzy: true})
 	s.ObserveQuery("reverse", QueryStats{Candidates: 9, Results: 1})
 	s.CSVRows("search_csv", "ok", 90)
 	s.CSVRows("search_csv", "not-found", 8)

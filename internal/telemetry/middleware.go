@@ -21,9 +21,9 @@ import (
 
 // RequestInfo is the per-request record shared by the middlewares and
 // filled by the handler: what the access log and the span report beyond
-// status and size. Handlers reach it with Info(ctx); its setters accept a
-// nil receiver, so a handler served without the middlewares needs no
-// check. Set it from the handler's goroutine.
+// status and size. Handlers reach it with RequestInfoFrom(ctx); its
+// setters accept a nil receiver, so a handler served without the
+// middlewares needs no check. Set it from the handler's goroutine.
 type RequestInfo struct {
 	start   time.Time
 	status  int
@@ -38,8 +38,9 @@ type RequestInfo struct {
 
 type infoKey struct{}
 
-// Info returns the request's RequestInfo, nil outside the middlewares.
-func Info(ctx context.Context) *RequestInfo {
+// RequestInfoFrom returns the request's RequestInfo, nil outside the
+// middlewares.
+func RequestInfoFrom(ctx context.Context) *RequestInfo {
 	i, _ := ctx.Value(infoKey{}).(*RequestInfo)
 	return i
 }
@@ -109,7 +110,7 @@ func (w *recorder) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 // begin returns the request's RequestInfo, creating it (and wrapping the
 // writer) for the outermost of our middlewares only: the others share it.
 func begin(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.Request, *RequestInfo, bool) {
-	if i := Info(r.Context()); i != nil {
+	if i := RequestInfoFrom(r.Context()); i != nil {
 		return w, r, i, false
 	}
 	i := &RequestInfo{start: time.Now(), results: -1}
@@ -139,13 +140,13 @@ func (i *RequestInfo) statusOrDefault() int {
 // Middleware chains Trace, Metrics and AccessLog, outermost first. Put it
 // directly around the ServeMux (inside request-id and recovery
 // middlewares that copy the request).
-func (t *T) Middleware(next http.Handler) http.Handler {
+func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	return t.Trace(t.Metrics(t.AccessLog(next)))
 }
 
 // Metrics records the golden signals: requests by route, method and
 // status class, their latency, in-flight requests, errors, bytes.
-func (t *T) Metrics(next http.Handler) http.Handler {
+func (t *Telemetry) Metrics(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w, r, info, _ := begin(w, r)
 		t.http.inFlight.Inc()
@@ -184,7 +185,7 @@ func asError(p any) error {
 
 // AccessLog writes one line per request, sampled per
 // Config.AccessLogSample except for errors and slow requests.
-func (t *T) AccessLog(next http.Handler) http.Handler {
+func (t *Telemetry) AccessLog(next http.Handler) http.Handler {
 	if !t.cfg.AccessLog {
 		return next
 	}
@@ -205,7 +206,7 @@ func (t *T) AccessLog(next http.Handler) http.Handler {
 	})
 }
 
-func (t *T) logAccess(r *http.Request, info *RequestInfo) {
+func (t *Telemetry) logAccess(r *http.Request, info *RequestInfo) {
 	status := info.statusOrDefault()
 	d := time.Since(info.start)
 	if status < 500 && d < t.cfg.SlowRequest && t.cfg.AccessLogSample < 1 && randv2.Float64() >= t.cfg.AccessLogSample {
@@ -242,7 +243,7 @@ func (t *T) logAccess(r *http.Request, info *RequestInfo) {
 // Trace starts the server span of each request, continuing the caller's
 // trace from a W3C traceparent header. The span is named "METHOD route"
 // once routing is known; the query string is never recorded.
-func (t *T) Trace(next http.Handler) http.Handler {
+func (t *Telemetry) Trace(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		ctx := t.Propagator.Extract(r.Context(), propagation.HeaderCarrier(r.Header))
 		ctx, span := t.tracer.Start(ctx, r.Method, trace.WithSpanKind(trace.SpanKindServer),

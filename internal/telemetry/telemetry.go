@@ -11,9 +11,9 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// T holds the process's telemetry. Its fields are set by Setup and read
-// only afterwards.
-type T struct {
+// Telemetry holds the process's logger, metrics and tracer. Its fields
+// are set by Setup and read only afterwards.
+type Telemetry struct {
 	// Logger is the process logger (JSON or text, with correlation ids).
 	Logger *slog.Logger
 	// Registry holds every metric; serve it with MetricsHandler and pass
@@ -36,7 +36,7 @@ type T struct {
 // Setup builds the logger, the registry and the tracer provider. The
 // returned shutdown flushes and stops the exporter; call it last in the
 // shutdown sequence, with a deadline.
-func Setup(ctx context.Context, cfg Config) (*T, func(context.Context) error, error) {
+func Setup(ctx context.Context, cfg Config) (*Telemetry, func(context.Context) error, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, nil, err
 	}
@@ -48,7 +48,7 @@ func Setup(ctx context.Context, cfg Config) (*T, func(context.Context) error, er
 	if err != nil {
 		return nil, nil, err
 	}
-	t := &T{Logger: logger, cfg: cfg,
+	t := &Telemetry{Logger: logger, cfg: cfg,
 		Propagator: propagation.NewCompositeTextMapPropagator(propagation.TraceContext{}, propagation.Baggage{})}
 	t.Registry = prometheus.NewRegistry()
 	t.names = &namingRegisterer{Registerer: t.Registry, names: map[string]bool{}}
@@ -77,7 +77,7 @@ func Setup(ctx context.Context, cfg Config) (*T, func(context.Context) error, er
 
 // ForceFlush exports the spans ended so far (tests, and before a planned
 // exit); it is a no-op with tracing off.
-func (t *T) ForceFlush(ctx context.Context) error {
+func (t *Telemetry) ForceFlush(ctx context.Context) error {
 	if f, ok := t.TracerProvider.(interface{ ForceFlush(context.Context) error }); ok {
 		return f.ForceFlush(ctx)
 	}

@@ -121,11 +121,11 @@ func sampler(cfg Config) sdktrace.Sampler {
 }
 
 // Tracer returns balise's tracer.
-func (t *T) Tracer() trace.Tracer { return t.tracer }
+func (t *Telemetry) Tracer() trace.Tracer { return t.tracer }
 
 // StartCacheLookup starts the span of a cache lookup; the cache package
 // adds its own Redis spans under it when given the TracerProvider.
-func (t *T) StartCacheLookup(ctx context.Context, endpoint string) (context.Context, trace.Span) {
+func (t *Telemetry) StartCacheLookup(ctx context.Context, endpoint string) (context.Context, trace.Span) {
 	return t.tracer.Start(ctx, "cache lookup", trace.WithAttributes(attribute.String("balise.endpoint", endpoint)))
 }
 
@@ -135,7 +135,7 @@ func (t *T) StartCacheLookup(ctx context.Context, endpoint string) (context.Cont
 //	ctx, end := tel.Stage(ctx, "search", "score")
 //	... score ...
 //	end()
-func (t *T) Stage(ctx context.Context, endpoint, stage string) (context.Context, func()) {
+func (t *Telemetry) Stage(ctx context.Context, endpoint, stage string) (context.Context, func()) {
 	start := time.Now()
 	ctx, span := t.tracer.Start(ctx, "search "+bounded(stage, stages),
 		trace.WithAttributes(attribute.String("balise.endpoint", bounded(endpoint, endpoints))))
@@ -149,7 +149,7 @@ func (t *T) Stage(ctx context.Context, endpoint, stage string) (context.Context,
 // it with the number of rows done and the batch's error, recording the
 // batch's duration and throughput. Count row statuses with
 // Search.CSVRows as rows are written.
-func (t *T) CSVBatch(ctx context.Context, endpoint string) (context.Context, func(rows int, err error)) {
+func (t *Telemetry) CSVBatch(ctx context.Context, endpoint string) (context.Context, func(rows int, err error)) {
 	start := time.Now()
 	ctx, span := t.tracer.Start(ctx, "csv batch",
 		trace.WithAttributes(attribute.String("balise.endpoint", bounded(endpoint, endpoints))))
