@@ -46,22 +46,22 @@ func (f Flavour) String() string {
 	return "addok"
 }
 
-// Source lends the engine that serves a request. release must be called
+// Lender lends the engine that serves a request. release must be called
 // once the response no longer needs the engine's data (strings returned by
 // the index are views over its mapped file).
-type Source interface {
+type Lender interface {
 	Acquire() (e *search.Engine, release func())
 }
 
-// BatchSource is a Source that also lends an engine tuned for batch work
+// BatchLender is a Lender that also lends an engine tuned for batch work
 // (CSV files, POST /batch): same index, typically a larger time budget.
-type BatchSource interface {
-	Source
+type BatchLender interface {
+	Lender
 	AcquireBatch() (e *search.Engine, release func())
 }
 
 func (a *API) acquireBatch() (*search.Engine, func()) {
-	if bs, ok := a.opts.Engines.(BatchSource); ok {
+	if bs, ok := a.opts.Engines.(BatchLender); ok {
 		return bs.AcquireBatch()
 	}
 	return a.opts.Engines.Acquire()
@@ -70,7 +70,7 @@ func (a *API) acquireBatch() (*search.Engine, func()) {
 // Options configures the API.
 type Options struct {
 	Flavour Flavour
-	Engines Source
+	Engines Lender
 	Logger  *slog.Logger // nil: slog.Default()
 	// MaxUploadBytes bounds a CSV upload (413 above); 0 means 50 MB.
 	MaxUploadBytes int64

@@ -136,22 +136,26 @@ func (p *banParams) engineFilters() []search.Filter {
 	return filters
 }
 
-func (p *banParams) limitOr5() int {
+// banDefaultLimit is addok-server's limit when none is given.
+const banDefaultLimit = 5
+
+// limitOrDefault is the validated limit, or addok-server's default.
+func (p *banParams) limitOrDefault() int {
 	if p.limit.defined {
 		return int(p.limit.v)
 	}
-	return 5
+	return banDefaultLimit
 }
 
 func (p *banParams) searchQuery() search.Query {
 	return search.Query{
-		Q: strings.TrimSpace(p.q), Limit: p.limitOr5(), Autocomplete: p.autocomplete.v,
+		Q: strings.TrimSpace(p.q), Limit: p.limitOrDefault(), Autocomplete: p.autocomplete.v,
 		HasCenter: p.lon.defined && p.lat.defined, Lat: p.lat.v, Lon: p.lon.v, Filters: p.engineFilters(),
 	}
 }
 
 func (p *banParams) reverseQuery() search.ReverseQuery {
-	return search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: p.limitOr5(), Filters: p.engineFilters()}
+	return search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: p.limitOrDefault(), Filters: p.engineFilters()}
 }
 
 // splitBANFilter splits a filter value on "+" first, else on spaces, trims

@@ -11,7 +11,7 @@
 // CORS, and its CSV pipeline's columns.
 //
 // The package only translates HTTP to engine calls. It takes engines from a
-// Source for the length of each request, so that whoever owns them (package
+// Lender for the length of each request, so that whoever owns them (package
 // server) can swap the index underneath without a request ever seeing a
 // closed one. Cross-cutting concerns (request ids, logs, compression,
 // panics, timeouts) are middlewares in package server.

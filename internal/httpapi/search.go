@@ -250,7 +250,7 @@ func (a *API) addokFilters(p params, names []string) ([]search.Filter, *apiError
 func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	p := parseQuery(r.URL.RawQuery)
 	var bp banParams
-	bp.limit = jsNum{defined: true, v: 5}
+	bp.limit = jsNum{defined: true, v: banDefaultLimit}
 	if v, ok := p.last("limit"); ok && v != "" {
 		f, ok := pyjs.ParseJSInt(v)
 		if !ok {
