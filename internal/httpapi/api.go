@@ -178,91 +178,125 @@ func New(opts Options) *API {
 	return a
 }
 
-// Route is one endpoint, for documentation and tests.
+// Route is one endpoint: its method, its path pattern (the bounded label
+// of logs, metrics and spans) and the work it does.
 type Route struct {
 	Method string
 	Path   string // a pattern: /get/{id}
+	Work   Work
+}
+
+// Work is what a route costs, for admission control.
+type Work uint8
+
+const (
+	// Light routes (health, readiness, the OpenAPI document) answer from
+	// memory and are never limited.
+	Light Work = iota
+	// Interactive routes run one search, reverse lookup or document read.
+	Interactive
+	// Batch routes (CSV files, POST /batch) run many searches on the
+	// batch engine.
+	Batch
+)
+
+// endpoint is a Route and its handler.
+type endpoint struct {
+	Route
+	serve func(*API, http.ResponseWriter, *http.Request)
+}
+
+// endpoints is the route table: Routes, RouteOf and ServeHTTP all read
+// it. A pattern may end in one {name} segment, which matches any
+// non-empty rest of the path.
+var endpoints = [...]endpoint{
+	{Route{"GET", "/search", Interactive}, (*API).search},
+	{Route{"GET", "/reverse", Interactive}, (*API).reverse},
+	{Route{"GET", "/health", Light}, (*API).health},
+	{Route{"GET", "/health/ready", Light}, (*API).ready},
+	{Route{"POST", "/search/csv", Batch}, (*API).searchCSV},
+	{Route{"POST", "/reverse/csv", Batch}, (*API).reverseCSV},
+	{Route{"POST", "/batch", Batch}, (*API).batch},
+	{Route{"GET", "/get/{id}", Interactive}, (*API).get},
+	{Route{"GET", "/openapi.json", Light}, (*API).openapi},
 }
 
 // Routes lists every endpoint the API serves.
 func Routes() []Route {
-	return []Route{
-		{"GET", "/search"}, {"GET", "/reverse"}, {"GET", "/health"}, {"GET", "/health/ready"},
-		{"POST", "/search/csv"}, {"POST", "/reverse/csv"}, {"POST", "/batch"},
-		{"GET", "/get/{id}"}, {"GET", "/openapi.json"},
+	out := make([]Route, len(endpoints))
+	for i, e := range endpoints {
+		out[i] = e.Route
 	}
+	return out
+}
+
+// RouteOf returns the route serving a request path (a trailing slash is
+// ignored), ok false when none does.
+func RouteOf(path string) (Route, bool) {
+	if e := endpointOf(path); e != nil {
+		return e.Route, true
+	}
+	return Route{}, false
 }
 
 // RouteName maps a request path to its route pattern ("" when none), a
 // bounded label for logs and metrics.
 func RouteName(path string) string {
-	if len(path) > 1 {
-		path = strings.TrimSuffix(path, "/")
-	}
-	switch path {
-	case "/search", "/reverse", "/health", "/health/ready", "/search/csv", "/reverse/csv", "/batch", "/openapi.json":
-		return path
-	}
-	if id, ok := strings.CutPrefix(path, "/get/"); ok && id != "" {
-		return "/get/{id}"
+	if e := endpointOf(path); e != nil {
+		return e.Path
 	}
 	return ""
 }
 
+func endpointOf(path string) *endpoint {
+	if len(path) > 1 {
+		path = strings.TrimSuffix(path, "/")
+	}
+	for i := range endpoints {
+		if endpoints[i].Path == path {
+			return &endpoints[i]
+		}
+	}
+	for i := range endpoints {
+		head, _, param := strings.Cut(endpoints[i].Path, "{")
+		if rest, ok := strings.CutPrefix(path, head); param && ok && rest != "" {
+			return &endpoints[i]
+		}
+	}
+	return nil
+}
+
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.cors(w, r)
-	route := RouteName(r.URL.Path)
-	if route == "" {
+	e := endpointOf(r.URL.Path)
+	if e == nil {
 		a.notFound(w, r)
 		return
 	}
 	// The API routes itself (no ServeMux pattern): name the route for the
 	// metrics, the access log and the span.
-	telemetry.RequestInfoFrom(r.Context()).SetRoute(route)
-	method := "GET"
-	if route == "/search/csv" || route == "/reverse/csv" || route == "/batch" {
-		method = "POST"
-	}
+	telemetry.RequestInfoFrom(r.Context()).SetRoute(e.Path)
 	if r.Method == http.MethodOptions {
 		if a.opts.Flavour == BAN && r.Header.Get("Access-Control-Request-Method") != "" {
 			w.WriteHeader(http.StatusNoContent) // the cors package's preflight answer
 			return
 		}
-		w.Header().Set("Allow", method)
+		w.Header().Set("Allow", e.Method)
 		w.Header().Set("Content-Length", "0")
 		w.WriteHeader(http.StatusOK)
 		return
 	}
-	if r.Method != method {
-		w.Header().Set("Allow", method)
+	if r.Method != e.Method {
+		w.Header().Set("Allow", e.Method)
 		a.fail(w, &apiError{status: http.StatusMethodNotAllowed, title: "405 Method Not Allowed", ban: fmt.Sprintf("Cannot %s %s", r.Method, r.URL.Path)})
 		return
 	}
-	if method == "GET" && len(r.URL.RawQuery) > a.opts.MaxQueryBytes {
+	if e.Method == http.MethodGet && len(r.URL.RawQuery) > a.opts.MaxQueryBytes {
 		a.fail(w, &apiError{status: http.StatusRequestURITooLong, title: "414 URI Too Long",
 			desc: fmt.Sprintf("The query string is longer than %d bytes.", a.opts.MaxQueryBytes)})
 		return
 	}
-	switch route {
-	case "/search":
-		a.search(w, r)
-	case "/reverse":
-		a.reverse(w, r)
-	case "/health":
-		a.health(w, r)
-	case "/health/ready":
-		a.ready(w, r)
-	case "/search/csv":
-		a.csv(w, r, false)
-	case "/reverse/csv":
-		a.csv(w, r, true)
-	case "/batch":
-		a.batch(w, r)
-	case "/get/{id}":
-		a.get(w, r)
-	case "/openapi.json":
-		a.openapi(w, r)
-	}
+	e.serve(a, w, r)
 }
 
 // cors sets Addok's headers (every response, errors included), or

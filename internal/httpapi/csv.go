@@ -24,6 +24,12 @@ import (
 // maxFormValue bounds one non-file multipart field (column names…).
 const maxFormValue = 64 << 10
 
+// searchCSV is POST /search/csv.
+func (a *API) searchCSV(w http.ResponseWriter, r *http.Request) { a.csv(w, r, false) }
+
+// reverseCSV is POST /reverse/csv.
+func (a *API) reverseCSV(w http.ResponseWriter, r *http.Request) { a.csv(w, r, true) }
+
 // csv is POST /search/csv and /reverse/csv (docs/api.md).
 //
 // A multipart upload (Addok's interface: the file in "data", options in

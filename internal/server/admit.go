@@ -11,26 +11,15 @@ import (
 	"balise/internal/telemetry"
 )
 
-// routeClass is how admission control sees a route.
-type routeClass uint8
-
-const (
-	routeExempt      routeClass = iota // health, openapi, metrics: never limited
-	routeInteractive                   // /search, /reverse, /get/{id}
-	routeBatch                         // /search/csv, /reverse/csv, /batch
-)
-
-func classOf(r *http.Request) routeClass {
+// workOf is how admission control sees a request: the work of its route
+// (httpapi's route table); preflights and unknown paths are Light, never
+// limited (GET /metrics is not the API's).
+func workOf(r *http.Request) httpapi.Work {
 	if r.Method == http.MethodOptions {
-		return routeExempt
+		return httpapi.Light
 	}
-	switch httpapi.RouteName(r.URL.Path) {
-	case "/search", "/reverse", "/get/{id}":
-		return routeInteractive
-	case "/search/csv", "/reverse/csv", "/batch":
-		return routeBatch
-	}
-	return routeExempt
+	rt, _ := httpapi.RouteOf(r.URL.Path) // none: the zero Route, Light
+	return rt.Work
 }
 
 // Admit is admission control, in front of the API and inside the
@@ -53,8 +42,8 @@ func Admit(limiter *ratelimit.Limiter, ctrl *admission.Controller, flavour httpa
 			return next
 		}
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			class := classOf(r)
-			if class == routeExempt {
+			work := workOf(r)
+			if work == httpapi.Light {
 				next.ServeHTTP(w, r)
 				return
 			}
@@ -65,7 +54,7 @@ func Admit(limiter *ratelimit.Limiter, ctrl *admission.Controller, flavour httpa
 						"Unknown API key.", "Unknown API key")
 					return
 				}
-				if class == routeInteractive {
+				if work == httpapi.Interactive {
 					d := limiter.Allow(r.Context(), c, ratelimit.Interactive, 1)
 					d.WriteHeaders(w.Header())
 					if !d.Allowed {
@@ -76,7 +65,7 @@ func Admit(limiter *ratelimit.Limiter, ctrl *admission.Controller, flavour httpa
 				r = r.WithContext(httpapi.WithClient(r.Context(), c))
 			}
 			acquire := ctrl.AcquireInteractive
-			if class == routeBatch {
+			if work == httpapi.Batch {
 				acquire = ctrl.AcquireBatchJob
 			}
 			release, err := acquire(r.Context())
