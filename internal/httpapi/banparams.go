@@ -128,6 +128,18 @@ func (p *banParams) run(ctx context.Context, e *search.Engine, reverse bool) ([]
 	return e.Search(ctx, p.searchQuery())
 }
 
+// rawFilters are the filters as received, for the envelope's echo.
+func (p *banParams) rawFilters() []search.RawFilter {
+	if len(p.filters) == 0 {
+		return nil
+	}
+	out := make([]search.RawFilter, len(p.filters))
+	for i, f := range p.filters {
+		out[i] = search.RawFilter{Name: f.name, Value: f.echo}
+	}
+	return out
+}
+
 func (p *banParams) engineFilters() []search.Filter {
 	var filters []search.Filter
 	for _, f := range p.filters {

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"balise/internal/index"
@@ -311,45 +310,15 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 		return
 	}
 	m := e.Index().Meta()
-	buf := getBuf()
-	defer putBuf(buf)
-	b := append((*buf)[:0], `{"type":"FeatureCollection","features":[`...)
-	b = append(b, ans.features...)
-	b = append(b, `],"attribution":`...)
-	b = pyjs.AppendSafeJSONString(b, m.Attribution)
-	b = append(b, `,"licence":`...)
-	b = pyjs.AppendSafeJSONString(b, m.Licence)
-	if !reverse {
-		b = append(b, `,"query":`...)
-		b = pyjs.AppendSafeJSONString(b, bp.q)
+	env := search.Envelope{
+		AddokServer: true, Attribution: m.Attribution, Licence: m.Licence,
+		HasQuery: !reverse, Query: bp.q, RawFilters: bp.rawFilters(),
+		HasCenter: bp.lon.truthy() && bp.lat.truthy(), Lat: bp.lat.v, Lon: bp.lon.v,
+		HasLimit: true, Limit: int(bp.limit.v),
 	}
-	if len(bp.filters) > 0 {
-		b = append(b, `,"filters":{`...)
-		for i, f := range bp.filters {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = pyjs.AppendSafeJSONString(b, f.name)
-			b = append(b, ':')
-			b = pyjs.AppendSafeJSONString(b, f.echo)
-		}
-		b = append(b, '}')
-	}
-	if bp.lon.truthy() && bp.lat.truthy() {
-		b = append(b, `,"center":[`...)
-		b = strconv.AppendFloat(b, bp.lon.v, 'f', -1, 64)
-		b = append(b, ',')
-		b = strconv.AppendFloat(b, bp.lat.v, 'f', -1, 64)
-		b = append(b, ']')
-	}
-	b = append(b, `,"limit":`...)
 	if reverse {
-		b = append(b, '1') // addok-server echoes 1 whatever the limit
-	} else {
-		b = strconv.AppendInt(b, int64(bp.limit.v), 10)
+		env.Limit = 1 // addok-server echoes 1 whatever the limit
 	}
-	b = append(b, '}')
-	*buf = b
 	a.cacheable(w)
-	writeJSON(w, http.StatusOK, b)
+	writeCollection(w, env, ans.features)
 }

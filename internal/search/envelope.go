@@ -7,19 +7,32 @@ import (
 )
 
 // Envelope is the FeatureCollection around results (docs/api.md, "Answer").
+// It is written in Addok's shape or in addok-server's, the national API's
+// front.
 type Envelope struct {
-	// NoVersion drops "version" (the national API's addok-server flavour).
-	NoVersion   bool
+	// AddokServer writes addok-server's envelope: no "version", each
+	// filter echoed as the string received (RawFilters), the center as
+	// JavaScript prints numbers.
+	AddokServer bool
 	Attribution string
 	Licence     string
 	HasQuery    bool
 	Query       string
-	// Filters is echoed as given (order and duplicates kept), when not empty.
-	Filters   []Filter
-	HasCenter bool
-	Lat, Lon  float64
-	HasLimit  bool
-	Limit     int
+	// Filters is Addok's echo, each filter as the list of its values in
+	// the order given (duplicates kept), when not empty.
+	Filters []Filter
+	// RawFilters is addok-server's echo, each filter as the string
+	// received, when not empty.
+	RawFilters []RawFilter
+	HasCenter  bool
+	Lat, Lon   float64
+	HasLimit   bool
+	Limit      int
+}
+
+// RawFilter is one filter as a request gave it, before splitting.
+type RawFilter struct {
+	Name, Value string
 }
 
 // AppendFeatureCollection appends the response body.
@@ -45,7 +58,7 @@ func AppendEncodedCollection(dst []byte, env Envelope, features []byte) []byte {
 
 func appendHead(dst []byte, env Envelope) []byte {
 	dst = append(dst, `{"type":"FeatureCollection",`...)
-	if !env.NoVersion {
+	if !env.AddokServer {
 		dst = append(dst, `"version":"draft",`...)
 	}
 	return append(dst, `"features":[`...)
@@ -60,29 +73,16 @@ func appendTail(dst []byte, env Envelope) []byte {
 		dst = append(dst, `,"query":`...)
 		dst = pyjs.AppendSafeJSONString(dst, env.Query)
 	}
-	if len(env.Filters) > 0 {
-		dst = append(dst, `,"filters":{`...)
-		for i, f := range env.Filters {
-			if i > 0 {
-				dst = append(dst, ',')
-			}
-			dst = pyjs.AppendSafeJSONString(dst, f.Name)
-			dst = append(dst, ":["...)
-			for j, v := range f.Values {
-				if j > 0 {
-					dst = append(dst, ',')
-				}
-				dst = pyjs.AppendSafeJSONString(dst, v)
-			}
-			dst = append(dst, ']')
-		}
-		dst = append(dst, '}')
+	if env.AddokServer {
+		dst = appendRawFilters(dst, env.RawFilters)
+	} else {
+		dst = appendFilters(dst, env.Filters)
 	}
 	if env.HasCenter {
 		dst = append(dst, `,"center":[`...)
-		dst = pyjs.AppendStrictJSONFloat(dst, env.Lon)
+		dst = appendCoordinate(dst, env.Lon, env.AddokServer)
 		dst = append(dst, ',')
-		dst = pyjs.AppendStrictJSONFloat(dst, env.Lat)
+		dst = appendCoordinate(dst, env.Lat, env.AddokServer)
 		dst = append(dst, ']')
 	}
 	if env.HasLimit {
@@ -90,4 +90,51 @@ func appendTail(dst []byte, env Envelope) []byte {
 		dst = strconv.AppendInt(dst, int64(env.Limit), 10)
 	}
 	return append(dst, '}')
+}
+
+func appendFilters(dst []byte, filters []Filter) []byte {
+	if len(filters) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"filters":{`...)
+	for i, f := range filters {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = pyjs.AppendSafeJSONString(dst, f.Name)
+		dst = append(dst, ":["...)
+		for j, v := range f.Values {
+			if j > 0 {
+				dst = append(dst, ',')
+			}
+			dst = pyjs.AppendSafeJSONString(dst, v)
+		}
+		dst = append(dst, ']')
+	}
+	return append(dst, '}')
+}
+
+func appendRawFilters(dst []byte, filters []RawFilter) []byte {
+	if len(filters) == 0 {
+		return dst
+	}
+	dst = append(dst, `,"filters":{`...)
+	for i, f := range filters {
+		if i > 0 {
+			dst = append(dst, ',')
+		}
+		dst = pyjs.AppendSafeJSONString(dst, f.Name)
+		dst = append(dst, ':')
+		dst = pyjs.AppendSafeJSONString(dst, f.Value)
+	}
+	return append(dst, '}')
+}
+
+// appendCoordinate writes a center coordinate as Python prints a float
+// (Addok), or as the national API's JavaScript prints a number.
+func appendCoordinate(dst []byte, v float64, js bool) []byte {
+	if js {
+		return strconv.AppendFloat(dst, v, 'f', -1, 64)
+	}
+	return pyjs.AppendStrictJSONFloat(dst, v)
 }
