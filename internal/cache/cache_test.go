@@ -249,3 +249,24 @@ func BenchmarkDoL1Hit(b *testing.B) {
 		}
 	})
 }
+
+// A partial answer is never stored whatever it holds; then no result is a
+// not-found, and a fuzzy match outranks an exact one.
+func TestClassOf(t *testing.T) {
+	for _, c := range []struct {
+		o    Outcome
+		want Class
+	}{
+		{Outcome{Results: 3}, ClassExact},
+		{Outcome{Results: 3, Fuzzy: true}, ClassFuzzy},
+		{Outcome{}, ClassNotFound},
+		{Outcome{Fuzzy: true}, ClassNotFound},
+		{Outcome{Results: 3, BudgetSpent: true}, ClassNoStore},
+		{Outcome{Fuzzy: true, BudgetSpent: true}, ClassNoStore},
+		{Outcome{BudgetSpent: true}, ClassNoStore},
+	} {
+		if got := ClassOf(c.o); got != c.want {
+			t.Errorf("ClassOf(%+v) = %s, want %s", c.o, got, c.want)
+		}
+	}
+}

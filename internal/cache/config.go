@@ -7,8 +7,8 @@ import (
 	"go.opentelemetry.io/otel/trace"
 )
 
-// Class decides how long an answer is kept. The caller knows it: the
-// engine reports whether the best result was exact, fuzzy or absent.
+// Class decides how long an answer is kept. ClassOf picks it from what
+// the engine reports of the search.
 type Class uint8
 
 // Classes, in the order of their default TTLs.
@@ -20,6 +20,30 @@ const (
 	// as a search cut short by its time budget.
 	ClassNoStore
 )
+
+// Outcome is what the engine reports of one search or reverse lookup,
+// as much as the choice of a class needs.
+type Outcome struct {
+	Results     int  // results returned
+	Fuzzy       bool // fuzzy matching was needed (search.Stats.Fuzzy)
+	BudgetSpent bool // the time budget cut the search short (search.Stats.BudgetSpent)
+}
+
+// ClassOf is the class of an answer: a search cut short by its time
+// budget is partial and never stored; then no result is a not-found, a
+// fuzzy match is fuzzy (the answer most likely to improve when the index
+// is rebuilt), anything else is exact.
+func ClassOf(o Outcome) Class {
+	switch {
+	case o.BudgetSpent:
+		return ClassNoStore
+	case o.Results == 0:
+		return ClassNotFound
+	case o.Fuzzy:
+		return ClassFuzzy
+	}
+	return ClassExact
+}
 
 // String returns the class's metric label.
 func (c Class) String() string {

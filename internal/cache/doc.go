@@ -36,7 +36,7 @@
 //
 // # TTL classes
 //
-// The caller says which class an answer belongs to: exact matches live
+// ClassOf says which class an answer belongs to: exact matches live
 // 24 h, fuzzy answers 1 h (a fuzzy match is the one most likely to improve
 // when the index is rebuilt), not-found 5 min (so a missing street does not
 // stick once it is imported). [ClassNoStore] answers are returned but not

@@ -184,8 +184,8 @@ func (a *API) reverseKey(e *search.Engine, endpoint string, lat, lon float64, li
 	})
 }
 
-// computeSearch runs a search, records its stages and statistics, and
-// picks its TTL class.
+// computeSearch runs a search and records its stages and statistics;
+// the cache picks the answer's TTL class from the outcome.
 //
 // compute may outlive the request that started it (the cache runs it in
 // a goroutine shared by identical requests), so it takes its own lease on
@@ -215,16 +215,7 @@ func (a *API) computeSearch(endpoint string, q search.Query) func(context.Contex
 			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Candidates: st.Candidates, Results: len(res),
 				BudgetSpent: st.BudgetSpent, Fuzzy: st.Fuzzy})
 		}
-		class := cache.ClassExact
-		switch {
-		case st.BudgetSpent:
-			class = cache.ClassNoStore
-		case len(res) == 0:
-			class = cache.ClassNotFound
-		case st.Fuzzy:
-			class = cache.ClassFuzzy
-		}
-		return body, class, nil
+		return body, cache.ClassOf(cache.Outcome{Results: len(res), Fuzzy: st.Fuzzy, BudgetSpent: st.BudgetSpent}), nil
 	}
 }
 
@@ -248,10 +239,7 @@ func (a *API) computeReverse(endpoint string, q search.ReverseQuery) func(contex
 		if t != nil {
 			t.Search.ObserveQuery(endpoint, telemetry.QueryStats{Results: len(res)})
 		}
-		if len(res) == 0 {
-			return body, cache.ClassNotFound, nil
-		}
-		return body, cache.ClassExact, nil
+		return body, cache.ClassOf(cache.Outcome{Results: len(res)}), nil
 	}
 }
 
