@@ -202,12 +202,8 @@ func (a *API) computeSearch(endpoint string, q search.Query) func(context.Contex
 		}
 		t := a.opts.Telemetry
 		if t != nil {
-			stages := []stageTiming{{"parse", st.Prepare}, {"collect", st.Collect - st.FuzzyTime}, {"score", st.Score}}
-			if st.FuzzyTime > 0 {
-				// Fuzzy matching runs inside the collector chain; it is reported on its own.
-				stages = []stageTiming{stages[0], stages[1], {"fuzzy", st.FuzzyTime}, stages[2]}
-			}
-			stageSpans(ctx, t, endpoint, start, stages)
+			t.SearchStages(ctx, endpoint, start, telemetry.SearchTimings{Prepare: st.Prepare, Collect: st.Collect,
+				Fuzzy: st.FuzzyTime, Score: st.Score})
 		}
 		body := a.encode(ctx, endpoint, res, st.BudgetSpent)
 		a.opts.Admission.ObserveOutcome(time.Since(start), st.BudgetSpent)
@@ -232,7 +228,7 @@ func (a *API) computeReverse(endpoint string, q search.ReverseQuery) func(contex
 		}
 		t := a.opts.Telemetry
 		if t != nil {
-			stageSpans(ctx, t, endpoint, start, []stageTiming{{"collect", time.Since(start)}})
+			t.ReverseStages(ctx, endpoint, start, time.Since(start))
 		}
 		body := a.encode(ctx, endpoint, res, false)
 		a.opts.Admission.ObserveOutcome(time.Since(start), false)
@@ -249,28 +245,6 @@ func (a *API) encode(ctx context.Context, endpoint string, res []*search.Result,
 		defer end()
 	}
 	return encodeAnswer(res, partial)
-}
-
-type stageTiming struct {
-	name string
-	d    time.Duration
-}
-
-// stageSpans records stages the engine timed itself: their durations in
-// balise_search_stage_duration_seconds and, with tracing on, one span
-// each, laid end to end from start.
-func stageSpans(ctx context.Context, t *telemetry.Telemetry, endpoint string, start time.Time, stages []stageTiming) {
-	traced := trace.SpanFromContext(ctx).IsRecording()
-	at := start
-	for _, s := range stages {
-		t.Search.ObserveStage(endpoint, s.name, s.d)
-		if traced {
-			_, span := t.Tracer().Start(ctx, "search "+s.name, trace.WithTimestamp(at),
-				trace.WithAttributes(attribute.String("balise.endpoint", endpoint)))
-			span.End(trace.WithTimestamp(at.Add(s.d)))
-		}
-		at = at.Add(s.d)
-	}
 }
 
 // writeCollection writes a FeatureCollection around cached features.

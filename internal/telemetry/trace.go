@@ -145,6 +145,55 @@ func (t *Telemetry) Stage(ctx context.Context, endpoint, stage string) (context.
 	}
 }
 
+// SearchTimings are the durations the engine measured in one forward
+// search (search.Stats): Collect includes Fuzzy, the fuzzy collector's
+// share of it.
+type SearchTimings struct {
+	Prepare, Collect, Fuzzy, Score time.Duration
+}
+
+// SearchStages records the stages of a forward search the engine timed
+// itself: parse (Prepare), collect (Collect less Fuzzy), fuzzy when
+// fuzzy matching ran (it runs inside the collector chain and is reported
+// on its own), and score, laid end to end from start.
+func (t *Telemetry) SearchStages(ctx context.Context, endpoint string, start time.Time, st SearchTimings) {
+	stages := make([]stageTiming, 0, 4)
+	stages = append(stages, stageTiming{"parse", st.Prepare}, stageTiming{"collect", st.Collect - st.Fuzzy})
+	if st.Fuzzy > 0 {
+		stages = append(stages, stageTiming{"fuzzy", st.Fuzzy})
+	}
+	stages = append(stages, stageTiming{"score", st.Score})
+	t.stages(ctx, endpoint, start, stages)
+}
+
+// ReverseStages records a reverse lookup: the engine reports no stages,
+// the whole lookup (d from start) is the collect stage.
+func (t *Telemetry) ReverseStages(ctx context.Context, endpoint string, start time.Time, d time.Duration) {
+	t.stages(ctx, endpoint, start, []stageTiming{{"collect", d}})
+}
+
+type stageTiming struct {
+	name string
+	d    time.Duration
+}
+
+// stages records stages timed elsewhere: their durations in
+// balise_search_stage_duration_seconds and, when the request is traced,
+// one span each, laid end to end from start.
+func (t *Telemetry) stages(ctx context.Context, endpoint string, start time.Time, stages []stageTiming) {
+	traced := trace.SpanFromContext(ctx).IsRecording()
+	at := start
+	for _, s := range stages {
+		t.Search.ObserveStage(endpoint, s.name, s.d)
+		if traced {
+			_, span := t.tracer.Start(ctx, "search "+s.name, trace.WithTimestamp(at),
+				trace.WithAttributes(attribute.String("balise.endpoint", endpoint)))
+			span.End(trace.WithTimestamp(at.Add(s.d)))
+		}
+		at = at.Add(s.d)
+	}
+}
+
 // CSVBatch starts the span of a CSV batch and returns a function that ends
 // it with the number of rows done and the batch's error, recording the
 // batch's duration and throughput. Count row statuses with

@@ -3,10 +3,13 @@ package telemetry
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -263,5 +266,64 @@ func TestSamplingRatio(t *testing.T) {
 	tel.ForceFlush(context.Background())
 	if n := len(exp.GetSpans()); n != 20 {
 		t.Errorf("sampled parent followed %d of 20 times", n)
+	}
+}
+
+// The engine's own timings become stage metrics and, in a traced
+// request, spans laid end to end: fuzzy matching is taken out of collect
+// and reported on its own only when it ran; a reverse lookup is one
+// collect stage.
+func TestEngineStages(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	tel, _ := testSetup(t, func(c *Config) { c.SpanExporter = exp })
+	ctx, req := tel.tracer.Start(context.Background(), "request")
+	start := time.Unix(1_800_000_000, 0)
+	ms := time.Millisecond
+	tel.SearchStages(ctx, "search", start, SearchTimings{Prepare: 1 * ms, Collect: 10 * ms, Fuzzy: 4 * ms, Score: 2 * ms})
+	tel.SearchStages(ctx, "search", start, SearchTimings{Prepare: 1 * ms, Collect: 10 * ms, Score: 2 * ms})
+	tel.ReverseStages(ctx, "reverse", start, 3*ms)
+	req.End()
+	// Outside a traced request: metrics only.
+	tel.SearchStages(context.Background(), "search", start, SearchTimings{Prepare: ms, Collect: ms, Score: ms})
+	if err := tel.ForceFlush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, s := range exp.GetSpans() {
+		if s.Name == "request" {
+			continue
+		}
+		got = append(got, fmt.Sprintf("%s %v+%v", s.Name, s.StartTime.Sub(start), s.EndTime.Sub(s.StartTime)))
+	}
+	want := []string{
+		"search parse 0s+1ms", "search collect 1ms+6ms", "search fuzzy 7ms+4ms", "search score 11ms+2ms",
+		"search parse 0s+1ms", "search collect 1ms+10ms", "search score 11ms+2ms",
+		"search collect 0s+3ms",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("spans:\n got %q\nwant %q", got, want)
+	}
+	fams := scrape(t, tel)
+	for _, c := range []struct {
+		endpoint, stage string
+		count           float64
+		sum             float64 // seconds
+	}{
+		{"search", "parse", 3, .003}, {"search", "collect", 3, .017}, {"search", "fuzzy", 1, .004},
+		{"search", "score", 3, .005}, {"reverse", "collect", 1, .003}, {"reverse", "parse", 0, 0},
+	} {
+		var count, sum float64
+		for _, m := range fams["balise_search_stage_duration_seconds"].Metric {
+			labels := map[string]string{}
+			for _, l := range m.Label {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["endpoint"] == c.endpoint && labels["stage"] == c.stage {
+				count, sum = float64(m.Histogram.GetSampleCount()), m.Histogram.GetSampleSum()
+			}
+		}
+		if count != c.count || math.Abs(sum-c.sum) > 1e-9 {
+			t.Errorf("%s %s: %v observations summing to %v s, want %v and %v", c.endpoint, c.stage, count, sum, c.count, c.sum)
+		}
 	}
 }
