@@ -133,7 +133,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
 	f.logQueries = fs.Bool("log-queries", false, "write the query text in access-log lines (addresses are personal data: off by default)")
 	f.accessSample = fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
-	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics, tracing middleware and the telemetry access log (false: none of them, the plain access log only)")
+	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics and tracing (false: neither; the access log is the same either way)")
 	f.publicMetrics = fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
 	f.adminAddr = fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
 	f.traceRatio = fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
@@ -228,9 +228,7 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	cfg.Cache, cfg.RateLimiter, cfg.Admission = answers, limiter, ctrl
 	cfg.Memory = memlimit.NewMonitor("", ml)
 	cfg.Reload = func(ctx context.Context) (server.Engines, error) { return f.openEngines(ctx, true) }
-	if *f.metricsOn {
-		cfg.Telemetry = tel
-	}
+	cfg.Telemetry, cfg.DisableMetrics = tel, !*f.metricsOn
 	srv, err := server.New(cfg, holder, log)
 	if err != nil {
 		return err
@@ -352,7 +350,6 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.C
 		ShutdownTimeout:   *f.shutdown,
 		ShutdownDelay:     *f.shutdownDelay,
 		MaxHeaderBytes:    int(f.maxHeader),
-		AccessLog:         *f.accessLog,
 		Compression:       *f.gzip,
 		AdminAddr:         *f.adminAddr,
 		AdminAllowedHosts: strings.FieldsFunc(*f.adminAllowedHosts, func(r rune) bool { return r == ',' || r == ' ' }),

@@ -59,8 +59,8 @@ func (s *Server) adminHandler() http.Handler {
 	profiles.HandleFunc("GET /debug/pprof/trace", pprof.Trace)
 	mux.Handle("/debug/pprof/", capSeconds(profiles, maxProfile, refused))
 	mux.HandleFunc("GET /debug/vars", s.serveVars)
-	if s.cfg.Telemetry != nil {
-		mux.Handle("GET /metrics", s.cfg.Telemetry.MetricsHandler())
+	if tel := s.metrics(); tel != nil {
+		mux.Handle("GET /metrics", tel.MetricsHandler())
 	}
 	mux.HandleFunc("GET /health/ready", s.readyFull)
 	mux.HandleFunc("POST /admin/reload", s.serveReload)
@@ -134,9 +134,9 @@ func beyondLoopback(addr net.Addr) bool {
 }
 
 // adminRefusals returns the function counting refused admin requests
-// (nothing without telemetry).
+// (nothing without metrics).
 func (s *Server) adminRefusals() func(reason string) {
-	tel := s.cfg.Telemetry
+	tel := s.metrics()
 	if tel == nil {
 		return func(string) {}
 	}

@@ -5,7 +5,6 @@ import (
 	"log/slog"
 	"net/http"
 	"runtime/debug"
-	"time"
 
 	"github.com/klauspost/compress/gzhttp"
 
@@ -37,14 +36,12 @@ func RequestID() Middleware {
 	return func(next http.Handler) http.Handler { return telemetry.RequestID(next) }
 }
 
-// statusWriter records what a handler sent (for the access log, and for
-// Recover whether the answer has started). It keeps Flush and exposes
-// Unwrap so http.ResponseController reaches the connection (deadlines,
-// full duplex) through it.
+// statusWriter records whether the answer has started, for Recover. It
+// keeps Flush and exposes Unwrap so http.ResponseController reaches the
+// connection (deadlines, full duplex) through it.
 type statusWriter struct {
 	http.ResponseWriter
 	status int
-	bytes  int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -58,9 +55,7 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	n, err := w.ResponseWriter.Write(b)
-	w.bytes += int64(n)
-	return n, err
+	return w.ResponseWriter.Write(b)
 }
 
 func (w *statusWriter) Flush() {
@@ -73,38 +68,6 @@ func (w *statusWriter) Flush() {
 }
 
 func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
-
-// AccessLog writes one line per request: id, method, route, path, status,
-// bytes, duration.
-func AccessLog(log *slog.Logger) Middleware {
-	return func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			start := time.Now()
-			sw := &statusWriter{ResponseWriter: w}
-			defer func() {
-				status := sw.status
-				if status == 0 {
-					status = http.StatusOK
-				}
-				route := httpapi.RouteName(r.URL.Path)
-				if route == "" {
-					route = "other"
-				}
-				log.LogAttrs(r.Context(), slog.LevelInfo, "request",
-					slog.String("request_id", RequestIDFrom(r.Context())),
-					slog.String("method", r.Method),
-					slog.String("route", route),
-					slog.String("path", r.URL.Path),
-					slog.Int("status", status),
-					slog.Int64("bytes", sw.bytes),
-					slog.Float64("dur_ms", float64(time.Since(start).Microseconds())/1000),
-					slog.String("remote", r.RemoteAddr),
-				)
-			}()
-			next.ServeHTTP(sw, r)
-		})
-	}
-}
 
 // Recover turns a handler panic into a 500 carrying the request id (and
 // logs the stack under that id), instead of a dropped connection; a

@@ -36,6 +36,8 @@ type rigOptions struct {
 	rateLimit *ratelimit.Config
 	admission *admission.Config
 	flavour   httpapi.Flavour
+	// disableMetrics is --metrics=false.
+	disableMetrics bool
 }
 
 // rig is a real server (public and admin listeners on 127.0.0.1:0) over
@@ -80,6 +82,7 @@ func newRig(t *testing.T, o rigOptions) *rig {
 	cfg.Version = "test"
 	cfg.API.LogQueries = o.logQueries
 	cfg.Telemetry = tel
+	cfg.DisableMetrics = o.disableMetrics
 	if o.cache != nil {
 		c, err := cache.New(*o.cache, tel.Registry, tel.Logger)
 		if err != nil {

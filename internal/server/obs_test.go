@@ -213,6 +213,45 @@ func TestAccessLog(t *testing.T) {
 	}
 }
 
+// The access log is one: --metrics=false takes away metrics and traces,
+// not a field of the access line.
+func TestAccessLogSameWithoutMetrics(t *testing.T) {
+	fields := map[bool][]string{}
+	for _, disable := range []bool{false, true} {
+		r := newRig(t, rigOptions{cache: l1Config(), disableMetrics: disable})
+		rep := testutil.Get(t, r.url+"/search?q=rue+des+jameloniers", "X-Request-Id", "req-7")
+		if rep.Status != 200 {
+			t.Fatalf("metrics disabled %v: %d", disable, rep.Status)
+		}
+		var line map[string]any
+		for _, rec := range testutil.JSONLines(t, r.logs.String()) {
+			if rec["msg"] == "request" && rec["request_id"] == "req-7" {
+				line = rec
+			}
+		}
+		if line == nil {
+			t.Fatalf("metrics disabled %v: no access line in:\n%s", disable, r.logs)
+		}
+		if line["route"] != "/search" || line["cache"] != "miss" || line["bytes"].(float64) != float64(len(rep.Body)) {
+			t.Errorf("metrics disabled %v: access line %v", disable, line)
+		}
+		for k := range line {
+			if k != "time" {
+				fields[disable] = append(fields[disable], k)
+			}
+		}
+		slices.Sort(fields[disable])
+		for _, u := range []string{r.url, r.admin} {
+			if code := testutil.Get(t, u+"/metrics").Status; (code == 200) == disable {
+				t.Errorf("metrics disabled %v: %s/metrics answered %d", disable, u, code)
+			}
+		}
+	}
+	if !slices.Equal(fields[false], fields[true]) {
+		t.Errorf("access-line fields with metrics %v, without %v", fields[false], fields[true])
+	}
+}
+
 // X-Cache goes miss → l1 with L1; with L1 disabled, answers come from
 // Redis (l2), including those another instance computed.
 func TestRedisTiers(t *testing.T) {
@@ -519,7 +558,6 @@ func BenchmarkObservabilityOverhead(b *testing.B) {
 			}
 			defer c.Close()
 			cfg := DefaultConfig()
-			cfg.AccessLog = false
 			cfg.Compression = false
 			cfg.Cache = c
 			if mode != "off" {

@@ -106,7 +106,7 @@ func (s *Server) Reload(ctx context.Context) (ReloadReport, error) {
 		s.log.Info("index reloaded", "previous_version", prev, "version", rep.Current.Version, "path", rep.Current.Path,
 			"documents", rep.Current.Documents, "housenumbers", rep.Current.Housenumbers, "duration_ms", rep.DurationMS)
 	}
-	if tel := s.cfg.Telemetry; tel != nil {
+	if tel := s.metrics(); tel != nil {
 		tel.Search.ObserveReload(rep.Result)
 	}
 	return rep, err

@@ -37,17 +37,19 @@ type Config struct {
 	// listener closes, so that load balancers notice first.
 	ShutdownDelay  time.Duration
 	MaxHeaderBytes int
-	// AccessLog writes one line per request. With Telemetry set, the line
-	// is telemetry's (with trace ids, cache tier and result count) and
-	// this package's own access log is not used: one line per request.
-	AccessLog   bool
-	Compression bool
-	API         httpapi.Options // Engines, Draining, Ready, Cache and Telemetry are set by New
+	Compression    bool
+	API            httpapi.Options // Engines, Draining, Ready, Cache and Telemetry are set by New
 
-	// Telemetry, when set, wraps the API in its trace, metrics and
-	// access-log middlewares and receives the engine's metrics; New
+	// Telemetry, when set, writes the access log (one line per request,
+	// the same fields whatever DisableMetrics says; telemetry.Config
+	// turns it off) and, unless DisableMetrics, wraps the API in its trace
+	// and metrics middlewares and receives the engine's metrics; New then
 	// registers the holder's OnSwap to publish the served index's version.
 	Telemetry *telemetry.Telemetry
+	// DisableMetrics leaves out metrics and traces (--metrics=false): no
+	// trace or metrics middleware, no engine metrics, no /metrics on
+	// either listener. The access log stays.
+	DisableMetrics bool
 	// Cache, when set, answers GET /search and /reverse.
 	Cache *cache.Cache
 	// RateLimiter, when set, enforces per-client budgets (see Admit).
@@ -98,7 +100,6 @@ func DefaultConfig() Config {
 		IdleTimeout:       120 * time.Second,
 		ShutdownTimeout:   30 * time.Second,
 		MaxHeaderBytes:    64 << 10,
-		AccessLog:         true,
 		Compression:       true,
 		AdminAddr:         "127.0.0.1:7879",
 		AdminMaxProfile:   DefaultAdminMaxProfile,
@@ -130,7 +131,7 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	api.Draining = s.draining.Load
 	api.Ready = http.HandlerFunc(s.ready)
 	api.Cache = cfg.Cache
-	api.Telemetry = cfg.Telemetry
+	api.Telemetry = s.metrics()
 	api.RateLimiter = cfg.RateLimiter
 	api.Admission = cfg.Admission
 	if api.Logger == nil {
@@ -139,22 +140,20 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	var h http.Handler = httpapi.New(api)
 	// Inside the telemetry middlewares: refusals are counted and logged.
 	h = Admit(cfg.RateLimiter, cfg.Admission, api.Flavour)(h)
-	tel := cfg.Telemetry
-	if tel != nil {
+	// The telemetry middlewares sit inside RequestID (the access line
+	// carries its id) and Recover (a panic is seen, then turned into a
+	// 500 outside); the API names its routes itself
+	// (telemetry.RequestInfoFrom(ctx).SetRoute).
+	if tel := s.metrics(); tel != nil {
 		holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
 		if cfg.PublicMetrics {
 			h = withMetrics(h, tel.MetricsHandler())
 		}
-		// Inside RequestID (the access line carries its id) and Recover
-		// (a panic is seen, then turned into a 500 outside); the API names
-		// its routes itself (telemetry.RequestInfoFrom(ctx).SetRoute).
-		h = tel.Middleware(h)
+		h = tel.Middleware(h) // trace → metrics → access log
+	} else if cfg.Telemetry != nil {
+		h = cfg.Telemetry.AccessLog(h)
 	}
-	mws := []Middleware{RequestID()}
-	if cfg.AccessLog && tel == nil {
-		mws = append(mws, AccessLog(log))
-	}
-	mws = append(mws, Recover(log, api.Flavour, s.onPanic), SecurityHeaders())
+	mws := []Middleware{RequestID(), Recover(log, api.Flavour, s.onPanic), SecurityHeaders()}
 	if cfg.Compression {
 		c, err := Compress()
 		if err != nil {
@@ -165,6 +164,15 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	s.handler = Chain(h, mws...)
 	s.admin = s.adminHandler()
 	return s, nil
+}
+
+// metrics returns the telemetry that takes metrics and traces, nil when
+// they are off.
+func (s *Server) metrics() *telemetry.Telemetry {
+	if s.cfg.DisableMetrics {
+		return nil
+	}
+	return s.cfg.Telemetry
 }
 
 // withMetrics serves GET /metrics before the API.

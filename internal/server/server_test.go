@@ -19,6 +19,7 @@ import (
 	"balise/internal/httpapi"
 	"balise/internal/index"
 	"balise/internal/search"
+	"balise/internal/telemetry"
 	"balise/internal/testutil"
 	"balise/internal/text"
 )
@@ -102,12 +103,19 @@ func TestHolderSwapUnderLoad(t *testing.T) {
 }
 
 func TestRequestIDAndRecover(t *testing.T) {
-	var logs bytes.Buffer
+	var logs testutil.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&logs, nil))
+	tcfg := telemetry.DefaultConfig()
+	tcfg.LogOutput = &logs
+	tel, shutdown, err := telemetry.Setup(t.Context(), tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer shutdown(context.Background())
 	// The panic value quotes the query, as a careless message would: the
 	// log names its type only.
 	boom := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { panic("boom on " + r.URL.RawQuery) })
-	h := Chain(boom, RequestID(), AccessLog(log), Recover(log, httpapi.Addok, nil))
+	h := Chain(boom, RequestID(), tel.AccessLog, Recover(log, httpapi.Addok, nil))
 	srv := &http.Server{Handler: h}
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	go srv.Serve(ln)

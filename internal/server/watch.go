@@ -68,7 +68,7 @@ func (s *Server) IndexHealth() error {
 }
 
 func (s *Server) publishUnavailable(unavailable bool) {
-	if tel := s.cfg.Telemetry; tel != nil {
+	if tel := s.metrics(); tel != nil {
 		tel.Search.SetIndexUnavailable(unavailable)
 	}
 }
@@ -77,7 +77,7 @@ func (s *Server) publishUnavailable(unavailable bool) {
 // and a memory fault inside the served index's mapping marks that index
 // unavailable at once (the watch then reloads it).
 func (s *Server) onPanic(p any) (indexFault bool) {
-	if tel := s.cfg.Telemetry; tel != nil {
+	if tel := s.metrics(); tel != nil {
 		tel.Search.ObservePanic("handler")
 	}
 	addr, ok := index.FaultAddr(p)
