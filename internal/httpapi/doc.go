@@ -10,9 +10,19 @@
 // bodies, an envelope without "version", the request's Origin echoed by
 // CORS, and its CSV pipeline's columns.
 //
-// The package only translates HTTP to engine calls. It takes engines from a
+// The package translates HTTP to engine calls. It takes engines from a
 // Lender for the length of each request, so that whoever owns them (package
 // server) can swap the index underneath without a request ever seeing a
-// closed one. Cross-cutting concerns (request ids, logs, compression,
-// panics, timeouts) are middlewares in package server.
+// closed one. It routes requests itself, from one route table (method,
+// pattern, work, handler) that also names each request's route for
+// telemetry and tells admission control which routes are batch work.
+//
+// What only a handler can see it does itself: it feeds telemetry the
+// engine's stage timings, per-query statistics, CSV row counts, the
+// panics it recovers and the cache-lookup and CSV-batch spans, records the cache tier, result count and query in
+// telemetry's RequestInfo, and pushes a CSV transfer's connection
+// deadlines as data moves (the server-wide timeouts would cut long
+// files). The rest of the cross-cutting concerns (request ids, the access
+// log, traces and HTTP metrics, compression, panics, admission) are
+// middlewares in package server and telemetry.
 package httpapi

@@ -4,7 +4,7 @@
 //	tel, shutdown, err := telemetry.Setup(ctx, cfg)
 //	defer shutdown(context.Background()) // flushes spans
 //	mux.Handle("GET /metrics", tel.MetricsHandler()) // on the admin listener
-//	handler := tel.Middleware(mux)                   // trace → metrics → access log
+//	handler := tel.Middleware(api)                   // trace → metrics → access log
 //	c, err := cache.New(cacheCfg, tel.Registry, tel.Logger)
 //
 // # Logs
@@ -16,13 +16,17 @@
 // one. The access log writes one line per request; it can be sampled
 // (Config.AccessLogSample) but never drops errors (status >= 500) or slow
 // requests (Config.SlowRequest). The query text is logged only with
-// Config.LogQueries: addresses are personal data.
+// Config.LogQueries: addresses are personal data. AccessLog is also the
+// middleware to use alone when metrics and traces are off, so that the
+// line has the same fields either way.
 //
 // # Metrics
 //
 // A private Prometheus registry (no global state) with the Go runtime,
 // process and build-info collectors. Labels are bounded: the route is the
-// ServeMux pattern that matched (never the raw path), the method is one of
+// pattern the handler names with RequestInfo.SetRoute (balise's API
+// routes itself, from its route table), else the ServeMux pattern that
+// matched, never the raw path; the method is one of
 // the standard ones or OTHER, the status is a class (2xx...5xx), and the
 // endpoint, stage and CSV status labels of SearchMetrics take fixed values
 // (anything else is reported as "other"). No query text, id or client

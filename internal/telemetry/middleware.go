@@ -45,9 +45,10 @@ func RequestInfoFrom(ctx context.Context) *RequestInfo {
 	return i
 }
 
-// SetRoute overrides the route label; needed only when a middleware
-// between these and the ServeMux copies the request (r.WithContext), which
-// hides the pattern ServeMux records.
+// SetRoute names the request's route, a pattern (never the raw path):
+// the label of metrics, the access log and the span. A handler that routes
+// itself, as balise's API does, calls it; behind a ServeMux that it does
+// not call, the pattern the mux matched is used.
 func (i *RequestInfo) SetRoute(pattern string) {
 	if i != nil {
 		i.route = pattern
@@ -118,9 +119,9 @@ func begin(w http.ResponseWriter, r *http.Request) (http.ResponseWriter, *http.R
 	return &recorder{ResponseWriter: w, info: i}, r, i, true
 }
 
-// finish learns the route from the request passed down: ServeMux sets
-// r.Pattern on the request it receives, so the middleware nearest to the
-// mux sees it.
+// finish falls back on the request passed down when no handler named
+// the route: ServeMux sets r.Pattern on the request it receives, so the
+// middleware nearest to the mux sees it.
 func (i *RequestInfo) finish(r *http.Request) {
 	if i.route == "" && r.Pattern != "" {
 		i.route = r.Pattern
@@ -138,8 +139,8 @@ func (i *RequestInfo) statusOrDefault() int {
 }
 
 // Middleware chains Trace, Metrics and AccessLog, outermost first. Put it
-// directly around the ServeMux (inside request-id and recovery
-// middlewares that copy the request).
+// around the handler, inside request-id and recovery middlewares; the
+// route comes from SetRoute, or from a ServeMux directly inside it.
 func (t *Telemetry) Middleware(next http.Handler) http.Handler {
 	return t.Trace(t.Metrics(t.AccessLog(next)))
 }
