@@ -200,16 +200,16 @@ const (
 	Batch
 )
 
-// endpoint is a Route and its handler.
-type endpoint struct {
+// routeEntry is a Route and its handler.
+type routeEntry struct {
 	Route
 	serve func(*API, http.ResponseWriter, *http.Request)
 }
 
-// endpoints is the route table: Routes, RouteOf and ServeHTTP all read
-// it. A pattern may end in one {name} segment, which matches any
-// non-empty rest of the path.
-var endpoints = [...]endpoint{
+// routeTable is the one list of routes: Routes, RouteOf, RouteName and
+// ServeHTTP all read it. A pattern may end in one {name} segment, which
+// matches any non-empty rest of the path.
+var routeTable = [...]routeEntry{
 	{Route{"GET", "/search", Interactive}, (*API).search},
 	{Route{"GET", "/reverse", Interactive}, (*API).reverse},
 	{Route{"GET", "/health", Light}, (*API).health},
@@ -223,8 +223,8 @@ var endpoints = [...]endpoint{
 
 // Routes lists every endpoint the API serves.
 func Routes() []Route {
-	out := make([]Route, len(endpoints))
-	for i, e := range endpoints {
+	out := make([]Route, len(routeTable))
+	for i, e := range routeTable {
 		out[i] = e.Route
 	}
 	return out
@@ -233,7 +233,7 @@ func Routes() []Route {
 // RouteOf returns the route serving a request path (a trailing slash is
 // ignored), ok false when none does.
 func RouteOf(path string) (Route, bool) {
-	if e := endpointOf(path); e != nil {
+	if e := entryOf(path); e != nil {
 		return e.Route, true
 	}
 	return Route{}, false
@@ -242,25 +242,25 @@ func RouteOf(path string) (Route, bool) {
 // RouteName maps a request path to its route pattern ("" when none), a
 // bounded label for logs and metrics.
 func RouteName(path string) string {
-	if e := endpointOf(path); e != nil {
+	if e := entryOf(path); e != nil {
 		return e.Path
 	}
 	return ""
 }
 
-func endpointOf(path string) *endpoint {
+func entryOf(path string) *routeEntry {
 	if len(path) > 1 {
 		path = strings.TrimSuffix(path, "/")
 	}
-	for i := range endpoints {
-		if endpoints[i].Path == path {
-			return &endpoints[i]
+	for i := range routeTable {
+		if routeTable[i].Path == path {
+			return &routeTable[i]
 		}
 	}
-	for i := range endpoints {
-		head, _, param := strings.Cut(endpoints[i].Path, "{")
+	for i := range routeTable {
+		head, _, param := strings.Cut(routeTable[i].Path, "{")
 		if rest, ok := strings.CutPrefix(path, head); param && ok && rest != "" {
-			return &endpoints[i]
+			return &routeTable[i]
 		}
 	}
 	return nil
@@ -268,7 +268,7 @@ func endpointOf(path string) *endpoint {
 
 func (a *API) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	a.cors(w, r)
-	e := endpointOf(r.URL.Path)
+	e := entryOf(r.URL.Path)
 	if e == nil {
 		a.notFound(w, r)
 		return
