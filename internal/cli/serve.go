@@ -2,27 +2,21 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
-	"log/slog"
 	"math"
-	"os"
-	"os/signal"
 	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 
-	"balise/internal/admission"
 	"balise/internal/cache"
 	"balise/internal/httpapi"
 	"balise/internal/memlimit"
-	"balise/internal/search"
 	"balise/internal/server"
 	"balise/internal/telemetry"
-	"balise/internal/text"
 )
 
 func init() {
@@ -71,7 +65,7 @@ type serveFlags struct {
 	reverseMax        *int
 	csvWorkers        *int
 	batchBudget       *time.Duration
-	gzip              *bool
+	compression       *bool
 	accessLog         *bool
 	logFormat         *string
 	logLevel          *string
@@ -127,7 +121,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.reverseMax = fs.Int("reverse-max-limit", 100, "cap on /reverse's limit (Addok has none)")
 	f.csvWorkers = fs.Int("csv-workers", runtime.GOMAXPROCS(0), "goroutines geocoding the rows of one CSV file")
 	f.batchBudget = fs.Duration("batch-time-budget", time.Second, "--time-budget for CSV rows and /batch items: larger, so that a loaded server still writes the same file")
-	f.gzip = fs.Bool("compression", true, "compress answers with gzip or zstd when the client accepts it")
+	f.compression = fs.Bool("compression", true, "compress answers with gzip or zstd when the client accepts it")
 	f.accessLog = fs.Bool("access-log", true, "log one line per request")
 	f.logFormat = fs.String("log-format", "json", "log format: json or text")
 	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
@@ -178,71 +172,59 @@ func runServe(ctx context.Context, env Env, args []string) error {
 	if fs.NArg() > 0 {
 		return usageError{fmt.Sprintf("unexpected argument %q", fs.Arg(0))}
 	}
-	fl, err := httpapi.ParseFlavour(*f.flavour)
-	if err != nil {
-		return usageError{err.Error()}
-	}
-	tel, shutdownTel, err := f.telemetry(ctx, env)
+	cfg, err := f.serviceConfig(env)
 	if err != nil {
 		return err
 	}
-	defer func() {
-		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-		defer cancel()
-		if err := shutdownTel(sctx); err != nil {
-			tel.Logger.Warn("telemetry shutdown", "err", err)
-		}
-	}()
-	log := tel.Logger
-	answers, keys, err := f.answerCache(tel)
-	if err != nil {
-		return err
-	}
-	if answers != nil {
-		defer answers.Close()
-	}
-	limiter, err := f.lf.rateLimiter(answers, tel.Registry, log)
-	if err != nil {
-		return err
-	}
-	if limiter != nil {
-		defer limiter.Close()
-	}
-	ctrl, err := f.lf.admissionController(tel.Registry)
-	if err != nil {
-		return err
-	}
-	logAdmission(log, ctrl)
 	f.ef.setGC(env)
-	ml, err := memlimit.Apply(memlimit.Options{Value: *f.memoryLimit, Getenv: env.Getenv})
+	svc, err := server.Build(ctx, cfg)
 	if err != nil {
-		return usageError{err.Error()}
-	}
-	log.Info("memory limit", "bytes", ml.Bytes, "source", ml.Source, "reason", ml.Reason, "cgroup_bytes", ml.Cgroup.Bytes)
-	holder, err := f.openIndex(ctx, log, fl)
-	if err != nil {
+		var ce *server.ConfigError
+		if errors.As(err, &ce) {
+			return usageError{err.Error()}
+		}
 		return err
 	}
-	defer holder.Close()
-	cfg := f.serverConfig(fl, keys)
-	cfg.Cache, cfg.RateLimiter, cfg.Admission = answers, limiter, ctrl
-	cfg.Memory = memlimit.NewMonitor("", ml)
-	cfg.Reload = func(ctx context.Context) (server.Engines, error) { return f.openEngines(ctx, true) }
-	cfg.Telemetry, cfg.DisableMetrics = tel, !*f.metricsOn
-	srv, err := server.New(cfg, holder, log)
-	if err != nil {
-		return err
-	}
-	reloadOnHangup(ctx, srv)
-	go srv.WatchIndex(ctx, *f.indexCheck)
-	if *f.reloadPoll > 0 {
-		go srv.PollIndex(ctx, holder.Current().Index().Path(), *f.reloadPoll)
-	}
-	return srv.ListenAndServe(ctx)
+	defer svc.Close(ctx)
+	return svc.Run(ctx)
 }
 
-// telemetry checks the logging flags and sets up logs, metrics and traces.
-func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.Telemetry, func(context.Context) error, error) {
+// serviceConfig is what the flags describe, checked: a bad value is a
+// usageError before anything starts.
+func (f *serveFlags) serviceConfig(env Env) (server.ServiceConfig, error) {
+	fl, err := httpapi.ParseFlavour(*f.flavour)
+	if err != nil {
+		return server.ServiceConfig{}, usageError{err.Error()}
+	}
+	tcfg, err := f.telemetryConfig(env)
+	if err != nil {
+		return server.ServiceConfig{}, err
+	}
+	rl, err := f.lf.rateLimitConfig()
+	if err != nil {
+		return server.ServiceConfig{}, err
+	}
+	return server.ServiceConfig{
+		Server:             f.serverConfig(fl),
+		Telemetry:          tcfg,
+		Metrics:            *f.metricsOn,
+		Cache:              f.cacheConfig(),
+		CacheKeys:          cache.KeyConfig{FocusDecimals: *f.focusDecimals, ReverseCell: *f.reverseCell, MaxFilterValues: f.ef.config().MaxFilterValues},
+		RateLimit:          rl,
+		RateLimitKeySecret: *f.lf.keySecret,
+		Admission:          f.lf.admissionConfig(),
+		MemoryLimit:        memlimit.Options{Value: *f.memoryLimit, Getenv: env.Getenv},
+		Open:               f.ef.open,
+		BatchTimeBudget:    *f.batchBudget,
+		Verify:             !*f.noVerify,
+		IndexCheckInterval: *f.indexCheck,
+		ReloadPoll:         *f.reloadPoll,
+	}, nil
+}
+
+// telemetryConfig checks the logging flags and gives the configuration of
+// logs, metrics and traces.
+func (f *serveFlags) telemetryConfig(env Env) (telemetry.Config, error) {
 	tcfg := telemetry.DefaultConfig()
 	tcfg.Version = buildVersion()
 	tcfg.LogLevel, tcfg.LogFormat, tcfg.LogOutput = *f.logLevel, *f.logFormat, env.Stdout
@@ -251,96 +233,32 @@ func (f *serveFlags) telemetry(ctx context.Context, env Env) (*telemetry.Telemet
 	tcfg.AccessLogSample = *f.accessSample
 	tcfg.TraceSampleRatio = *f.traceRatio
 	if _, err := telemetry.ParseLevel(*f.logLevel); err != nil {
-		return nil, nil, usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *f.logLevel)}
+		return tcfg, usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *f.logLevel)}
 	}
 	if *f.logFormat != "json" && *f.logFormat != "text" {
-		return nil, nil, usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *f.logFormat)}
+		return tcfg, usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *f.logFormat)}
 	}
 	if *f.accessSample < 0 || *f.accessSample > 1 || *f.traceRatio < 0 || *f.traceRatio > 1 {
-		return nil, nil, usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}
+		return tcfg, usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}
 	}
-	return telemetry.Setup(ctx, tcfg)
+	return tcfg, nil
 }
 
-// answerCache builds the cache keys and, when L1 or L2 is on, the cache
-// (nil otherwise). Values read back from Redis are validated before use.
-func (f *serveFlags) answerCache(tel *telemetry.Telemetry) (*cache.Cache, *cache.Keys, error) {
+// cacheConfig is the answer cache's configuration (L1 and the optional
+// Redis L2).
+func (f *serveFlags) cacheConfig() cache.Config {
 	ccfg := cache.DefaultConfig()
 	ccfg.MaxBytes = int64(f.cacheSize)
 	ccfg.TTL = cache.TTLs{Exact: *f.ttlExact, Fuzzy: *f.ttlFuzzy, NotFound: *f.ttlNotFound}
 	ccfg.RedisURL, ccfg.RedisCluster = redisURLOf(*f.redisURL)
 	ccfg.RedisCluster = ccfg.RedisCluster || *f.redisCluster
 	ccfg.RedisTimeout = *f.redisTimeout
-	ccfg.TracerProvider = tel.TracerProvider
-	ccfg.Validate = httpapi.ValidateAnswer
-	keys, err := cache.NewKeys(cache.KeyConfig{FocusDecimals: *f.focusDecimals, ReverseCell: *f.reverseCell,
-		MaxFilterValues: search.DefaultConfig().MaxFilterValues})
-	if err != nil {
-		return nil, nil, usageError{err.Error()}
-	}
-	tel.Logger.Info("cache", "l1_bytes", ccfg.MaxBytes, "redis", ccfg.RedisURL != "", "redis_cluster", ccfg.RedisCluster,
-		"ttl_exact", ccfg.TTL.Exact.String(), "ttl_fuzzy", ccfg.TTL.Fuzzy.String(), "ttl_not_found", ccfg.TTL.NotFound.String())
-	if ccfg.MaxBytes == 0 && ccfg.RedisURL == "" {
-		return nil, keys, nil
-	}
-	c, err := cache.New(ccfg, tel.Registry, tel.Logger)
-	if err != nil {
-		return nil, nil, usageError{err.Error()}
-	}
-	return c, keys, nil
-}
-
-func logAdmission(log *slog.Logger, ctrl *admission.Controller) {
-	if ctrl == nil {
-		log.Info("admission control off")
-		return
-	}
-	c := ctrl.Config()
-	log.Info("admission", "interactive_limit", c.InteractiveLimit, "interactive_min_limit", c.InteractiveMinLimit,
-		"queue", c.InteractiveQueue, "queue_timeout", c.QueueTimeout.String(), "batch_jobs", c.BatchJobs,
-		"batch_slots", c.BatchSlots, "batch_target_load", c.BatchTargetLoad)
-}
-
-// openEngines opens the index with the interactive settings and a second
-// engine over it with the batch budget; a reload verifies every checksum
-// first, so a bad new file never replaces a good one.
-func (f *serveFlags) openEngines(ctx context.Context, verify bool) (server.Engines, error) {
-	e, err := f.ef.open(ctx, verify)
-	if err != nil {
-		return server.Engines{}, err
-	}
-	bcfg := e.Config()
-	bcfg.TimeBudget = *f.batchBudget
-	batch, err := search.New(e.Index(), bcfg, text.Config{})
-	if err != nil {
-		e.Index().Close()
-		return server.Engines{}, err
-	}
-	return server.Engines{Search: e, Batch: batch, Close: e.Index().Close}, nil
-}
-
-// openIndex opens the served index (every checksum verified unless
-// --no-verify) into a holder.
-func (f *serveFlags) openIndex(ctx context.Context, log *slog.Logger, fl httpapi.Flavour) (*server.Holder, error) {
-	start := time.Now()
-	first, err := f.openEngines(ctx, !*f.noVerify)
-	if err != nil {
-		return nil, err
-	}
-	holder := &server.Holder{}
-	holder.SwapWithBatch(first.Search, first.Batch, first.Close)
-	ix := first.Search.Index()
-	m := ix.Meta()
-	log.Info("index loaded", "path", ix.Path(), "documents", m.Documents, "housenumbers", m.Housenumbers,
-		"profile", m.Profile, "filters", m.Filters, "version", m.Version, "built_at", m.BuiltAt,
-		"bytes", ix.Size(), "open_ms", time.Since(start).Milliseconds(), "verified", !*f.noVerify, "flavour", fl.String(),
-		"common_threshold", *f.ef.commonThreshold)
-	return holder, nil
+	return ccfg
 }
 
 // serverConfig is the server's configuration from the flags (the parts
-// built at run time are set by runServe).
-func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.Config {
+// built at run time are set by server.Build).
+func (f *serveFlags) serverConfig(fl httpapi.Flavour) server.Config {
 	return server.Config{
 		Addr:              *f.addr,
 		ReadHeaderTimeout: *f.readHeader,
@@ -350,7 +268,7 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.C
 		ShutdownTimeout:   *f.shutdown,
 		ShutdownDelay:     *f.shutdownDelay,
 		MaxHeaderBytes:    int(f.maxHeader),
-		Compression:       *f.gzip,
+		Compression:       *f.compression,
 		AdminAddr:         *f.adminAddr,
 		AdminAllowedHosts: strings.FieldsFunc(*f.adminAllowedHosts, func(r rune) bool { return r == ',' || r == ' ' }),
 		AdminToken:        *f.adminToken,
@@ -358,7 +276,6 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.C
 		PublicMetrics:     *f.publicMetrics,
 		Version:           buildVersion(),
 		API: httpapi.Options{
-			Keys:              keys,
 			LogQueries:        *f.logQueries,
 			Flavour:           fl,
 			MaxUploadBytes:    int64(f.maxUpload),
@@ -372,25 +289,6 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour, keys *cache.Keys) server.C
 			MaxFilterValues:   *f.maxFilterValues,
 		},
 	}
-}
-
-// reloadOnHangup reloads the index on every SIGHUP until ctx ends. The
-// signal is caught from the moment it returns (SIGHUP would otherwise end
-// the process).
-func reloadOnHangup(ctx context.Context, srv *server.Server) {
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				srv.Reload(ctx) // logged and counted by Reload
-			}
-		}
-	}()
 }
 
 // redisURLOf reads --redis-url: one URL is used as is; a comma-separated

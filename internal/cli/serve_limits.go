@@ -3,14 +3,10 @@ package cli
 import (
 	"flag"
 	"fmt"
-	"log/slog"
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-
 	"balise/internal/admission"
-	"balise/internal/cache"
 	"balise/internal/ratelimit"
 )
 
@@ -65,12 +61,13 @@ func addLimitFlags(fs *flag.FlagSet) *limitFlags {
 	return f
 }
 
-// admissionController builds the load shedder (nil with --admission=false).
-func (f *limitFlags) admissionController(reg prometheus.Registerer) (*admission.Controller, error) {
+// admissionConfig is the load shedder's configuration (nil with
+// --admission=false).
+func (f *limitFlags) admissionConfig() *admission.Config {
 	if !*f.admission {
-		return nil, nil
+		return nil
 	}
-	cfg := admission.Config{
+	return &admission.Config{
 		InteractiveLimit:     *f.maxConcurrency,
 		InteractiveMinLimit:  *f.minConcurrency,
 		InteractiveQueue:     *f.queueSize,
@@ -82,16 +79,12 @@ func (f *limitFlags) admissionController(reg prometheus.Registerer) (*admission.
 		RunQueueTarget:       max(0, *f.runQueueTarget),
 		NoRunQueueShedding:   *f.runQueueTarget < 0,
 	}
-	ctrl, err := admission.New(cfg, reg)
-	if err != nil {
-		return nil, usageError{err.Error()}
-	}
-	return ctrl, nil
 }
 
-// rateLimiter builds the per-client limiter (nil when no budget is set
-// and no key file is given), sharing the cache's Redis when there is one.
-func (f *limitFlags) rateLimiter(answers *cache.Cache, reg prometheus.Registerer, log *slog.Logger) (*ratelimit.Limiter, error) {
+// rateLimitConfig is the per-client limiter's configuration (nil when no
+// budget is set and no key file is given); server.Build shares the
+// cache's Redis with it when there is one.
+func (f *limitFlags) rateLimitConfig() (*ratelimit.Config, error) {
 	if *f.rate == 0 && *f.batchRate == 0 && *f.keysFile == "" {
 		return nil, nil
 	}
@@ -122,22 +115,7 @@ func (f *limitFlags) rateLimiter(answers *cache.Cache, reg prometheus.Registerer
 		}
 		cfg.KeyHeader = *f.keyHeader
 	}
-	if answers != nil {
-		if client, guard, ok := answers.Redis(); ok {
-			cfg.Redis = &ratelimit.Redis{Client: client, Guard: guard}
-			cfg.RedisKeySecret = []byte(*f.keySecret)
-			if *f.keySecret == "" {
-				log.Warn("rate limits shared through Redis without --rate-limit-key-secret: client names in Redis are unkeyed hashes")
-			}
-		}
-	}
-	lim, err := ratelimit.New(cfg, reg)
-	if err != nil {
-		return nil, usageError{err.Error()}
-	}
-	log.Info("rate limits", "interactive_per_s", *f.rate, "batch_per_s", *f.batchRate, "api_keys", len(cfg.Keys),
-		"trusted_proxies", len(cfg.TrustedProxies), "shared_through_redis", cfg.Redis != nil)
-	return lim, nil
+	return &cfg, nil
 }
 
 func readKeys(path string) ([]ratelimit.APIKey, error) {
