@@ -38,16 +38,14 @@ func StreetTypes() []string { return append([]string(nil), streetTypes...) }
 // alternation is a set lookup.
 var streetTypeSet, streetTypeMaxLen = func() (map[string]struct{}, int) {
 	set := make(map[string]struct{})
-	max := 0
+	longest := 0
 	for _, p := range streetTypes {
 		for _, w := range expandFinite(p) {
 			set[w] = struct{}{}
-			if len(w) > max {
-				max = len(w)
-			}
+			longest = max(longest, len(w))
 		}
 	}
-	return set, max
+	return set, longest
 }()
 
 // expandFinite lists the strings matched by a regex made only of literals,
