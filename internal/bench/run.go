@@ -231,20 +231,78 @@ func round3(f float64) float64 { return math.Round(f*1000) / 1000 }
 // is returned with Interrupted set. Errors are only returned for an invalid
 // configuration.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
+	cfg, err := checkConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if p, ok := cfg.Target.(Preparer); ok {
+		if err := p.Prepare(cfg.Requests); err != nil {
+			return nil, err
+		}
+	}
+	s := newRunState(cfg)
+	if cfg.Warmup > 0 {
+		s.warmup(ctx)
+	}
+
+	machineStart := currentLoad()
+	s.start = time.Now()
+	s.lastTick = s.start
+	var end time.Time
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if cfg.Duration > 0 {
+		end = s.start.Add(cfg.Duration)
+		var c2 context.CancelFunc
+		runCtx, c2 = context.WithDeadline(runCtx, end.Add(cfg.Grace))
+		defer c2()
+	}
+	expected := cfg.expected()
+	s.send(runCtx, expected, end)
+	finished := time.Now()
+	var pending int64
+	for _, sh := range s.shards {
+		pending += sh.ivAnswers + sh.ivErrors
+	}
+	if pending > 0 || len(s.timeline) == 0 {
+		s.harvest(finished, hdr.New(histMin, histMax, histDigits))
+	}
+
+	res := s.result(finished, ctx.Err() != nil)
+	if cfg.Rate > 0 && expected != math.MaxInt64 && !res.Interrupted {
+		res.Unsent = max(0, expected-s.sent.Load())
+	}
+	res.Machine = CurrentMachine()
+	res.Machine.Load1Start = machineStart
+	if cfg.Progress != nil {
+		last := Tick{}
+		if n := len(res.Timeline); n > 0 {
+			last = res.Timeline[n-1]
+		}
+		snap := s.snapshot(finished, last)
+		snap.Final = true
+		cfg.Progress(snap)
+	}
+	return res, nil
+}
+
+// checkConfig refuses a configuration that cannot run and fills in the
+// defaults.
+func checkConfig(cfg Config) (Config, error) {
 	if cfg.Target == nil {
-		return nil, errors.New("no target")
+		return cfg, errors.New("no target")
 	}
 	if len(cfg.Requests) == 0 {
-		return nil, errors.New("no requests")
+		return cfg, errors.New("no requests")
 	}
 	if cfg.Duration <= 0 && cfg.MaxRequests <= 0 {
-		return nil, errors.New("a run needs a duration or a request count, or it would never stop")
+		return cfg, errors.New("a run needs a duration or a request count, or it would never stop")
 	}
 	if cfg.Rate < 0 || math.IsNaN(cfg.Rate) || math.IsInf(cfg.Rate, 0) {
-		return nil, fmt.Errorf("invalid rate %v", cfg.Rate)
+		return cfg, fmt.Errorf("invalid rate %v", cfg.Rate)
 	}
 	if cfg.Rate > 1e7 {
-		return nil, fmt.Errorf("rate %v is beyond what one client can schedule", cfg.Rate)
+		return cfg, fmt.Errorf("rate %v is beyond what one client can schedule", cfg.Rate)
 	}
 	if cfg.Concurrency <= 0 {
 		cfg.Concurrency = DefaultClosedConcurrency
@@ -253,7 +311,7 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 		}
 	}
 	if cfg.Concurrency > 10_000 {
-		return nil, fmt.Errorf("concurrency %d is too high (at most 10000)", cfg.Concurrency)
+		return cfg, fmt.Errorf("concurrency %d is too high (at most 10000)", cfg.Concurrency)
 	}
 	if cfg.Grace <= 0 {
 		cfg.Grace = defaultGrace
@@ -261,11 +319,25 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Sampler == nil {
 		cfg.Sampler, _ = NewSampler(len(cfg.Requests), 0, 0)
 	}
-	if p, ok := cfg.Target.(Preparer); ok {
-		if err := p.Prepare(cfg.Requests); err != nil {
-			return nil, err
-		}
+	return cfg, nil
+}
+
+// expected is the open loop's schedule length: requests due before the
+// end (and within the count).
+func (cfg Config) expected() int64 {
+	var expected int64 = math.MaxInt64
+	if cfg.Rate > 0 && cfg.Duration > 0 {
+		expected = int64(math.Ceil(cfg.Duration.Seconds() * cfg.Rate))
 	}
+	if cfg.MaxRequests > 0 {
+		expected = min(expected, cfg.MaxRequests)
+	}
+	return expected
+}
+
+// newRunState makes the histogram shards (fewer than workers: they are
+// locked per record) and picks the timeline interval.
+func newRunState(cfg Config) *runState {
 	s := &runState{cfg: cfg}
 	s.indexKinds()
 	nShards := min(cfg.Concurrency, max(2, runtime.GOMAXPROCS(0)))
@@ -287,101 +359,57 @@ func Run(ctx context.Context, cfg Config) (*Result, error) {
 			s.interval = max(200*time.Millisecond, cfg.Duration/120)
 		}
 	}
+	return s
+}
 
-	if cfg.Warmup > 0 {
-		s.warmup(ctx)
-	}
-
-	machineStart := currentLoad()
-	s.start = time.Now()
-	s.lastTick = s.start
-	var end time.Time
-	runCtx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	if cfg.Duration > 0 {
-		end = s.start.Add(cfg.Duration)
-		var c2 context.CancelFunc
-		runCtx, c2 = context.WithDeadline(runCtx, end.Add(cfg.Grace))
-		defer c2()
-	}
-
-	// expected is the open loop's schedule length: requests due before the
-	// end (and within the count).
-	var expected int64 = math.MaxInt64
-	if cfg.Rate > 0 && cfg.Duration > 0 {
-		expected = int64(math.Ceil(cfg.Duration.Seconds() * cfg.Rate))
-	}
-	if cfg.MaxRequests > 0 {
-		expected = min(expected, cfg.MaxRequests)
-	}
-
+// send runs the workers (open loop with a rate, closed loop without) until
+// they are done, with the timeline and progress beside them.
+func (s *runState) send(ctx context.Context, expected int64, end time.Time) {
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range cfg.Concurrency {
-		sh := s.shards[w%nShards]
+	for w := range s.cfg.Concurrency {
+		sh := s.shards[w%len(s.shards)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if cfg.Rate > 0 {
-				s.openWorker(runCtx, sh, &next, expected)
+			if s.cfg.Rate > 0 {
+				s.openWorker(ctx, sh, &next, expected)
 			} else {
-				s.closedWorker(runCtx, sh, &next, expected, end)
+				s.closedWorker(ctx, sh, &next, expected, end)
 			}
 		}()
 	}
-
-	// The timeline and progress run beside the workers.
 	done := make(chan struct{})
 	tickerDone := make(chan struct{})
 	go func() {
 		defer close(tickerDone)
-		scratch := hdr.New(histMin, histMax, histDigits)
-		t := time.NewTimer(s.interval)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case now := <-t.C:
-				tk := s.harvest(now, scratch)
-				if cfg.Progress != nil {
-					cfg.Progress(s.snapshot(now, tk))
-				}
-				s.tlMu.Lock()
-				t.Reset(s.interval)
-				s.tlMu.Unlock()
-			}
-		}
+		s.tick(done)
 	}()
 	wg.Wait()
 	close(done)
 	<-tickerDone
-	finished := time.Now()
-	scratch := hdr.New(histMin, histMax, histDigits)
-	var pending int64
-	for _, sh := range s.shards {
-		pending += sh.ivAnswers + sh.ivErrors
-	}
-	if pending > 0 || len(s.timeline) == 0 {
-		s.harvest(finished, scratch)
-	}
+}
 
-	res := s.result(finished, ctx.Err() != nil)
-	if cfg.Rate > 0 && expected != math.MaxInt64 && !res.Interrupted {
-		res.Unsent = max(0, expected-s.sent.Load())
-	}
-	res.Machine = CurrentMachine()
-	res.Machine.Load1Start = machineStart
-	if cfg.Progress != nil {
-		last := Tick{}
-		if n := len(res.Timeline); n > 0 {
-			last = res.Timeline[n-1]
+// tick adds a timeline point (and reports progress) every interval until
+// done is closed.
+func (s *runState) tick(done <-chan struct{}) {
+	scratch := hdr.New(histMin, histMax, histDigits)
+	t := time.NewTimer(s.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-done:
+			return
+		case now := <-t.C:
+			tk := s.harvest(now, scratch)
+			if s.cfg.Progress != nil {
+				s.cfg.Progress(s.snapshot(now, tk))
+			}
+			s.tlMu.Lock()
+			t.Reset(s.interval)
+			s.tlMu.Unlock()
 		}
-		snap := s.snapshot(finished, last)
-		snap.Final = true
-		cfg.Progress(snap)
 	}
-	return res, nil
 }
 
 func (s *runState) indexKinds() {
