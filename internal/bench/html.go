@@ -18,7 +18,18 @@ var palette = []string{"#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#
 // their plots, so two commits or two servers compare at a glance.
 func WriteHTML(w io.Writer, rs []*Result) error {
 	var b strings.Builder
-	esc := html.EscapeString
+	htmlHead(&b, rs)
+	htmlRuns(&b, rs)
+	htmlPlots(&b, rs)
+	htmlSteps(&b, rs)
+	htmlKinds(&b, rs)
+	b.WriteString("<p>Open-loop latencies are measured from each request's scheduled time, so queueing in an overloaded target is included (no coordinated omission). Made by <code>balise bench</code>.</p>\n</body></html>\n")
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// htmlHead writes the document up to its body: title and style.
+func htmlHead(b *strings.Builder, rs []*Result) {
 	title := "balise bench"
 	if len(rs) == 1 {
 		title += ": " + rs[0].Describe()
@@ -33,10 +44,15 @@ svg{display:block;margin:1em 0;background:#fff}svg text{font:11px sans-serif;fil
 </style>
 </head><body>
 `)
+}
+
+// htmlRuns lists the runs with their machines, then their figures in a
+// table.
+func htmlRuns(b *strings.Builder, rs []*Result) {
 	b.WriteString("<h1>balise bench</h1>\n<ul>\n")
 	for i, r := range rs {
 		m := r.Machine
-		fmt.Fprintf(&b, "<li><span class=\"swatch\" style=\"background:%s\"></span>%s<br/>%s, %d CPUs (GOMAXPROCS %d) %s, %s memory, load %.2f → %.2f, %s",
+		fmt.Fprintf(b, "<li><span class=\"swatch\" style=\"background:%s\"></span>%s<br/>%s, %d CPUs (GOMAXPROCS %d) %s, %s memory, load %.2f → %.2f, %s",
 			palette[i%len(palette)], esc(r.Describe()), esc(r.Started.Format("2006-01-02 15:04:05 MST")), m.CPUs, m.GOMAXPROCS, esc(m.CPUModel),
 			esc(fmtBytes(m.MemBytes)), m.Load1Start, m.Load1End, esc(m.GoVersion))
 		if r.Interrupted {
@@ -52,15 +68,19 @@ svg{display:block;margin:1em 0;background:#fff}svg text{font:11px sans-serif;fil
 		if r.CacheHits+r.CacheMisses > 0 {
 			hits = fmt.Sprintf("%.1f %%", 100*r.CacheHitRate)
 		}
-		fmt.Fprintf(&b, "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>%s</td><td>%d</td><td>%d</td><td>%.1f</td><td>%.1f %%</td><td>%s</td><td class=\"l\">%s</td>",
+		fmt.Fprintf(b, "<tr><td class=\"l\"><span class=\"swatch\" style=\"background:%s\"></span>%s</td><td>%d</td><td>%d</td><td>%.1f</td><td>%.1f %%</td><td>%s</td><td class=\"l\">%s</td>",
 			palette[i%len(palette)], esc(runName(r, i)), r.Sent, r.Answers, r.Throughput, 100*r.NonEmptyRate, hits, esc(errorList(r.Errors)))
 		for _, v := range []float64{l.Min, l.P50, l.P90, l.P95, l.P99, l.P999, l.Max} {
-			fmt.Fprintf(&b, "<td>%s</td>", fmtMs(v))
+			fmt.Fprintf(b, "<td>%s</td>", fmtMs(v))
 		}
 		b.WriteString("</tr>\n")
 	}
 	b.WriteString("</table>\n")
+}
 
+// htmlPlots draws latency by percentile, and throughput and latency over
+// time.
+func htmlPlots(b *strings.Builder, rs []*Result) {
 	// Latency by percentile, on the usual HDR axis: x = -log10(1 - p).
 	var curves []series
 	for i, r := range rs {
@@ -99,12 +119,16 @@ svg{display:block;margin:1em 0;background:#fff}svg text{font:11px sans-serif;fil
 	b.WriteString(plot(plotSpec{xLabel: "time (s)", yLabel: "responses/s", series: tput, hlines: hl, yFromZero: true, xFromZero: true}))
 	b.WriteString("<h2>Latency over time (p99 solid, p50 dashed)</h2>\n")
 	b.WriteString(plot(plotSpec{xLabel: "time (s)", yLabel: "latency (ms)", series: lat, yFromZero: true, xFromZero: true}))
+}
 
+// htmlSteps draws, for each step run, latency against the offered rate and
+// the table of its steps.
+func htmlSteps(b *strings.Builder, rs []*Result) {
 	for i, r := range rs {
 		if len(r.Steps) == 0 {
 			continue
 		}
-		fmt.Fprintf(&b, "<h2>Steps: %s</h2>\n<p>Highest sustainable rate: <b>%g req/s</b> (p%g ≤ %g ms, errors ≤ 1 %%).</p>\n",
+		fmt.Fprintf(b, "<h2>Steps: %s</h2>\n<p>Highest sustainable rate: <b>%g req/s</b> (p%g ≤ %g ms, errors ≤ 1 %%).</p>\n",
 			esc(runName(r, i)), r.MaxSustainableRate, r.SLOPercentile, r.SLOMs)
 		s := series{name: fmt.Sprintf("p%g", r.SLOPercentile), color: palette[i%len(palette)], points: true}
 		for _, st := range r.Steps {
@@ -113,33 +137,38 @@ svg{display:block;margin:1em 0;background:#fff}svg text{font:11px sans-serif;fil
 		sortSeries(&s)
 		b.WriteString(plot(plotSpec{xLabel: "offered rate (req/s)", yLabel: "latency (ms)", series: []series{s},
 			hlines: []hline{{y: r.SLOMs, label: "SLO"}}, yFromZero: true, xFromZero: true}))
-		fmt.Fprintf(&b, "<table><tr><th>rate</th><th>req/s</th><th>p50</th><th>p95</th><th>p99</th><th>p%g ms</th><th>errors</th><th class=\"l\">result</th></tr>\n", r.SLOPercentile)
+		fmt.Fprintf(b, "<table><tr><th>rate</th><th>req/s</th><th>p50</th><th>p95</th><th>p99</th><th>p%g ms</th><th>errors</th><th class=\"l\">result</th></tr>\n", r.SLOPercentile)
 		for _, st := range r.Steps {
 			verdict := "ok"
 			cls := "l"
 			if !st.Pass {
 				verdict, cls = "fail: "+st.Why, "l fail"
 			}
-			fmt.Fprintf(&b, "<tr><td>%g</td><td>%.1f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f %%</td><td class=\"%s\">%s</td></tr>\n",
+			fmt.Fprintf(b, "<tr><td>%g</td><td>%.1f</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%.2f %%</td><td class=\"%s\">%s</td></tr>\n",
 				st.Rate, st.Throughput, fmtMs(st.P50), fmtMs(st.P95), fmtMs(st.P99), fmtMs(st.PSLO), 100*st.ErrorRate, cls, esc(verdict))
 		}
 		b.WriteString("</table>\n")
 	}
+}
+
+// htmlKinds tabulates, for each run of several request kinds, the figures
+// of each kind.
+func htmlKinds(b *strings.Builder, rs []*Result) {
 	for i, r := range rs {
 		if len(r.Kinds) < 2 {
 			continue
 		}
-		fmt.Fprintf(&b, "<h2>By kind: %s</h2>\n<table><tr><th class=\"l\">kind</th><th>answers</th><th>errors</th><th>non-empty</th><th>p50</th><th>p95</th><th>p99</th><th>max ms</th></tr>\n", esc(runName(r, i)))
+		fmt.Fprintf(b, "<h2>By kind: %s</h2>\n<table><tr><th class=\"l\">kind</th><th>answers</th><th>errors</th><th>non-empty</th><th>p50</th><th>p95</th><th>p99</th><th>max ms</th></tr>\n", esc(runName(r, i)))
 		for _, k := range r.Kinds {
-			fmt.Fprintf(&b, "<tr><td class=\"l\">%s</td><td>%d</td><td>%d</td><td>%.1f %%</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
+			fmt.Fprintf(b, "<tr><td class=\"l\">%s</td><td>%d</td><td>%d</td><td>%.1f %%</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
 				esc(k.Kind), k.Answers, k.Errors, 100*k.NonEmptyRate, fmtMs(k.P50), fmtMs(k.P95), fmtMs(k.P99), fmtMs(k.Max))
 		}
 		b.WriteString("</table>\n")
 	}
-	b.WriteString("<p>Open-loop latencies are measured from each request's scheduled time, so queueing in an overloaded target is included (no coordinated omission). Made by <code>balise bench</code>.</p>\n</body></html>\n")
-	_, err := io.WriteString(w, b.String())
-	return err
 }
+
+// esc escapes text for HTML.
+var esc = html.EscapeString
 
 func runName(r *Result, i int) string {
 	switch {

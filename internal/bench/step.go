@@ -64,37 +64,7 @@ func StepRun(ctx context.Context, cfg Config, sc StepConfig) (*Result, error) {
 	if cfg.Duration <= 0 {
 		return nil, errors.New("step mode needs a duration per step")
 	}
-	if sc.Start <= 0 {
-		sc.Start = 50
-	}
-	if sc.Factor <= 1 {
-		sc.Factor = 1.5
-	}
-	if sc.Refine < 0 {
-		sc.Refine = 0
-	} else if sc.Refine == 0 {
-		sc.Refine = 3
-	}
-	if sc.MaxSteps <= 0 {
-		sc.MaxSteps = 16
-	}
-	if sc.SLO <= 0 {
-		sc.SLO = 50 * time.Millisecond
-	}
-	if sc.SLOPercentile <= 0 || sc.SLOPercentile >= 100 {
-		sc.SLOPercentile = 99
-	}
-	if sc.MaxErrorRate <= 0 {
-		sc.MaxErrorRate = 0.01
-	}
-	if sc.Pause <= 0 {
-		sc.Pause = time.Second
-	}
-	if sc.Retries == 0 {
-		sc.Retries = 1
-	} else if sc.Retries < 0 {
-		sc.Retries = 0
-	}
+	sc = sc.withDefaults()
 	var steps []Step
 	var best, first *Result
 	lo, hi := 0.0, 0.0 // highest pass, lowest failure
@@ -182,4 +152,41 @@ func StepRun(ctx context.Context, cfg Config, sc StepConfig) (*Result, error) {
 	res.SLOPercentile = sc.SLOPercentile
 	res.Interrupted = ctx.Err() != nil
 	return res, nil
+}
+
+// withDefaults fills in the zero fields of sc (a negative Refine or
+// Retries means none).
+func (sc StepConfig) withDefaults() StepConfig {
+	if sc.Start <= 0 {
+		sc.Start = 50
+	}
+	if sc.Factor <= 1 {
+		sc.Factor = 1.5
+	}
+	if sc.Refine < 0 {
+		sc.Refine = 0
+	} else if sc.Refine == 0 {
+		sc.Refine = 3
+	}
+	if sc.MaxSteps <= 0 {
+		sc.MaxSteps = 16
+	}
+	if sc.SLO <= 0 {
+		sc.SLO = 50 * time.Millisecond
+	}
+	if sc.SLOPercentile <= 0 || sc.SLOPercentile >= 100 {
+		sc.SLOPercentile = 99
+	}
+	if sc.MaxErrorRate <= 0 {
+		sc.MaxErrorRate = 0.01
+	}
+	if sc.Pause <= 0 {
+		sc.Pause = time.Second
+	}
+	if sc.Retries == 0 {
+		sc.Retries = 1
+	} else if sc.Retries < 0 {
+		sc.Retries = 0
+	}
+	return sc
 }
