@@ -329,85 +329,18 @@ func chaos(t *testing.T, fault string) {
 	cc.RedisTimeout = 25 * time.Millisecond
 	cc.BreakerOpen = 500 * time.Millisecond
 	r := newRig(t, rigOptions{cache: &cc})
-
-	var queries []string
-	for _, q := range []string{"rue des sapins", "rue du pigeonnier", "impasse des yuccas", "rue des goyaviers",
-		"avenue de pouembout", "rue du parc", "route du lycee", "rue sabiran", "impasse des kaoris", "rue des flamboyants",
-		"pouembout", "rue adeline seux", "impasse des cassis", "rue alexis gibert", "route du creek sale", "rue"} {
-		queries = append(queries, "/search?q="+url.QueryEscape(q))
-	}
-	queries = append(queries, "/reverse?lat=-21.1208&lon=164.9", "/reverse?lat=-21.1163&lon=164.8994")
-
-	type sample struct {
-		at   time.Duration
-		d    time.Duration
-		tier string
-	}
-	var (
-		mu       sync.Mutex
-		samples  []sample
-		failures atomic.Int64
-		firstErr atomic.Value
-		stop     atomic.Bool
-	)
-	start := time.Now()
-	var wg sync.WaitGroup
-	for g := range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var local []sample
-			for i := g; !stop.Load(); i++ {
-				q := queries[(i*7+g)%len(queries)]
-				t0 := time.Now()
-				resp, err := testutil.Client.Get(r.url + q)
-				if err != nil {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, err.Error())
-					continue
-				}
-				var buf [4096]byte
-				for {
-					if _, err := resp.Body.Read(buf[:]); err != nil {
-						break
-					}
-				}
-				resp.Body.Close()
-				if resp.StatusCode != 200 {
-					failures.Add(1)
-					firstErr.CompareAndSwap(nil, resp.Status)
-				}
-				local = append(local, sample{time.Since(start), time.Since(t0), resp.Header.Get("X-Cache")})
-			}
-			mu.Lock()
-			samples = append(samples, local...)
-			mu.Unlock()
-		}()
-	}
+	queries := chaosQueries()
+	load := startChaosLoad(r.url, queries)
 
 	time.Sleep(800 * time.Millisecond)
-	killedAt := time.Since(start)
+	killedAt := time.Since(load.start)
 	if fault == "kill" {
 		rs.Kill()
 	} else {
 		rs.Pause()
 	}
-	sawOpen := false
-	deadline := time.Now().Add(1500 * time.Millisecond)
-	for time.Now().Before(deadline) {
-		status, b := ready(t, r.admin)
-		if status != 200 {
-			t.Errorf("readiness %d with Redis down: Redis is a warning, not a failure: %+v", status, b)
-		}
-		if b.Checks.Redis.Breaker == "open" {
-			sawOpen = true
-			if b.Checks.Redis.OK || !slices.Contains(b.Warnings, "redis") || b.Checks.Redis.Error == "" {
-				t.Errorf("readiness with the breaker open: %+v", b)
-			}
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	restartedAt := time.Since(start)
+	sawOpen := watchBreakerOpen(t, r.admin, 1500*time.Millisecond)
+	restartedAt := time.Since(load.start)
 	if fault == "kill" {
 		rs.Start()
 	} else {
@@ -415,23 +348,22 @@ func chaos(t *testing.T, fault string) {
 	}
 	// Load goes on until L2 hits are seen again (bounded).
 	var resumedAt time.Duration
-	deadline = time.Now().Add(8 * time.Second)
+	deadline := time.Now().Add(8 * time.Second)
 	for resumedAt == 0 && time.Now().Before(deadline) {
 		time.Sleep(100 * time.Millisecond)
 		mf := scrape(t, r.admin)
 		if value(t, mf, "balise_cache_redis_breaker_state") == 0 {
 			rep := testutil.Get(t, r.url+queries[0])
 			if rep.Header.Get("X-Cache") == "l2" {
-				resumedAt = time.Since(start)
+				resumedAt = time.Since(load.start)
 			}
 		}
 	}
 	time.Sleep(300 * time.Millisecond)
-	stop.Store(true)
-	wg.Wait()
+	samples := load.stop()
 
-	if n := failures.Load(); n != 0 {
-		t.Errorf("%d failed requests (first: %v)", n, firstErr.Load())
+	if n := load.failures.Load(); n != 0 {
+		t.Errorf("%d failed requests (first: %v)", n, load.firstErr.Load())
 	}
 	if !sawOpen {
 		t.Error("readiness never showed the breaker open while Redis was down")
@@ -443,6 +375,112 @@ func chaos(t *testing.T, fault string) {
 	if v := value(t, mf, "balise_cache_redis_breaker_transitions_total", "to", "open"); v < 1 {
 		t.Errorf("breaker opened %v times", v)
 	}
+	checkChaosSamples(t, fault, samples, load.failures.Load(), killedAt, restartedAt, resumedAt)
+}
+
+// chaosQueries are searches and reverse lookups of the test index.
+func chaosQueries() []string {
+	var queries []string
+	for _, q := range []string{"rue des sapins", "rue du pigeonnier", "impasse des yuccas", "rue des goyaviers",
+		"avenue de pouembout", "rue du parc", "route du lycee", "rue sabiran", "impasse des kaoris", "rue des flamboyants",
+		"pouembout", "rue adeline seux", "impasse des cassis", "rue alexis gibert", "route du creek sale", "rue"} {
+		queries = append(queries, "/search?q="+url.QueryEscape(q))
+	}
+	return append(queries, "/reverse?lat=-21.1208&lon=164.9", "/reverse?lat=-21.1163&lon=164.8994")
+}
+
+// chaosSample is one request of the load: when it was answered (since the
+// load started), how long it took and which cache tier answered.
+type chaosSample struct {
+	at   time.Duration
+	d    time.Duration
+	tier string
+}
+
+// chaosLoad is 8 closed-loop clients cycling through the queries.
+type chaosLoad struct {
+	start    time.Time
+	mu       sync.Mutex
+	samples  []chaosSample
+	failures atomic.Int64
+	firstErr atomic.Value
+	stopped  atomic.Bool
+	wg       sync.WaitGroup
+}
+
+func startChaosLoad(base string, queries []string) *chaosLoad {
+	l := &chaosLoad{start: time.Now()}
+	for g := range 8 {
+		l.wg.Add(1)
+		go func() {
+			defer l.wg.Done()
+			var local []chaosSample
+			for i := g; !l.stopped.Load(); i++ {
+				q := queries[(i*7+g)%len(queries)]
+				t0 := time.Now()
+				tier, ok := l.get(base + q)
+				if ok {
+					local = append(local, chaosSample{time.Since(l.start), time.Since(t0), tier})
+				}
+			}
+			l.mu.Lock()
+			l.samples = append(l.samples, local...)
+			l.mu.Unlock()
+		}()
+	}
+	return l
+}
+
+// get sends one request and reads its answer; ok is false when it failed
+// to get an answer at all.
+func (l *chaosLoad) get(u string) (tier string, ok bool) {
+	resp, err := testutil.Client.Get(u)
+	if err != nil {
+		l.failures.Add(1)
+		l.firstErr.CompareAndSwap(nil, err.Error())
+		return "", false
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 {
+		l.failures.Add(1)
+		l.firstErr.CompareAndSwap(nil, resp.Status)
+	}
+	return resp.Header.Get("X-Cache"), true
+}
+
+// stop ends the load and returns its samples.
+func (l *chaosLoad) stop() []chaosSample {
+	l.stopped.Store(true)
+	l.wg.Wait()
+	return l.samples
+}
+
+// watchBreakerOpen polls readiness for d while Redis is down: always 200
+// (Redis is a warning), and it reports whether the breaker was seen open,
+// with the details readiness must give then.
+func watchBreakerOpen(t *testing.T, admin string, d time.Duration) bool {
+	sawOpen := false
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		status, b := ready(t, admin)
+		if status != 200 {
+			t.Errorf("readiness %d with Redis down: Redis is a warning, not a failure: %+v", status, b)
+		}
+		if b.Checks.Redis.Breaker == "open" {
+			sawOpen = true
+			if b.Checks.Redis.OK || !slices.Contains(b.Warnings, "redis") || b.Checks.Redis.Error == "" {
+				t.Errorf("readiness with the breaker open: %+v", b)
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return sawOpen
+}
+
+// checkChaosSamples logs the load's figures and holds its bounds: enough
+// requests, some while Redis was down, and a bounded p99.
+func checkChaosSamples(t *testing.T, fault string, samples []chaosSample, failures int64, killedAt, restartedAt, resumedAt time.Duration) {
 	durs := make([]time.Duration, len(samples))
 	var l2Before, l2After, during int
 	for i, s := range samples {
@@ -456,14 +494,17 @@ func chaos(t *testing.T, fault string) {
 			l2After++
 		}
 	}
+	if len(durs) < 100 || during == 0 {
+		t.Errorf("too little load: %d requests, %d while Redis was down", len(durs), during)
+		if len(durs) == 0 {
+			return
+		}
+	}
 	sort.Slice(durs, func(i, j int) bool { return durs[i] < durs[j] })
 	pct := func(p float64) time.Duration { return durs[min(len(durs)-1, int(p*float64(len(durs))))] }
 	t.Logf("chaos (%s): %d requests, %d failed; p50 %v p99 %v p99.9 %v max %v; l2 hits before the fault %d, requests during the fault %d, l2 hits after recovery %d; fault at %v, ended at %v, L2 resumed at %v",
-		fault, len(durs), failures.Load(), pct(0.5), pct(0.99), pct(0.999), durs[len(durs)-1], l2Before, during, l2After,
+		fault, len(durs), failures, pct(0.5), pct(0.99), pct(0.999), durs[len(durs)-1], l2Before, during, l2After,
 		killedAt.Round(time.Millisecond), restartedAt.Round(time.Millisecond), resumedAt.Round(time.Millisecond))
-	if len(durs) < 100 || during == 0 {
-		t.Errorf("too little load: %d requests, %d while Redis was down", len(durs), during)
-	}
 	// Generous: -race, 8 clients and the server share a loaded machine.
 	if p99 := pct(0.99); p99 > 500*time.Millisecond {
 		t.Errorf("p99 %v > 500 ms", p99)
