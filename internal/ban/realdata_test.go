@@ -38,7 +38,7 @@ func TestBANCSVMatchesConverter(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if msg := docDiff(d, w); msg != "" {
+			if msg := source.Diff(d, w); msg != "" {
 				t.Fatalf("document %d: %s", n+1, msg)
 			}
 		}
@@ -100,7 +100,7 @@ func TestBANCSVNoGazetteer(t *testing.T) {
 				d.Fields[j].Value, _ = w.Get("importance")
 			}
 		}
-		if msg := docDiff(d, w); msg != "" {
+		if msg := source.Diff(d, w); msg != "" {
 			t.Fatalf("street %d: %s", i, msg)
 		}
 	}
@@ -125,7 +125,7 @@ func TestBANCSVNoGazetteer(t *testing.T) {
 					t.Logf("%s: postcodes %s (gazetteer: %s)", id.Str, f.Value.String(), wv.String())
 				}
 			default:
-				if msg := valueDiff(f.Value, wv); msg != "" {
+				if msg := source.Diff(&source.Document{Fields: []source.Field{f}}, &source.Document{Fields: []source.Field{{Key: f.Key, Value: wv}}}); msg != "" {
 					t.Errorf("%s: %s: %s", id.Str, f.Key, msg)
 				}
 			}

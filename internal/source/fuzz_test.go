@@ -30,7 +30,7 @@ func FuzzParseLine(f *testing.F) {
 		if err != nil {
 			t.Fatalf("re-encoded document does not parse: %v\n%s", err, enc)
 		}
-		if msg := docDiff(d, d2); msg != "" {
+		if msg := Diff(d, d2); msg != "" {
 			t.Fatalf("round trip changed the document: %s\n in: %q\nenc: %s", msg, line, enc)
 		}
 		if enc2 := d2.AppendJSON(nil); !bytes.Equal(enc, enc2) {
