@@ -91,3 +91,26 @@ func TestServeReloadsOnHangup(t *testing.T) {
 		t.Errorf("POST /admin/reload: %d %q", resp.StatusCode, rep.Result)
 	}
 }
+
+// A SIGHUP that comes while the server drains (a configuration reload
+// racing a rollout) is dropped: the process is not killed by it, the drain
+// runs to its end and serve exits 0.
+func TestServeSurvivesHangupWhileDraining(t *testing.T) {
+	srv := startServe(t, nil, "--index", banIndex(t), "--admin-addr", "", "--shutdown-delay", "1s", "--access-log=false")
+	exited := make(chan int, 1)
+	go func() { exited <- srv.stop() }()
+	for deadline := time.Now().Add(5 * time.Second); !strings.Contains(srv.logs.String(), "shutting down"); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no drain: %s", srv.logs.String())
+		}
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	if code := <-exited; code != 0 {
+		t.Errorf("exit %d: %s", code, srv.logs.String())
+	}
+	if !strings.Contains(srv.logs.String(), `"msg":"stopped"`) {
+		t.Errorf("no clean stop: %s", srv.logs.String())
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -134,14 +135,22 @@ func (s *Service) Server() *Server { return s.server }
 
 // Run serves until ctx ends: it reloads the index on SIGHUP, watches the
 // served file, polls it for a replacement when ReloadPoll is set, and
-// listens on the configured addresses.
+// listens on the configured addresses. It returns once the server has
+// drained and those background tasks have stopped, so that Close never
+// races a reload half done.
 func (s *Service) Run(ctx context.Context) error {
-	reloadOnHangup(ctx, s.server)
-	go s.server.WatchIndex(ctx, s.cfg.IndexCheckInterval)
+	bg, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	reloadOnHangup(bg, &wg, s.server)
+	wg.Go(func() { s.server.WatchIndex(bg, s.cfg.IndexCheckInterval) })
 	if s.cfg.ReloadPoll > 0 {
-		go s.server.PollIndex(ctx, s.holder.Current().Index().Path(), s.cfg.ReloadPoll)
+		path := s.holder.Current().Index().Path()
+		wg.Go(func() { s.server.PollIndex(bg, path, s.cfg.ReloadPoll) })
 	}
-	return s.server.ListenAndServe(ctx)
+	err := s.server.ListenAndServe(ctx)
+	cancel()
+	wg.Wait()
+	return err
 }
 
 // Close releases the engines, the limiter and the cache, then flushes the
@@ -276,13 +285,14 @@ func (s *Service) openIndex(ctx context.Context) (*Holder, error) {
 }
 
 // reloadOnHangup reloads the index on every SIGHUP until ctx ends. The
-// signal is caught from the moment it returns (SIGHUP would otherwise end
-// the process).
-func reloadOnHangup(ctx context.Context, srv *Server) {
+// signal stays caught after that, for the life of the process: SIGHUP's
+// default action is to end it, and one that comes while the server drains
+// or closes (a configuration reload racing a rollout) must not cut the
+// drain short or lose the telemetry flush. Such a late one is dropped.
+func reloadOnHangup(ctx context.Context, wg *sync.WaitGroup, srv *Server) {
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
-	go func() {
-		defer signal.Stop(hup)
+	wg.Go(func() {
 		for {
 			select {
 			case <-ctx.Done():
@@ -291,5 +301,5 @@ func reloadOnHangup(ctx context.Context, srv *Server) {
 				srv.Reload(ctx) // logged and counted by Reload
 			}
 		}
-	}()
+	})
 }
