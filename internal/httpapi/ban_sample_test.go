@@ -24,15 +24,17 @@ func near(got any, want, tol float64) bool {
 	return ok && math.Abs(f-want) <= tol
 }
 
+// feat is what a result of the sample must be.
+type feat struct {
+	label, typ, id string
+	score, tol     float64 // tol 0: not checked
+	prefix         bool    // the label is abbreviated: compare its start
+	extra          map[string]any
+}
+
 func TestBANSampleAnswers(t *testing.T) {
 	def := banServer(t, threshold(10000), httpapi.Options{}).URL
 	low := banServer(t, threshold(200), httpapi.Options{}).URL
-	type feat struct {
-		label, typ, id string
-		score, tol     float64 // tol 0: not checked
-		prefix         bool    // the label is abbreviated: compare its start
-		extra          map[string]any
-	}
 	cases := []struct {
 		name   string
 		base   string
@@ -116,26 +118,7 @@ func TestBANSampleAnswers(t *testing.T) {
 			if len(fs) < len(c.want) {
 				t.Fatalf("%d features, want at least %d: %s", len(fs), len(c.want), a.body)
 			}
-			for i, w := range c.want {
-				p := props(fs[i])
-				if l, _ := p["label"].(string); l != w.label && !(w.prefix && strings.HasPrefix(l, w.label+" ")) {
-					t.Errorf("feature %d: label %q, want %q", i, p["label"], w.label)
-				}
-				if w.typ != "" && p["type"] != w.typ {
-					t.Errorf("feature %d: type %v, want %s", i, p["type"], w.typ)
-				}
-				if w.id != "" && p["id"] != w.id {
-					t.Errorf("feature %d: id %v, want %s", i, p["id"], w.id)
-				}
-				if w.tol > 0 && !near(p["score"], w.score, w.tol) {
-					t.Errorf("feature %d: score %v, want %v (±%g)", i, p["score"], w.score, w.tol)
-				}
-				for k, v := range w.extra {
-					if !reflect.DeepEqual(p[k], v) {
-						t.Errorf("feature %d: %s=%v, want %v", i, k, p[k], v)
-					}
-				}
-			}
+			checkFeatures(t, fs, c.want)
 			if c.absent != "" {
 				for _, f := range fs {
 					if strings.Contains(props(f)["label"].(string), c.absent) {
@@ -147,5 +130,30 @@ func TestBANSampleAnswers(t *testing.T) {
 				c.check(t, a)
 			}
 		})
+	}
+}
+
+// checkFeatures holds the first results to want, in order.
+func checkFeatures(t *testing.T, fs []map[string]any, want []feat) {
+	t.Helper()
+	for i, w := range want {
+		p := props(fs[i])
+		if l, _ := p["label"].(string); l != w.label && !(w.prefix && strings.HasPrefix(l, w.label+" ")) {
+			t.Errorf("feature %d: label %q, want %q", i, p["label"], w.label)
+		}
+		if w.typ != "" && p["type"] != w.typ {
+			t.Errorf("feature %d: type %v, want %s", i, p["type"], w.typ)
+		}
+		if w.id != "" && p["id"] != w.id {
+			t.Errorf("feature %d: id %v, want %s", i, p["id"], w.id)
+		}
+		if w.tol > 0 && !near(p["score"], w.score, w.tol) {
+			t.Errorf("feature %d: score %v, want %v (±%g)", i, p["score"], w.score, w.tol)
+		}
+		for k, v := range w.extra {
+			if !reflect.DeepEqual(p[k], v) {
+				t.Errorf("feature %d: %s=%v, want %v", i, k, p[k], v)
+			}
+		}
 	}
 }

@@ -3,6 +3,7 @@ package httpapi_test
 import (
 	"bytes"
 	"encoding/json"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -89,7 +90,14 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		t.Errorf("openapi %q", d.OpenAPI)
 	}
 
-	// Routes, both ways.
+	checkDocumentedRoutes(t, d)
+	checkGetParameters(t, srv, d)
+	checkCSVFields(t, srv, d)
+}
+
+// checkDocumentedRoutes: the documented routes are the served ones, both
+// ways.
+func checkDocumentedRoutes(t *testing.T, d oaDoc) {
 	var documented, routes []string
 	for p, ops := range d.Paths {
 		for m := range ops {
@@ -105,9 +113,12 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		t.Fatalf("documented %v\nserved %v", documented, routes)
 	}
 
-	// Every GET parameter: a valid request per operation, then each typed
-	// parameter given a value that is not of its type must be refused, and
-	// every status seen must be documented.
+}
+
+// checkGetParameters: a valid request per GET operation, then each typed
+// parameter given a value that is not of its type must be refused, and
+// every status seen must be documented.
+func checkGetParameters(t *testing.T, srv *httptest.Server, d oaDoc) {
 	base := map[string]url.Values{
 		"/search":  {"q": {"rue des sapins"}},
 		"/reverse": {"lat": {"-21.120919"}, "lon": {"164.900792"}},
@@ -174,7 +185,11 @@ func TestOpenAPIMatchesServer(t *testing.T) {
 		}
 	}
 
-	// Every documented CSV field is accepted by both CSV routes.
+}
+
+// checkCSVFields: every documented CSV field is accepted by both CSV
+// routes.
+func checkCSVFields(t *testing.T, srv *httptest.Server, d oaDoc) {
 	csvValues := map[string]string{
 		"columns": "adresse", "result_columns": "result_label", "type": "type", "postcode": "cp",
 		"citycode": "cp", "lat": "lat", "lon": "lon", "delimiter": ";", "quote": `"`,
