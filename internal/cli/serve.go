@@ -73,6 +73,7 @@ type serveFlags struct {
 	accessSample      *float64
 	metricsOn         *bool
 	publicMetrics     *bool
+	dashboard         *bool
 	adminAddr         *string
 	traceRatio        *float64
 	reloadPoll        *time.Duration
@@ -129,6 +130,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.accessSample = fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
 	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics and tracing (false: neither; the access log is the same either way)")
 	f.publicMetrics = fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
+	f.dashboard = fs.Bool("dashboard", true, "serve the live dashboard at /dashboard on the public listener (needs --metrics: it reads their counters)")
 	f.adminAddr = fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
 	f.traceRatio = fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
 	f.reloadPoll = fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
@@ -274,6 +276,7 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour) server.Config {
 		AdminToken:        *f.adminToken,
 		AdminMaxProfile:   *f.adminMaxProfile,
 		PublicMetrics:     *f.publicMetrics,
+		Dashboard:         *f.dashboard,
 		Version:           buildVersion(),
 		API: httpapi.Options{
 			LogQueries:        *f.logQueries,

@@ -7,12 +7,15 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"balise/internal/admission"
 	"balise/internal/cache"
+	"balise/internal/dashboard"
 	"balise/internal/httpapi"
 	"balise/internal/memlimit"
 	"balise/internal/ratelimit"
@@ -83,6 +86,10 @@ type Config struct {
 	// PublicMetrics also serves GET /metrics on the public listener (it is
 	// always on the admin listener).
 	PublicMetrics bool
+	// Dashboard serves the live dashboard (/dashboard, /dashboard/stats)
+	// on the public listener; it reads the metrics registry, so it is off
+	// when metrics are.
+	Dashboard bool
 	// Version is reported by /health/ready.
 	Version string
 	// Reload, when set, opens the index again for Reload (SIGHUP,
@@ -104,6 +111,7 @@ func DefaultConfig() Config {
 		AdminAddr:         "127.0.0.1:7879",
 		AdminMaxProfile:   DefaultAdminMaxProfile,
 		PublicMetrics:     true,
+		Dashboard:         true,
 		Version:           "dev",
 	}
 }
@@ -118,6 +126,7 @@ type Server struct {
 	draining atomic.Bool
 	started  time.Time
 	reloadMu sync.Mutex
+	dash     *dashboard.Dashboard // nil: no dashboard
 }
 
 // New builds a server answering with the engines of holder.
@@ -148,6 +157,10 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 		holder.OnSwap(func(e *search.Engine) { tel.Search.SetIndex(IndexInfo(e)) })
 		if cfg.PublicMetrics {
 			h = withMetrics(h, tel.MetricsHandler())
+		}
+		if cfg.Dashboard {
+			s.dash = dashboard.New(dashboard.Options{Gatherer: tel.Registry, Index: s.dashboardIndex})
+			h = withDashboard(h, s.dash.Handler())
 		}
 		h = tel.Middleware(h) // trace → metrics → access log
 	} else if cfg.Telemetry != nil {
@@ -185,6 +198,30 @@ func withMetrics(api, metrics http.Handler) http.Handler {
 		}
 		api.ServeHTTP(w, r)
 	})
+}
+
+// withDashboard serves /dashboard and /dashboard/... before the API.
+func withDashboard(api, dash http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, "/dashboard/") {
+			dash.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// dashboardIndex describes the served index for the dashboard.
+func (s *Server) dashboardIndex() (dashboard.Index, bool) {
+	e := s.holder.Current()
+	if e == nil {
+		return dashboard.Index{}, false
+	}
+	ix := e.Index()
+	m := ix.Meta()
+	return dashboard.Index{File: filepath.Base(ix.Path()), Version: m.Version, BuiltAt: m.BuiltAt,
+		Documents: int64(m.Documents), Housenumbers: int64(m.Housenumbers),
+		Attribution: m.Attribution, Licence: m.Licence}, true
 }
 
 // AdminHandler is the admin listener's handler, for tests and embedding.
@@ -242,6 +279,14 @@ func (s *Server) ServeWithAdmin(ctx context.Context, ln, adminLn net.Listener) e
 		s.log.Info("admin listening (pprof, expvar, metrics)", "addr", adminLn.Addr().String())
 		s.warnIfAdminExposed(adminLn.Addr())
 		defer adminSrv.Close()
+	}
+	if s.dash != nil {
+		// The sampler lives as long as the public listener serves,
+		// draining included, and is gone when ServeWithAdmin returns.
+		dctx, stop := context.WithCancel(context.Background())
+		sampled := make(chan struct{})
+		go func() { defer close(sampled); s.dash.Run(dctx) }()
+		defer func() { stop(); <-sampled }()
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
