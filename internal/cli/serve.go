@@ -17,6 +17,7 @@ import (
 	"balise/internal/memlimit"
 	"balise/internal/server"
 	"balise/internal/telemetry"
+	"balise/internal/web"
 )
 
 func init() {
@@ -74,6 +75,9 @@ type serveFlags struct {
 	metricsOn         *bool
 	publicMetrics     *bool
 	dashboard         *bool
+	webOn             *bool
+	tilesURL          *string
+	tilesAttribution  *string
 	adminAddr         *string
 	traceRatio        *float64
 	reloadPoll        *time.Duration
@@ -131,6 +135,9 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics and tracing (false: neither; the access log is the same either way)")
 	f.publicMetrics = fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
 	f.dashboard = fs.Bool("dashboard", true, "serve the live dashboard at /dashboard on the public listener (needs --metrics: it reads their counters)")
+	f.webOn = fs.Bool("web", true, "serve the page for people at / (search as you type on a map, reverse by click, CSV geocoding) and its files under /web/")
+	f.tilesURL = fs.String("tiles-url", web.DefaultTilesURL, "map tiles of the page, a Leaflet URL template; empty: no tiles (markers on a plain background, no request to a third party)")
+	f.tilesAttribution = fs.String("tiles-attribution", web.DefaultTilesAttribution, "attribution of the --tiles-url tiles, shown on the map")
 	f.adminAddr = fs.String("admin-addr", d.AdminAddr, "`host:port` of the admin listener: pprof (/debug/pprof/), expvar (/debug/vars), /metrics, /health/ready; empty disables it. Keep it private")
 	f.traceRatio = fs.Float64("trace-ratio", 0, "sample this fraction (0 to 1) of new traces when tracing is on (OTEL_TRACES_EXPORTER=otlp or an OTEL_EXPORTER_OTLP_*ENDPOINT); 0 defers to OTEL_TRACES_SAMPLER_ARG, else 1")
 	f.reloadPoll = fs.Duration("reload-poll", 0, "check the index file this often and reload it when it has been replaced (0: only on SIGHUP or POST /admin/reload)")
@@ -277,6 +284,7 @@ func (f *serveFlags) serverConfig(fl httpapi.Flavour) server.Config {
 		AdminMaxProfile:   *f.adminMaxProfile,
 		PublicMetrics:     *f.publicMetrics,
 		Dashboard:         *f.dashboard,
+		Web:               f.web(),
 		Version:           buildVersion(),
 		API: httpapi.Options{
 			LogQueries:        *f.logQueries,
@@ -355,4 +363,12 @@ func buildVersion() string {
 		}
 	}
 	return "dev"
+}
+
+// web is the page's configuration, nil with --web=false.
+func (f *serveFlags) web() *web.Options {
+	if !*f.webOn {
+		return nil
+	}
+	return &web.Options{TilesURL: *f.tilesURL, TilesAttribution: *f.tilesAttribution}
 }

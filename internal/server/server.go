@@ -21,6 +21,7 @@ import (
 	"balise/internal/ratelimit"
 	"balise/internal/search"
 	"balise/internal/telemetry"
+	"balise/internal/web"
 )
 
 // Config holds the server's settings (the serve command's flags).
@@ -95,6 +96,10 @@ type Config struct {
 	// Reload, when set, opens the index again for Reload (SIGHUP,
 	// POST /admin/reload on the admin listener, PollIndex).
 	Reload Opener
+	// Web, when set, serves the page for people at "/" and its files
+	// under "/web/" (--web); its Flavour is set by New. Nil: "/" is the
+	// API's 404, as before.
+	Web *web.Options
 }
 
 // DefaultConfig returns sane production defaults.
@@ -149,6 +154,13 @@ func New(cfg Config, holder *Holder, log *slog.Logger) (*Server, error) {
 	var h http.Handler = httpapi.New(api)
 	// Inside the telemetry middlewares: refusals are counted and logged.
 	h = Admit(cfg.RateLimiter, cfg.Admission, api.Flavour)(h)
+	if cfg.Web != nil {
+		o := *cfg.Web
+		o.Flavour = api.Flavour.String()
+		// Outside admission, like /metrics: the page's files are small
+		// and static, and its searches pass through the API anyway.
+		h = withWeb(h, web.New(o))
+	}
 	// The telemetry middlewares sit inside RequestID (the access line
 	// carries its id) and Recover (a panic is seen, then turned into a
 	// 500 outside); the API names its routes itself
@@ -205,6 +217,23 @@ func withDashboard(api, dash http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.URL.Path == "/dashboard" || strings.HasPrefix(r.URL.Path, "/dashboard/") {
 			dash.ServeHTTP(w, r)
+			return
+		}
+		api.ServeHTTP(w, r)
+	})
+}
+
+// withWeb serves the page and its files (GET and HEAD of "/" and
+// "/web/...") before the API; every other request is the API's.
+func withWeb(api, page http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if web.Handles(r) {
+			route := "/web/"
+			if r.URL.Path == "/" {
+				route = "/"
+			}
+			telemetry.RequestInfoFrom(r.Context()).SetRoute(route)
+			page.ServeHTTP(w, r)
 			return
 		}
 		api.ServeHTTP(w, r)
