@@ -27,7 +27,7 @@ func mkdirTemp() (string, error) {
 	return d, err
 }
 
-func get(t *testing.T, h http.Handler, method, path string) *http.Response {
+func fetchPath(t *testing.T, h http.Handler, method, path string) *http.Response {
 	t.Helper()
 	rec := httptest.NewRecorder()
 	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
@@ -45,7 +45,7 @@ func TestPageAndFiles(t *testing.T) {
 		{"/web/vendor/leaflet/LICENSE", "text/plain; charset=utf-8", "public, max-age=3600"},
 		{"/web/config.json", "application/json", "no-cache"},
 	} {
-		r := get(t, h, "GET", c.path)
+		r := fetchPath(t, h, "GET", c.path)
 		body, _ := io.ReadAll(r.Body)
 		if r.StatusCode != 200 || len(body) == 0 {
 			t.Errorf("%s: %d, %d bytes", c.path, r.StatusCode, len(body))
@@ -68,7 +68,7 @@ func TestPageAndFiles(t *testing.T) {
 
 func TestHead(t *testing.T) {
 	h := web.New(web.Options{})
-	r := get(t, h, "HEAD", "/")
+	r := fetchPath(t, h, "HEAD", "/")
 	body, _ := io.ReadAll(r.Body)
 	if r.StatusCode != 200 || len(body) != 0 || r.Header.Get("Content-Length") == "" {
 		t.Errorf("HEAD /: %d, %d bytes, %v", r.StatusCode, len(body), r.Header)
@@ -78,11 +78,11 @@ func TestHead(t *testing.T) {
 func TestUnknownFiles(t *testing.T) {
 	h := web.New(web.Options{})
 	for _, p := range []string{"/web/nope.js", "/web/", "/web/vendor", "/web/index.html", "/web/../web.go", "/other"} {
-		if r := get(t, h, "GET", p); r.StatusCode != 404 {
+		if r := fetchPath(t, h, "GET", p); r.StatusCode != 404 {
 			t.Errorf("%s: %d, want 404", p, r.StatusCode)
 		}
 	}
-	if r := get(t, h, "POST", "/"); r.StatusCode != 405 {
+	if r := fetchPath(t, h, "POST", "/"); r.StatusCode != 405 {
 		t.Errorf("POST /: %d", r.StatusCode)
 	}
 }
@@ -94,7 +94,7 @@ func TestPolicyWithTiles(t *testing.T) {
 		"https://{s}.tile.example.org/{z}/{x}/{y}{r}.png": "img-src 'self' data: blob: https://*.tile.example.org;",
 		"/tiles/{z}/{x}/{y}.png":                          "img-src 'self' data: blob:;",
 	} {
-		csp := get(t, web.New(web.Options{TilesURL: tiles}), "GET", "/").Header.Get("Content-Security-Policy")
+		csp := fetchPath(t, web.New(web.Options{TilesURL: tiles}), "GET", "/").Header.Get("Content-Security-Policy")
 		if !strings.Contains(csp, want) || !strings.Contains(csp, "connect-src 'self'") {
 			t.Errorf("%s: CSP %q", tiles, csp)
 		}
@@ -105,7 +105,7 @@ func TestPolicyWithTiles(t *testing.T) {
 func TestPageSize(t *testing.T) {
 	total := 0
 	for _, p := range []string{"/", "/web/app.js", "/web/csv.js", "/web/style.css"} {
-		b, _ := io.ReadAll(get(t, web.New(web.Options{}), "GET", p).Body)
+		b, _ := io.ReadAll(fetchPath(t, web.New(web.Options{}), "GET", p).Body)
 		total += len(b)
 	}
 	if total > 100<<10 {

@@ -1,0 +1,258 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	cdplog "github.com/chromedp/cdproto/log"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+
+	"balise/internal/web"
+)
+
+// page is a headless Chromium tab on a fresh server (no tiles), with
+// what it saw: exceptions, console errors, browser log errors (where CSP
+// violations are reported) and requests to any other origin.
+type page struct {
+	ctx  context.Context
+	url  string
+	mu   sync.Mutex
+	errs []string
+}
+
+// newPage starts a server and a browser of width×height; the test skips
+// when chromium is absent, unless CI is set.
+func newPage(t *testing.T, width, height int) *page {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatal("chromium is not installed (scripts/deps.sh installs it)")
+		}
+		t.Skip("chromium is not installed")
+	}
+	p := &page{url: startServer(t, &web.Options{TilesAttribution: "none"})}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
+		chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-US"))
+	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
+	bctx, cancelB := chromedp.NewContext(actx)
+	ctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
+	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
+	p.ctx = ctx
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Listen(ctx, p.watch); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, network.Enable, network.EnableParams{}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(ctx, cdplog.Enable, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.mu.Lock()
+		defer p.mu.Unlock()
+		for _, e := range p.errs {
+			t.Error(e)
+		}
+	})
+	return p
+}
+
+// watch runs in chromedp's event loop: it only records.
+func (p *page) watch(ev any) {
+	var msg string
+	switch ev := ev.(type) {
+	case *runtime.EventExceptionThrown:
+		msg = "exception: " + ev.ExceptionDetails.Text
+		if ev.ExceptionDetails.Exception != nil {
+			msg += " " + ev.ExceptionDetails.Exception.Description
+		}
+	case *runtime.EventConsoleAPICalled:
+		if ev.Type == runtime.ConsoleAPICalledTypeError {
+			msg = "console error:"
+			for _, a := range ev.Args {
+				msg += fmt.Sprintf(" %s%s", a.Value, a.Description)
+			}
+		}
+	case *cdplog.EventEntryAdded:
+		if ev.Entry.Level == cdplog.EntryLevelError && !strings.Contains(ev.Entry.Text, "404") {
+			msg = "browser log: " + ev.Entry.Text
+		}
+	case *network.EventRequestWillBeSent:
+		u := ev.Request.URL
+		if !strings.HasPrefix(u, p.url+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
+			msg = "request to another origin: " + u
+		}
+	}
+	if msg != "" {
+		p.mu.Lock()
+		p.errs = append(p.errs, msg)
+		p.mu.Unlock()
+	}
+}
+
+// open loads path and waits until the page has set itself up.
+func (p *page) open(t *testing.T, path string) {
+	t.Helper()
+	p.do(t, chromedp.Navigate(p.url+path), chromedp.WaitVisible(chromedp.CSS(`body[data-ready="1"]`)))
+}
+
+func (p *page) do(t *testing.T, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if err := chromedp.Do(p.ctx, steps...); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// get runs one action and returns its value.
+func get[T any](t *testing.T, p *page, a chromedp.Action[T]) T {
+	t.Helper()
+	v, err := chromedp.Run(p.ctx, a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+type CSS = chromedp.CSS
+
+func TestBrowserSearchAsYouType(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	p.open(t, "/")
+	p.do(t, chromedp.SendKeys(CSS("#q"), "rue de rivoli"), chromedp.WaitVisible(CSS("#suggestions li")))
+	first := get(t, p, chromedp.Text(CSS("#sugg-0 span")))
+	meta := get(t, p, chromedp.Text(CSS("#sugg-0 .meta")))
+	expanded := get(t, p, chromedp.AttributeValue(CSS("#q"), "aria-expanded")).Value
+	p.do(t, chromedp.KeyEvent(kb.ArrowDown))
+	active := get(t, p, chromedp.AttributeValue(CSS("#q"), "aria-activedescendant")).Value
+	selected := get(t, p, chromedp.AttributeValue(CSS("#sugg-0"), "aria-selected")).Value
+	p.do(t, chromedp.KeyEvent(kb.Enter), chromedp.WaitVisible(CSS(".leaflet-marker-icon")))
+	markers := get(t, p, chromedp.Evaluate[int](`document.querySelectorAll(".leaflet-marker-icon").length`))
+	loc := get(t, p, chromedp.Evaluate[string](`location.search`))
+	if !strings.Contains(strings.ToLower(first), "rivoli") {
+		t.Errorf("first suggestion %q", first)
+	}
+	if !strings.Contains(meta, " · 0.") {
+		t.Errorf("suggestion meta (type · score) %q", meta)
+	}
+	if expanded != "true" || active != "sugg-0" || selected != "true" {
+		t.Errorf("aria-expanded %q, aria-activedescendant %q, aria-selected %q", expanded, active, selected)
+	}
+	if markers != 1 {
+		t.Errorf("%d markers after choosing, want 1", markers)
+	}
+	if !strings.Contains(loc, "q=rue+de+rivoli") {
+		t.Errorf("the URL does not hold the search: %q", loc)
+	}
+}
+
+func TestBrowserLinkShowsResults(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	p.open(t, "/?q=rue+de+rivoli&type=street&lat=48.86&lon=2.34")
+	p.do(t, chromedp.WaitVisible(CSS("#suggestions li")), chromedp.WaitVisible(CSS(".leaflet-marker-icon")))
+	first := get(t, p, chromedp.Text(CSS("#sugg-0")))
+	q := get(t, p, chromedp.Value(CSS("#q")))
+	typ := get(t, p, chromedp.Value(CSS("#f-type")))
+	bias := get(t, p, chromedp.Evaluate[bool](`document.getElementById("f-bias").checked`))
+	if q != "rue de rivoli" || typ != "street" || !bias || !strings.Contains(first, "street") {
+		t.Errorf("q %q, type %q, bias %v, first %q", q, typ, bias, first)
+	}
+}
+
+func TestBrowserReverseByClick(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	p.open(t, "/")
+	p.do(t, chromedp.Click(CSS("#map")), chromedp.WaitVisible(CSS("#reverse-list li")))
+	first := get(t, p, chromedp.Text(CSS("#reverse-list li")))
+	if !strings.HasSuffix(first, " m") || !strings.Contains(first, "Paris") {
+		t.Errorf("nearest address %q (want a label and a distance)", first)
+	}
+}
+
+// csvFlow uploads a small file in the CSV panel and waits for its summary.
+func csvFlow(t *testing.T, p *page, dir string) {
+	t.Helper()
+	in := filepath.Join(dir, "addresses.csv")
+	if err := os.WriteFile(in, []byte("id,adresse,ville\n1,10 rue de rivoli,paris\n2,place de la concorde,paris\n3,zzzz qqqq,\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.do(t,
+		chromedp.Click(CSS("#tab-csv")),
+		chromedp.SetUploadFiles(CSS("#csv-file"), []string{in}),
+		chromedp.WaitEnabled(CSS("#csv-go")),
+	)
+	cols := get(t, p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#csv-column-list input:checked")].map(c => c.value)`))
+	if strings.Join(cols, ",") != "adresse,ville" {
+		t.Errorf("detected address columns %v", cols)
+	}
+	p.do(t, chromedp.Click(CSS("#csv-go")), chromedp.WaitVisible(CSS("#csv-download")))
+}
+
+func TestBrowserCSV(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	dir := t.TempDir()
+	downloads := filepath.Join(dir, "downloads")
+	p.open(t, "/")
+	if _, err := chromedp.CallBrowser(p.ctx, browser.SetDownloadBehavior, browser.SetDownloadBehaviorParams{
+		Behavior: browser.SetDownloadBehaviorBehaviorAllow, DownloadPath: downloads,
+	}); err != nil {
+		t.Fatal(err)
+	}
+	csvFlow(t, p, dir)
+	ok := get(t, p, chromedp.Text(CSS("#csv-counts dd:nth-of-type(1)")))
+	notFound := get(t, p, chromedp.Text(CSS("#csv-counts dd:nth-of-type(2)")))
+	stats := get(t, p, chromedp.Text(CSS("#csv-stats")))
+	if ok != "2" || notFound != "1" {
+		t.Errorf("summary: %s ok, %s not found", ok, notFound)
+	}
+	if !strings.HasPrefix(stats, "3 rows in ") {
+		t.Errorf("progress line %q", stats)
+	}
+	p.do(t, chromedp.Click(CSS("#csv-download")))
+	body := waitDownload(t, downloads)
+	header, _, _ := strings.Cut(strings.TrimPrefix(body, "\ufeff"), "\r\n")
+	for _, c := range []string{"id", "adresse", "result_label", "result_score", "result_status"} {
+		if !strings.Contains(","+header+",", ","+c+",") {
+			t.Errorf("downloaded header %q lacks %s", header, c)
+		}
+	}
+	if !strings.Contains(body, "Rue de Rivoli") {
+		t.Errorf("downloaded result:\n%s", body)
+	}
+}
+
+// waitDownload returns the one file Chromium saves into dir.
+func waitDownload(t *testing.T, dir string) string {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for time.Now().Before(deadline) {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if !strings.HasSuffix(e.Name(), ".crdownload") {
+				b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+				if err == nil && len(b) > 0 {
+					return string(b)
+				}
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Fatal("no download")
+	return ""
+}
