@@ -32,9 +32,14 @@ type page struct {
 	errs []string
 }
 
-// newPage starts a server and a browser of width×height; the test skips
-// when chromium is absent, unless CI is set.
+// newPage starts a server and an English browser of width×height; the
+// test skips when chromium is absent, unless CI is set.
 func newPage(t *testing.T, width, height int) *page {
+	t.Helper()
+	return newPageLang(t, width, height, "en-US")
+}
+
+func newPageLang(t *testing.T, width, height int, lang string) *page {
 	t.Helper()
 	path, err := exec.LookPath("chromium")
 	if err != nil {
@@ -46,13 +51,13 @@ func newPage(t *testing.T, width, height int) *page {
 	p := &page{url: startServer(t, &web.Options{TilesAttribution: "none"})}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.Headless,
-		chromedp.WindowSize(width, height), chromedp.Flag("lang", "en-US"))
+		chromedp.WindowSize(width, height), chromedp.Flag("lang", lang), chromedp.Flag("accept-lang", lang))
 	actx, cancelA := chromedp.NewExecAllocator(context.Background(), opts...)
 	bctx, cancelB := chromedp.NewContext(actx)
 	ctx, cancelT := context.WithTimeout(bctx, 60*time.Second)
 	t.Cleanup(func() { cancelT(); cancelB(); cancelA() })
 	p.ctx = ctx
-	if err := chromedp.Do(ctx); err != nil {
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(width), int64(height))); err != nil {
 		t.Fatal(err)
 	}
 	if err := chromedp.Listen(ctx, p.watch); err != nil {
@@ -255,4 +260,58 @@ func waitDownload(t *testing.T, dir string) string {
 	}
 	t.Fatal("no download")
 	return ""
+}
+
+// On a phone, in French: the labels are translated, nothing overflows the
+// 390 px, and the search works.
+func TestBrowserPhoneFrench(t *testing.T) {
+	p := newPageLang(t, 390, 844, "fr-FR")
+	p.open(t, "/?q=rue+de+rivoli")
+	p.do(t, chromedp.WaitVisible(CSS("#suggestions li")))
+	label := get(t, p, chromedp.Text(CSS(`label[for="q"]`)))
+	lang := get(t, p, chromedp.Evaluate[string](`document.documentElement.lang`))
+	width := get(t, p, chromedp.Evaluate[int](`document.documentElement.scrollWidth`))
+	mapH := get(t, p, chromedp.Evaluate[int](`Math.round(document.getElementById("map").getBoundingClientRect().height)`))
+	if label != "Adresse" || lang != "fr" {
+		t.Errorf("label %q, lang %q: not French", label, lang)
+	}
+	if width > 390 || mapH < 200 {
+		t.Errorf("at 390 px: page %d px wide, map %d px high", width, mapH)
+	}
+}
+
+// TestScreenshots writes the page and the CSV flow at desktop and phone
+// sizes into $BALISE_SCREENSHOTS (docs/screenshots holds a set).
+func TestScreenshots(t *testing.T) {
+	dir := os.Getenv("BALISE_SCREENSHOTS")
+	if dir == "" {
+		t.Skip("BALISE_SCREENSHOTS is not set")
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, size := range []struct {
+		name          string
+		width, height int
+	}{{"desktop", 1280, 800}, {"phone", 390, 844}} {
+		t.Run(size.name, func(t *testing.T) {
+			p := newPage(t, size.width, size.height)
+			p.open(t, "/?q=10+rue+de+rivoli")
+			p.do(t, chromedp.WaitVisible(CSS("#suggestions li")), chromedp.Sleep(300*time.Millisecond))
+			shot(t, p, filepath.Join(dir, "page-"+size.name+".png"))
+			p.do(t, chromedp.Click(CSS("#q")), chromedp.KeyEvent(kb.Escape), chromedp.Click(CSS("#map")),
+				chromedp.WaitVisible(CSS("#reverse-list li")), chromedp.Sleep(300*time.Millisecond))
+			shot(t, p, filepath.Join(dir, "reverse-"+size.name+".png"))
+			csvFlow(t, p, t.TempDir())
+			p.do(t, chromedp.Sleep(200*time.Millisecond))
+			shot(t, p, filepath.Join(dir, "csv-"+size.name+".png"))
+		})
+	}
+}
+
+func shot(t *testing.T, p *page, path string) {
+	t.Helper()
+	if err := os.WriteFile(path, get(t, p, chromedp.CaptureScreenshot()), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }

@@ -16,7 +16,7 @@
       autocomplete: "Autocomplétion", reverseHelp: "Cliquez sur la carte pour les adresses les plus proches.",
       csvFile: "Fichier CSV", mode: "Mode", modeSearch: "adresses → coordonnées",
       modeReverse: "coordonnées → adresses", columns: "Colonnes de l'adresse", geocode: "Géocoder",
-      summary: "Bilan", download: "Télécharger le résultat",
+      summary: "Bilan", histHelp: "Scores des lignes trouvées, 0 → 1", download: "Télécharger le résultat",
       results: (n) => n + (n > 1 ? " résultats" : " résultat"), noResult: "Aucun résultat",
       error: "Erreur : ", searching: "Recherche…", nearest: "Adresses les plus proches :",
       rows: (d, t, r, eta) => `${d} / ${t} lignes · ${r} lignes/s · reste ${eta}`,
@@ -234,6 +234,7 @@
       $("tab-" + w).setAttribute("aria-pressed", String(w === which));
       $("panel-" + w).hidden = w !== which;
     }
+    document.body.dataset.panel = which;
     map.invalidateSize();
   }
   $("tab-search").addEventListener("click", () => tab("search"));

@@ -3,7 +3,7 @@
 // that the page can show rows done, rows/s and the time left.
 "use strict";
 
-window.baliseCSVSetup = function ({ t, $ }) {
+window.baliseCSVSetup = function ({ t, $, showFeatures }) {
   const file = $("csv-file"), go = $("csv-go");
   let header = [], total = 0, delimiter = ",", url = null;
 
@@ -142,10 +142,18 @@ window.baliseCSVSetup = function ({ t, $ }) {
     const counts = { ok: 0, "not-found": 0, skipped: 0, error: 0 };
     const bins = new Array(10).fill(0);
     let ambiguous = 0;
+    const la = head.indexOf(mode() === "search" ? "latitude" : "result_latitude");
+    const lo = head.indexOf(mode() === "search" ? "longitude" : "result_longitude");
+    const lb = head.indexOf("result_label");
+    const found = [];
     for (const r of rows) {
       if (r.join("") === "") continue;
       const s = r[st];
       if (s in counts) counts[s]++;
+      const lat = parseFloat(r[la]), lon = parseFloat(r[lo]);
+      if (s === "ok" && isFinite(lat) && isFinite(lon) && found.length < 2000) {
+        found.push({ geometry: { coordinates: [lon, lat] }, properties: { label: r[lb] || "" } });
+      }
       const v = parseFloat(r[sc]);
       if (s === "ok" && isFinite(v)) {
         bins[Math.min(9, Math.floor(v * 10))]++;
@@ -182,5 +190,6 @@ window.baliseCSVSetup = function ({ t, $ }) {
     a.href = url;
     a.download = name;
     $("csv-summary").hidden = false;
+    showFeatures(found, true); // at most 2000 markers: the map shows where, not every row
   }
 };
