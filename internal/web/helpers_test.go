@@ -59,8 +59,14 @@ func sampleEngine(t *testing.T) *search.Engine {
 func startServer(t *testing.T, webOpts *web.Options) string {
 	t.Helper()
 	cfg := server.DefaultConfig()
-	cfg.AdminAddr = ""
 	cfg.Web = webOpts
+	return startServerWith(t, cfg)
+}
+
+// startServerWith is startServer with a configuration of the test's.
+func startServerWith(t *testing.T, cfg server.Config) string {
+	t.Helper()
+	cfg.AdminAddr = ""
 	s, err := server.New(cfg, server.NewHolder(sampleEngine(t), nil), slog.New(slog.NewTextHandler(io.Discard, nil)))
 	if err != nil {
 		t.Fatal(err)

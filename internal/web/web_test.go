@@ -1,6 +1,7 @@
 package web_test
 
 import (
+	"context"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -8,6 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"balise/internal/server"
+	"balise/internal/telemetry"
+	"balise/internal/testutil"
 	"balise/internal/web"
 )
 
@@ -138,5 +142,50 @@ func TestMountedInServer(t *testing.T) {
 		if resp.StatusCode != 404 || !strings.Contains(string(body), `"404 Not Found"`) {
 			t.Errorf("without the page, %s: %d %s", path, resp.StatusCode, body)
 		}
+	}
+}
+
+// The page's requests are counted under their own routes, and a shared
+// link's query text (/?q=...) stays out of the access log.
+func TestMetricsAndLogs(t *testing.T) {
+	logs := &testutil.SyncBuffer{}
+	tcfg := telemetry.DefaultConfig()
+	tcfg.LogOutput = logs
+	tel, shutdown, err := telemetry.Setup(context.Background(), tcfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { shutdown(context.Background()) })
+	cfg := server.DefaultConfig()
+	cfg.Web = &web.Options{}
+	cfg.Telemetry = tel
+	url := startServerWith(t, cfg)
+	for _, p := range []string{"/?q=secret+avenue", "/web/app.js", "/web/nope.js"} {
+		resp, err := http.Get(url + p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	resp, err := http.Get(url + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`balise_http_requests_total{code_class="2xx",method="GET",route="/"} 1`,
+		`balise_http_requests_total{code_class="2xx",method="GET",route="/web/"} 1`,
+		`balise_http_requests_total{code_class="4xx",method="GET",route="/web/"} 1`,
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("metrics lack %s", want)
+		}
+	}
+	if !strings.Contains(logs.String(), `"route":"/"`) {
+		t.Errorf("no access line for /:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), "secret") {
+		t.Errorf("the query text is in the logs:\n%s", logs.String())
 	}
 }
