@@ -26,10 +26,11 @@ import (
 // what it saw: exceptions, console errors, browser log errors (where CSP
 // violations are reported) and requests to any other origin.
 type page struct {
-	ctx  context.Context
-	url  string
-	mu   sync.Mutex
-	errs []string
+	ctx      context.Context
+	url      string
+	mu       sync.Mutex
+	errs     []string
+	searches int // GET /search requests sent
 }
 
 // newPage starts a server and an English browser of width×height; the
@@ -101,6 +102,11 @@ func (p *page) watch(ev any) {
 		}
 	case *network.EventRequestWillBeSent:
 		u := ev.Request.URL
+		if strings.HasPrefix(u, p.url+"/search?") {
+			p.mu.Lock()
+			p.searches++
+			p.mu.Unlock()
+		}
 		if !strings.HasPrefix(u, p.url+"/") && !strings.HasPrefix(u, "data:") && !strings.HasPrefix(u, "blob:") {
 			msg = "request to another origin: " + u
 		}
@@ -140,7 +146,13 @@ type CSS = chromedp.CSS
 func TestBrowserSearchAsYouType(t *testing.T) {
 	p := newPage(t, 1280, 800)
 	p.open(t, "/")
+	// SendKeys types one key at a time, faster than the debounce.
 	p.do(t, chromedp.SendKeys(CSS("#q"), "rue de rivoli"), chromedp.WaitVisible(CSS("#suggestions li")))
+	p.mu.Lock()
+	if p.searches == 0 || p.searches > 4 {
+		t.Errorf("%d searches sent for 13 keys typed (debounced: a few)", p.searches)
+	}
+	p.mu.Unlock()
 	first := get(t, p, chromedp.Text(CSS("#sugg-0 span")))
 	meta := get(t, p, chromedp.Text(CSS("#sugg-0 .meta")))
 	expanded := get(t, p, chromedp.AttributeValue(CSS("#q"), "aria-expanded")).Value
