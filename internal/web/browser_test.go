@@ -327,3 +327,32 @@ func shot(t *testing.T, p *page, path string) {
 		t.Fatal(err)
 	}
 }
+
+// A large file's answer is read as it streams: the progress line moves
+// before the end.
+func TestBrowserCSVProgress(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	var b strings.Builder
+	b.WriteString("adresse\n")
+	for i := range 20000 {
+		fmt.Fprintf(&b, "%d rue de rivoli paris\n", i%200+1)
+	}
+	in := filepath.Join(t.TempDir(), "big.csv")
+	if err := os.WriteFile(in, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.open(t, "/")
+	p.do(t,
+		chromedp.Click(CSS("#tab-csv")),
+		chromedp.SetUploadFiles(CSS("#csv-file"), []string{in}),
+		chromedp.WaitEnabled(CSS("#csv-go")),
+		chromedp.Click(CSS("#csv-go")),
+		chromedp.WaitVisible(CSS("#csv-download")),
+	)
+	reads := get(t, p, chromedp.AttributeValue(CSS("#csv-stats"), "data-reads")).Value
+	ok := get(t, p, chromedp.Text(CSS("#csv-counts dd:nth-of-type(1)")))
+	if reads == "0" || reads == "1" || ok != "20000" {
+		t.Errorf("answer read in %s chunks, %s rows ok", reads, ok)
+	}
+	t.Logf("answer read in %s chunks", reads)
+}

@@ -5,7 +5,7 @@
 
 window.baliseCSVSetup = function ({ t, $, showFeatures }) {
   const file = $("csv-file"), go = $("csv-go");
-  let header = [], total = 0, delimiter = ",", url = null;
+  let header = [], total = 0, url = null;
 
   // parse reads CSV text (RFC 4180 quotes) into rows of cells.
   function parse(text, delim) {
@@ -45,8 +45,7 @@ window.baliseCSVSetup = function ({ t, $, showFeatures }) {
     const f = file.files[0];
     if (!f) return;
     const text = (await f.text()).replace(/^\ufeff/, "");
-    delimiter = sniff(text.split(/\r?\n/, 1)[0]);
-    const rows = parse(text, delimiter);
+    const rows = parse(text, sniff(text.split(/\r?\n/, 1)[0]));
     header = rows[0] || [];
     total = Math.max(0, rows.filter((r) => r.join("") !== "").length - 1);
     const box = $("csv-column-list");
@@ -80,10 +79,11 @@ window.baliseCSVSetup = function ({ t, $, showFeatures }) {
     e.preventDefault();
     const f = file.files[0];
     if (!f) return;
-    const form = new FormData();
-    form.append("data", f);
+    // The file itself as the body (not multipart): balise then answers
+    // while the upload arrives, so the progress moves from the first rows.
+    const opts = new URLSearchParams({ filename: f.name });
     if (mode() === "search") {
-      for (const c of $("csv-column-list").querySelectorAll("input:checked")) form.append("columns", c.value);
+      for (const c of $("csv-column-list").querySelectorAll("input:checked")) opts.append("columns", c.value);
     }
     go.disabled = true;
     $("csv-summary").hidden = true;
@@ -91,11 +91,13 @@ window.baliseCSVSetup = function ({ t, $, showFeatures }) {
     const bar = $("csv-bar"), stats = $("csv-stats");
     bar.max = Math.max(total, 1);
     bar.value = 0;
+    stats.dataset.reads = "0"; // answer chunks read (a test checks that the answer streams)
     const started = performance.now();
     const chunks = [];
     let lines = 0, text = "";
     try {
-      const r = await fetch("/" + mode() + "/csv", { method: "POST", body: form });
+      const r = await fetch("/" + mode() + "/csv?" + opts.toString(),
+        { method: "POST", body: f, headers: { "Content-Type": "text/csv" } });
       if (!r.ok) {
         const b = await r.text();
         let msg = b;
@@ -115,6 +117,7 @@ window.baliseCSVSetup = function ({ t, $, showFeatures }) {
         const secs = (performance.now() - started) / 1000;
         const rate = secs > 0 ? doneRows / secs : 0;
         bar.value = doneRows;
+        stats.dataset.reads = String(Number(stats.dataset.reads || 0) + 1);
         stats.textContent = t("rows")(doneRows, total, Math.round(rate), fmtTime((total - doneRows) / rate));
       }
       text += dec.decode();
@@ -136,7 +139,10 @@ window.baliseCSVSetup = function ({ t, $, showFeatures }) {
   }
 
   function summarize(text, blob, name) {
-    const rows = parse(text.replace(/^\ufeff/, ""), delimiter);
+    // The answer's delimiter is the one balise chose (a one-column file
+    // gets one absent from it), so it is sniffed again.
+    text = text.replace(/^\ufeff/, "");
+    const rows = parse(text, sniff(text.split(/\r?\n/, 1)[0]));
     const head = rows.shift() || [];
     const st = head.indexOf("result_status"), sc = head.indexOf("result_score");
     const counts = { ok: 0, "not-found": 0, skipped: 0, error: 0 };
