@@ -356,3 +356,24 @@ func TestBrowserCSVProgress(t *testing.T) {
 	}
 	t.Logf("answer read in %s chunks", reads)
 }
+
+func TestBrowserReverseCSV(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	in := filepath.Join(t.TempDir(), "points.csv")
+	if err := os.WriteFile(in, []byte("name,lat,lon\na,48.8566,2.3522\nb,x,y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	p.open(t, "/")
+	p.do(t,
+		chromedp.Click(CSS("#tab-csv")),
+		chromedp.Click(CSS(`input[name="mode"][value="reverse"]`)),
+		chromedp.SetUploadFiles(CSS("#csv-file"), []string{in}),
+		chromedp.WaitEnabled(CSS("#csv-go")),
+		chromedp.Click(CSS("#csv-go")),
+		chromedp.WaitVisible(CSS("#csv-download")),
+	)
+	summary := get(t, p, chromedp.Text(CSS("#csv-counts")))
+	if !strings.Contains(summary, "found\n1") || !strings.Contains(summary, "skipped\n1") {
+		t.Errorf("summary %q", summary)
+	}
+}
