@@ -26,9 +26,9 @@
 // serves an old answer (old entries simply age out by TTL), then the
 // endpoint and the response flavour, then the parts of the request that
 // decide the answer, in a canonical, injective encoding (length-prefixed
-// strings, filters sorted). See [Keys] for the rounding of a search's focus
-// point and the grid snapping of reverse points, and for the tolerance
-// each implies; docs/operations.md has the measured hit-rate gain.
+// strings, filters sorted). Points (a search's focus, a reverse point) are
+// keyed exactly: rounding them to a grid would serve one point's answer
+// for another (see [KeyConfig]).
 //
 // In Redis the key is hashed (SHA-256, 128 bits kept) under a prefix: keys
 // stay short, Cluster spreads them evenly, and query text never appears in

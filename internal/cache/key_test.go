@@ -19,8 +19,8 @@ func TestSearchKeySameAnswerSameKey(t *testing.T) {
 	base := SearchRequest{IndexVersion: "v1", Endpoint: "search", Flavour: "addok", Folded: "8 bd du port", Limit: 5}
 	f := func(name string, a, b SearchRequest) {
 		t.Helper()
-		ka, _, _ := k.Search(a)
-		kb, _, _ := k.Search(b)
+		ka := k.Search(a)
+		kb := k.Search(b)
 		if ka != kb {
 			t.Errorf("%s: keys differ; got %q and %q", name, ka, kb)
 		}
@@ -35,9 +35,9 @@ func TestSearchKeySameAnswerSameKey(t *testing.T) {
 	f("filter without values ignored", a, b)
 
 	a, b = base, base
-	a.HasFocus, a.Lat, a.Lon = true, 48.85661, 2.35222
-	b.HasFocus, b.Lat, b.Lon = true, 48.856649, 2.352249
-	f("focus rounded to 4 decimals", a, b)
+	a.HasFocus, a.Lat, a.Lon = true, 48.85661, 0
+	b.HasFocus, b.Lat, b.Lon = true, 48.85661, math.Copysign(0, -1)
+	f("focus longitude -0 is 0", a, b)
 }
 
 func TestSearchKeyDifferentAnswerDifferentKey(t *testing.T) {
@@ -46,7 +46,7 @@ func TestSearchKeyDifferentAnswerDifferentKey(t *testing.T) {
 	seen := map[string]string{}
 	f := func(name string, r SearchRequest) {
 		t.Helper()
-		key, _, _ := k.Search(r)
+		key := k.Search(r)
 		if prev, ok := seen[key]; ok {
 			t.Errorf("%s: same key as %s: %q", name, prev, key)
 		}
@@ -96,70 +96,20 @@ func TestFilterValuesBeyondEngineLimitKeepOrder(t *testing.T) {
 	// The engine keeps the first MaxFilterValues distinct values, then
 	// sorts: two lists that differ beyond that limit only in order may
 	// select different values, so their keys must differ.
-	k := mustKeys(t, KeyConfig{FocusDecimals: 4, MaxFilterValues: 2})
+	k := mustKeys(t, KeyConfig{MaxFilterValues: 2})
 	a := SearchRequest{Folded: "x", Filters: []Filter{{"postcode", []string{"1", "2", "3"}}}}
 	b := SearchRequest{Folded: "x", Filters: []Filter{{"postcode", []string{"3", "2", "1"}}}}
-	ka, _, _ := k.Search(a)
-	kb, _, _ := k.Search(b)
+	ka := k.Search(a)
+	kb := k.Search(b)
 	if ka == kb {
 		t.Fatalf("keys equal for differently truncated value lists: %q", ka)
 	}
 	a.Filters[0].Values = []string{"2", "1"}
 	b.Filters[0].Values = []string{"1", "2", "1"}
-	ka, _, _ = k.Search(a)
-	kb, _, _ = k.Search(b)
+	ka = k.Search(a)
+	kb = k.Search(b)
 	if ka != kb {
 		t.Fatalf("keys differ for the same set within the limit; got %q and %q", ka, kb)
-	}
-}
-
-func TestSearchFocusReturned(t *testing.T) {
-	k := mustKeys(t, DefaultKeyConfig())
-	_, lat, lon := k.Search(SearchRequest{HasFocus: true, Lat: 48.856649, Lon: 2.352251})
-	if lat != 48.8566 || lon != 2.3523 {
-		t.Fatalf("unexpected rounded focus; got %v,%v; want 48.8566,2.3523", lat, lon)
-	}
-	exact := mustKeys(t, KeyConfig{FocusDecimals: -1})
-	k1, lat, lon := exact.Search(SearchRequest{HasFocus: true, Lat: 48.856649, Lon: 2.352251})
-	k2, _, _ := exact.Search(SearchRequest{HasFocus: true, Lat: 48.8566491, Lon: 2.352251})
-	if lat != 48.856649 || lon != 2.352251 || k1 == k2 {
-		t.Fatalf("exact focus changed: %v,%v; keys %q %q", lat, lon, k1, k2)
-	}
-}
-
-func TestReverseKeySnapsToGridNode(t *testing.T) {
-	k := mustKeys(t, KeyConfig{ReverseCell: 1e-4})
-	f := func(lat, lon, wantLat, wantLon float64) string {
-		t.Helper()
-		key, sl, so := k.Reverse(ReverseRequest{IndexVersion: "v", Endpoint: "reverse", Lat: lat, Lon: lon, Limit: 1})
-		if sl != wantLat || so != wantLon {
-			t.Errorf("snap(%v,%v); got %v,%v; want %v,%v", lat, lon, sl, so, wantLat, wantLon)
-		}
-		return key
-	}
-	a := f(48.85661, 2.35219, 48.8566, 2.3522)
-	b := f(48.856649, 2.352151, 48.8566, 2.3522)
-	c := f(48.85666, 2.35219, 48.8567, 2.3522)
-	if a != b || a == c {
-		t.Fatalf("same node must share a key, neighbours must not: %q %q %q", a, b, c)
-	}
-	// A point on a node is its own node: its answer is exact.
-	f(45.1234, -1.5678, 45.1234, -1.5678)
-	f(-21.1151, 55.5364, -21.1151, 55.5364)
-
-	// The default 5e-5 grid: half the step.
-	d := mustKeys(t, DefaultKeyConfig())
-	for _, c := range [][4]float64{{48.85661, 2.35219, 48.85660, 2.35220}, {48.856626, 2.352174, 48.85665, 2.35215}, {45.1234, -1.5678, 45.1234, -1.5678}} {
-		if _, lat, lon := d.Reverse(ReverseRequest{Lat: c[0], Lon: c[1]}); lat != c[2] || lon != c[3] {
-			t.Errorf("default snap(%v,%v); got %v,%v; want %v,%v", c[0], c[1], lat, lon, c[2], c[3])
-		}
-	}
-
-	off := mustKeys(t, KeyConfig{ReverseCell: 0})
-	k1, lat, lon := off.Reverse(ReverseRequest{Lat: 48.85661, Lon: 2.35219})
-	k2, _, _ := off.Reverse(ReverseRequest{Lat: 48.856611, Lon: 2.35219})
-	if lat != 48.85661 || lon != 2.35219 || k1 == k2 {
-		t.Fatalf("snapping off changed the point: %v,%v; keys %q %q", lat, lon, k1, k2)
 	}
 }
 
@@ -175,7 +125,7 @@ func TestReverseKeyFields(t *testing.T) {
 		{IndexVersion: "v", Endpoint: "reverse", Lat: 48.8566, Lon: 2.3522, Limit: 1, Filters: []Filter{{"type", []string{"street"}}}},
 		{IndexVersion: "v", Endpoint: "reverse_csv", Lat: 48.8566, Lon: 2.3522, Limit: 1},
 	} {
-		key, _, _ := k.Reverse(r)
+		key := k.Reverse(r)
 		if seen[key] {
 			t.Errorf("duplicate key %q for %+v", key, r)
 		}
@@ -184,7 +134,7 @@ func TestReverseKeyFields(t *testing.T) {
 }
 
 func TestKeysRejectBadConfig(t *testing.T) {
-	for _, cfg := range []KeyConfig{{FocusDecimals: 13}, {ReverseCell: math.NaN()}, {ReverseCell: 2}} {
+	for _, cfg := range []KeyConfig{{MaxFilterValues: -1}} {
 		if _, err := NewKeys(cfg); err == nil {
 			t.Errorf("NewKeys(%+v) accepted", cfg)
 		}

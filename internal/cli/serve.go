@@ -99,8 +99,6 @@ type serveFlags struct {
 	redisURL          *string
 	redisCluster      *bool
 	redisTimeout      *time.Duration
-	focusDecimals     *int
-	reverseCell       *float64
 }
 
 // addServeFlags declares serve's flags on fs.
@@ -154,7 +152,6 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.memoryLimit = fs.String("memory-limit", "auto", "Go memory limit unless GOMEMLIMIT is set: auto (90% of the cgroup memory limit, none without one), off, a percentage of the cgroup limit (80%), or a size (2GiB)")
 	f.csvEscape = fs.Bool("csv-escape-formulas", false, "prefix with ' the CSV output cells a spreadsheet would run as formulas (first character = + - @ tab CR; plain numbers kept); off: Addok's exact output")
 	cd := cache.DefaultConfig()
-	kd := cache.DefaultKeyConfig()
 	f.cacheSize = byteSize(cd.MaxBytes)
 	fs.Var(&f.cacheSize, "cache-size", "L1 answer cache budget in bytes (e.g. 256MiB); 0 disables L1")
 	f.ttlExact = fs.Duration("cache-ttl-exact", cd.TTL.Exact, "cache lifetime of answers matched without fuzzy matching")
@@ -163,8 +160,6 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.redisURL = fs.String("redis-url", "", "Redis L2 cache (optional): redis://[user:pass@]host:port[/db] (or rediss://) for one node; a comma-separated list of host:port or redis:// URLs for a Cluster")
 	f.redisCluster = fs.Bool("redis-cluster", false, "treat a single --redis-url as a Cluster seed")
 	f.redisTimeout = fs.Duration("redis-timeout", cd.RedisTimeout, "bound on each L2 read (a slow Redis never costs a request more than this, until the breaker opens)")
-	f.focusDecimals = fs.Int("cache-focus-decimals", kd.FocusDecimals, "decimals of a /search focus point (lat/lon) kept in cache keys; answers are computed at the rounded point")
-	f.reverseCell = fs.Float64("cache-reverse-cell", kd.ReverseCell, "grid step in degrees to which /reverse points are snapped (answers are computed at the grid node); 0 keeps exact points")
 	return f
 }
 
@@ -218,7 +213,7 @@ func (f *serveFlags) serviceConfig(env Env) (server.ServiceConfig, error) {
 		Telemetry:          tcfg,
 		Metrics:            *f.metricsOn,
 		Cache:              f.cacheConfig(),
-		CacheKeys:          cache.KeyConfig{FocusDecimals: *f.focusDecimals, ReverseCell: *f.reverseCell, MaxFilterValues: f.ef.config().MaxFilterValues},
+		CacheKeys:          cache.KeyConfig{MaxFilterValues: f.ef.config().MaxFilterValues},
 		RateLimit:          rl,
 		RateLimitKeySecret: *f.lf.keySecret,
 		Admission:          f.lf.admissionConfig(),

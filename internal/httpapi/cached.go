@@ -154,33 +154,31 @@ func (a *API) startCacheLookup(ctx context.Context, endpoint string) (context.Co
 	return ctx, trace.SpanFromContext(ctx)
 }
 
-// searchKey returns the cache key of a forward search and the focus point
-// to search with ("" and the request's point without a cache).
-func (a *API) searchKey(e *search.Engine, endpoint, q string, limit int, autocomplete, hasCenter bool,
-	lat, lon float64, filters []search.Filter) (string, float64, float64) {
+// searchKey returns the cache key of a forward search ("" without a
+// cache).
+func (a *API) searchKey(e *search.Engine, endpoint string, q search.Query) string {
 	if a.opts.Cache == nil {
-		return "", lat, lon
+		return ""
 	}
 	return a.keys.Search(cache.SearchRequest{
 		IndexVersion: e.Index().Meta().Version, Endpoint: endpoint, Flavour: a.opts.Flavour.String(),
 		// The engine folds exactly this (search/collect.go: pipe.Query on
 		// the trimmed query, whose first step is text.ASCII); everything
 		// it does afterwards derives from the folded form.
-		Folded:  text.ASCII(strings.TrimSpace(q)),
-		Filters: cacheFilters(filters), Limit: limit, Autocomplete: autocomplete,
-		HasFocus: hasCenter, Lat: lat, Lon: lon,
+		Folded:  text.ASCII(strings.TrimSpace(q.Q)),
+		Filters: cacheFilters(q.Filters), Limit: q.Limit, Autocomplete: q.Autocomplete,
+		HasFocus: q.HasCenter, Lat: q.Lat, Lon: q.Lon,
 	})
 }
 
-// reverseKey is searchKey for a reverse lookup: the point returned is the
-// grid node to look up from.
-func (a *API) reverseKey(e *search.Engine, endpoint string, lat, lon float64, limit int, filters []search.Filter) (string, float64, float64) {
+// reverseKey is searchKey for a reverse lookup.
+func (a *API) reverseKey(e *search.Engine, endpoint string, q search.ReverseQuery) string {
 	if a.opts.Cache == nil {
-		return "", lat, lon
+		return ""
 	}
 	return a.keys.Reverse(cache.ReverseRequest{
 		IndexVersion: e.Index().Meta().Version, Endpoint: endpoint, Flavour: a.opts.Flavour.String(),
-		Lat: lat, Lon: lon, Filters: cacheFilters(filters), Limit: limit,
+		Lat: q.Lat, Lon: q.Lon, Radius: q.Radius, Filters: cacheFilters(q.Filters), Limit: q.Limit,
 	})
 }
 

@@ -55,9 +55,9 @@ func (a *API) search(w http.ResponseWriter, r *http.Request) {
 	}
 	hasCenter := ll.hasLat && ll.hasLon
 	telemetry.RequestInfoFrom(r.Context()).SetQuery(q)
-	key, lat, lon := a.searchKey(e, "search", q, limit, autocomplete, hasCenter, ll.lat, ll.lon, filters)
-	ans, err := a.lookup(r.Context(), w, "search", key, a.computeSearch("search", search.Query{Q: q, Limit: limit,
-		Autocomplete: autocomplete, HasCenter: hasCenter, Lat: lat, Lon: lon, Filters: filters}))
+	sq := search.Query{Q: q, Limit: limit, Autocomplete: autocomplete, HasCenter: hasCenter,
+		Lat: ll.lat, Lon: ll.lon, Filters: filters}
+	ans, err := a.lookup(r.Context(), w, "search", a.searchKey(e, "search", sq), a.computeSearch("search", sq))
 	if err != nil {
 		a.engineError(w, r, err)
 		return
@@ -108,9 +108,8 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 		a.fail(w, aerr)
 		return
 	}
-	key, lat, lon := a.reverseKey(e, "reverse", ll.lat, ll.lon, limit, filters)
-	ans, err := a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse",
-		search.ReverseQuery{Lat: lat, Lon: lon, Limit: limit, Filters: filters}))
+	rq := search.ReverseQuery{Lat: ll.lat, Lon: ll.lon, Limit: limit, Filters: filters}
+	ans, err := a.lookup(r.Context(), w, "reverse", a.reverseKey(e, "reverse", rq), a.computeReverse("reverse", rq))
 	if err != nil {
 		a.engineError(w, r, err)
 		return
@@ -295,15 +294,11 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 	var err error
 	if reverse {
 		q := bp.reverseQuery()
-		var key string
-		key, q.Lat, q.Lon = a.reverseKey(e, "reverse", q.Lat, q.Lon, q.Limit, q.Filters)
-		ans, err = a.lookup(r.Context(), w, "reverse", key, a.computeReverse("reverse", q))
+		ans, err = a.lookup(r.Context(), w, "reverse", a.reverseKey(e, "reverse", q), a.computeReverse("reverse", q))
 	} else {
 		q := bp.searchQuery()
 		telemetry.RequestInfoFrom(r.Context()).SetQuery(q.Q)
-		var key string
-		key, q.Lat, q.Lon = a.searchKey(e, "search", q.Q, q.Limit, q.Autocomplete, q.HasCenter, q.Lat, q.Lon, q.Filters)
-		ans, err = a.lookup(r.Context(), w, "search", key, a.computeSearch("search", q))
+		ans, err = a.lookup(r.Context(), w, "search", a.searchKey(e, "search", q), a.computeSearch("search", q))
 	}
 	if err != nil {
 		a.engineError(w, r, err)

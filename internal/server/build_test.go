@@ -89,11 +89,11 @@ func TestBuildConfigError(t *testing.T) {
 	logs := &testutil.SyncBuffer{}
 	var opened []bool
 	cfg := buildConfig(t, logs, &opened)
-	cfg.CacheKeys.FocusDecimals = 13
+	cfg.CacheKeys.MaxFilterValues = -1
 	_, err := Build(context.Background(), cfg)
 	var ce *ConfigError
-	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "focus decimals") {
-		t.Fatalf("Build: %v, want a ConfigError about focus decimals", err)
+	if !errors.As(err, &ce) || !strings.Contains(err.Error(), "max filter values") {
+		t.Fatalf("Build: %v, want a ConfigError about max filter values", err)
 	}
 	if len(opened) != 0 {
 		t.Errorf("index opened %d times despite the bad configuration", len(opened))

@@ -133,14 +133,16 @@ func TestMetricsEndToEnd(t *testing.T) {
 }
 
 // With the cache the answers are byte for byte those of a server without
-// it, when the focus point is within the key's rounding (4 decimals).
+// it, for points given with any number of decimals
+// (internal/relevance's TestCacheNeverChangesAnAnswer does the same on
+// thousands of real points).
 func TestCachedAnswersMatchUncached(t *testing.T) {
 	withCache := newRig(t, rigOptions{cache: l1Config()})
 	without := newRig(t, rigOptions{})
-	// A reverse point with 6 decimals is snapped to the 5e-5° grid (the
-	// documented tolerance); one with 4 decimals is a grid node itself.
 	for _, q := range []string{qFound, qNotFound, "/reverse?lat=-21.1208&lon=164.9",
 		"/search?q=rue+des&lat=-21.12&lon=164.9&limit=3",
+		"/search?q=rue+des&lat=-21.123457&lon=164.898765&limit=3",
+		"/reverse?lat=-21.121637&lon=164.899412&limit=3",
 		"/search?q=impasse&autocomplete=0&type=street",
 		"/reverse?lat=-21.1216&lon=164.8994&limit=3",
 	} {
