@@ -101,27 +101,34 @@ func Ring(c Cell, r int) []Cell {
 // square appends to out the distinct cells of the (2r+1)x(2r+1) square
 // centred on c, row by row from the south-west, or only its border when
 // border is set. The longitude index wraps around the antimeridian; rows
-// past a pole are left out, and wrapping can make a narrow square meet
-// itself, hence the duplicate check.
+// past a pole are left out. Only a square wider than the world (2r+1 over
+// 2^18 columns) meets itself when it wraps, and only then are duplicates
+// looked for; a border row's inner cells are skipped, not visited.
 func square(c Cell, r int, border bool, out []Cell) []Cell {
 	lonIdx, latIdx := split(c)
 	nLon, nLat := int64(1)<<lonBits, int64(1)<<latBits
-	seen := make(map[Cell]struct{}, cap(out))
+	var seen map[Cell]struct{}
+	if int64(2*r+1) > nLon {
+		seen = make(map[Cell]struct{}, cap(out))
+	}
 	for dy := -r; dy <= r; dy++ {
 		y := int64(latIdx) + int64(dy)
 		if y < 0 || y >= nLat {
 			continue
 		}
-		for dx := -r; dx <= r; dx++ {
-			if border && dy != -r && dy != r && dx != -r && dx != r {
-				continue
-			}
+		step := 1
+		if border && dy != -r && dy != r {
+			step = 2 * r // only the first and last columns
+		}
+		for dx := -r; dx <= r; dx += max(step, 1) {
 			x := (int64(lonIdx) + int64(dx) + nLon) % nLon
 			cell := interleave(uint32(x), uint32(y))
-			if _, dup := seen[cell]; dup {
-				continue
+			if seen != nil {
+				if _, dup := seen[cell]; dup {
+					continue
+				}
+				seen[cell] = struct{}{}
 			}
-			seen[cell] = struct{}{}
 			out = append(out, cell)
 		}
 	}

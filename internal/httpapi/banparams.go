@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"balise/internal/batch"
+	"balise/internal/pyjs"
 	"balise/internal/search"
 )
 
@@ -48,10 +49,14 @@ type banParams struct {
 	limit        jsNum
 	autocomplete jsBool
 	lon, lat     jsNum
-	filters      []banFilter
-	badFilters   bool
-	tooMany      string // a filter with more distinct values than accepted
-	maxValues    int
+	// radius (metres, reverse only) is balise's: 0 or undefined keeps
+	// the default cells; maxRadius is the engine's cap.
+	radius     jsNum
+	maxRadius  float64
+	filters    []banFilter
+	badFilters bool
+	tooMany    string // a filter with more distinct values than accepted
+	maxValues  int
 }
 
 // addFilter adds a filter as received (echo) and split into its values;
@@ -111,6 +116,11 @@ func (p *banParams) validate(required []string) string {
 			return "lon/lat must be valid WGS-84 coordinates"
 		}
 	}
+	if p.radius.defined {
+		if v := p.radius.v; p.radius.notNumber || !(v >= 0 && v <= p.maxRadius) {
+			return "radius must be a number of metres between 0 and " + pyjs.FormatJSNumber(p.maxRadius)
+		}
+	}
 	if p.badFilters {
 		return "filters are not valid"
 	}
@@ -167,7 +177,8 @@ func (p *banParams) searchQuery() search.Query {
 }
 
 func (p *banParams) reverseQuery() search.ReverseQuery {
-	return search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: p.limitOrDefault(), Filters: p.engineFilters()}
+	return search.ReverseQuery{Lat: p.lat.v, Lon: p.lon.v, Limit: p.limitOrDefault(), Filters: p.engineFilters(),
+		Radius: p.radius.v}
 }
 
 // splitBANFilter splits a filter value on "+" first, else on spaces, trims

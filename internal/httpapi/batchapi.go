@@ -182,6 +182,7 @@ func (a *API) batchOne(r *http.Request, e *search.Engine, global map[string]json
 	}
 	reverse := it.Operation == "reverse"
 	bp := jsonBANParams(merged, e.Filters(), reverse, a.opts.MaxFilterValues)
+	bp.maxRadius = e.Config().MaxReverseRadius
 	required := []string{"q"}
 	if reverse {
 		required = []string{"lon", "lat"}
@@ -240,6 +241,9 @@ func jsonBANParams(m map[string]json.RawMessage, filterNames []string, reverse b
 	}
 	bp.lon = jsonNum(m["lon"])
 	bp.lat = jsonNum(m["lat"])
+	if reverse {
+		bp.radius = jsonNum(m["radius"])
+	}
 	values := map[string]json.RawMessage{}
 	if raw, ok := m["filters"]; ok && !isNull(raw) {
 		if json.Unmarshal(raw, &values) != nil {

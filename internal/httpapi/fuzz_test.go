@@ -15,6 +15,7 @@ func FuzzParseSearchParams(f *testing.F) {
 	for _, s := range []string{
 		"q=rue+des+avions", "q=18,%20rue&limit=0&autocomplete=", "q=x&lat=0&lon=0",
 		"q=x&type=&type=street+city", "q=%zz%&limit=1_0", "lat=48.1&lng=inf", "q=rue&lat=nan&lon=1e400",
+		"lat=89.99&lon=179.99&radius=5000&limit=100", "lat=48.2&lon=5.2&radius=1e-300&type=housenumber",
 	} {
 		f.Add(s)
 	}

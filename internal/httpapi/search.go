@@ -103,12 +103,17 @@ func (a *API) reverse(w http.ResponseWriter, r *http.Request) {
 	limit = max(1, min(limit, a.opts.ReverseMaxLimit))
 	e, release := a.opts.Engines.Acquire()
 	defer release()
+	radius, aerr := reverseRadius(p, e.Config().MaxReverseRadius)
+	if aerr != nil {
+		a.fail(w, aerr)
+		return
+	}
 	filters, aerr := a.addokFilters(p, e.Filters())
 	if aerr != nil {
 		a.fail(w, aerr)
 		return
 	}
-	rq := search.ReverseQuery{Lat: ll.lat, Lon: ll.lon, Limit: limit, Filters: filters}
+	rq := search.ReverseQuery{Lat: ll.lat, Lon: ll.lon, Limit: limit, Filters: filters, Radius: radius}
 	ans, err := a.lookup(r.Context(), w, "reverse", a.reverseKey(e, "reverse", rq), a.computeReverse("reverse", rq))
 	if err != nil {
 		a.engineError(w, r, err)
@@ -173,6 +178,21 @@ func addokLimit(p params, def int) (int, *apiError) {
 		return def, nil
 	}
 	return n, nil
+}
+
+// reverseRadius is balise's radius parameter of /reverse, in metres: 0
+// when absent, empty or 0 (Addok's cells around the point), a 400 when it
+// is not a number from 0 to max.
+func reverseRadius(p params, max float64) (float64, *apiError) {
+	v, ok := p.last("radius")
+	if !ok || v == "" {
+		return 0, nil
+	}
+	f, ok := pyjs.ParsePyFloat(v)
+	if !ok || !(f >= 0 && f <= max) {
+		return 0, badParam("radius", "It must be a number of metres from 0 to "+pyjs.FormatJSNumber(max)+".")
+	}
+	return f, nil
 }
 
 type lonLat struct {
@@ -269,6 +289,12 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 		}
 	}
 	required := []string{"lon", "lat"}
+	if reverse {
+		if v, ok := p.last("radius"); ok && v != "" {
+			f, ok := pyjs.ParseJSFloat(v)
+			bp.radius = jsNum{defined: true, v: f, notNumber: !ok}
+		}
+	}
 	if !reverse {
 		required = []string{"q"}
 		if v, ok := p.last("q"); ok {
@@ -286,6 +312,7 @@ func (a *API) banGeo(w http.ResponseWriter, r *http.Request, reverse bool) {
 			bp.addFilter(name, v, a.opts.MaxFilterValues)
 		}
 	}
+	bp.maxRadius = e.Config().MaxReverseRadius
 	if msg := bp.validate(required); msg != "" {
 		a.fail(w, banError(http.StatusBadRequest, msg))
 		return

@@ -1,6 +1,7 @@
 package relevance
 
 import (
+	"fmt"
 	"sync/atomic"
 	"testing"
 
@@ -63,5 +64,29 @@ func BenchmarkReverse(b *testing.B) {
 		p := points[i%len(points)]
 		_, err := e.Reverse(b.Context(), search.ReverseQuery{Lat: p[0], Lon: p[1]})
 		return err
+	})
+}
+
+// BenchmarkReverseRadius: the same points with a radius and limit 20; the
+// scan stops once no farther ring can hold a closer answer, so a large
+// radius costs little where addresses are dense. The worst case, a radius
+// that holds nothing (far at sea or near a pole), is its own benchmark.
+func BenchmarkReverseRadius(b *testing.B) {
+	_, points := perfCases(b)
+	e := sharedEngine(b)
+	for _, radius := range []float64{100, 1000, 5000} {
+		b.Run(fmt.Sprintf("radius=%gm", radius), func(b *testing.B) {
+			runParallel(b, func(i int) error {
+				p := points[i%len(points)]
+				_, err := e.Reverse(b.Context(), search.ReverseQuery{Lat: p[0], Lon: p[1], Limit: 20, Radius: radius})
+				return err
+			})
+		})
+	}
+	b.Run("radius=5000m/empty", func(b *testing.B) {
+		runParallel(b, func(i int) error {
+			_, err := e.Reverse(b.Context(), search.ReverseQuery{Lat: 89.9, Lon: float64(i%360) - 180, Limit: 20, Radius: 5000})
+			return err
+		})
 	})
 }

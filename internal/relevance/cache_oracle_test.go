@@ -121,6 +121,7 @@ func fetch(t *testing.T, s *oracleServer, path, tier string) string {
 // dataPoint is one point of the data: a document's own or a housenumber's.
 type dataPoint struct {
 	lat, lon float64
+	doc      int // the document's line
 	hn       bool
 	name     string // the street's (or place's) name
 	city     string
@@ -147,13 +148,13 @@ func loadPoints(t *testing.T, path string) []dataPoint {
 		lat, ok1 := fieldFloat(d, "lat")
 		lon, ok2 := fieldFloat(d, "lon")
 		if ok1 && ok2 {
-			out = append(out, dataPoint{lat: lat, lon: lon, name: name, city: city})
+			out = append(out, dataPoint{lat: lat, lon: lon, doc: d.Line, name: name, city: city})
 		}
 		for _, h := range d.Housenumbers {
 			lat, ok1 := h.Lat.Float()
 			lon, ok2 := h.Lon.Float()
 			if ok1 && ok2 {
-				out = append(out, dataPoint{lat: lat, lon: lon, hn: true, name: name, city: city})
+				out = append(out, dataPoint{lat: lat, lon: lon, doc: d.Line, hn: true, name: name, city: city})
 			}
 		}
 	}

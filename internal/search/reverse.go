@@ -40,7 +40,7 @@ func (e *Engine) Reverse(ctx context.Context, q ReverseQuery) (results []*Result
 	if radius > 0 {
 		radius = min(radius, e.cfg.MaxReverseRadius)
 	}
-	cands := s.nearestPoints(q.Lat, q.Lon, radius)
+	cands := s.nearestPoints(q.Lat, q.Lon, radius, q.Limit)
 	keep := reverseKeep(cands, q.Limit)
 	results = make([]*Result, 0, keep)
 	for _, b := range cands[:keep] {
@@ -82,11 +82,19 @@ type nearPoint struct {
 	dist float64 // squared planar distance, only for choosing
 }
 
+// maxReverseRings bounds the rings of cells a reverse lookup with a radius
+// scans: (2*64+1)^2 cells at most. A 5 km radius needs 50 rings at 48° of
+// latitude; near the poles cells narrow to nothing, and the reachable
+// radius shrinks instead of the scan growing without bound.
+const maxReverseRings = 64
+
 // nearestPoints returns, for every document with an admitted point in the
 // cells looked at, its nearest point, sorted by distance then document.
 // With radius 0 the cells are Addok's: the 3x3 around the point, else the
-// next ring; with a radius, every cell that can hold a point that close.
-func (s *searcher) nearestPoints(lat, lon, radius float64) []nearPoint {
+// next ring. With a radius, rings of cells out to that distance, nearest
+// first, stopping as soon as no unscanned cell can hold a point that would
+// be among the first limit answers.
+func (s *searcher) nearestPoints(lat, lon, radius float64, limit int) []nearPoint {
 	bestByDoc := map[uint32]nearPoint{}
 	var order []uint32
 	cosLat := math.Cos(lat * math.Pi / 180)
@@ -107,13 +115,15 @@ func (s *searcher) nearestPoints(lat, lon, radius float64) []nearPoint {
 	}
 	ix := s.e.ix
 	center := geo.CellOf(lat, lon)
-	if radius > 0 {
-		h, w := geo.CellSizeMeters(lat)
-		rings := int(math.Ceil(radius/min(h, w))) + 1
-		for _, c := range geo.Around(center, rings) {
-			ix.CellPoints(c, consider)
+	sorted := func() []nearPoint {
+		cands := make([]nearPoint, 0, len(order))
+		for _, d := range order {
+			cands = append(cands, bestByDoc[d])
 		}
-	} else {
+		slices.SortFunc(cands, compareNear)
+		return cands
+	}
+	if radius <= 0 {
 		for _, c := range geo.Around(center, 1) {
 			ix.CellPoints(c, consider)
 		}
@@ -122,23 +132,41 @@ func (s *searcher) nearestPoints(lat, lon, radius float64) []nearPoint {
 				ix.CellPoints(c, consider)
 			}
 		}
+		return sorted()
 	}
-	// Rank on the indexed coordinates first and decode only what can be
-	// returned: a crowded area has hundreds of documents in its 9 cells.
-	cands := make([]nearPoint, 0, len(order))
-	for _, d := range order {
-		cands = append(cands, bestByDoc[d])
-	}
-	slices.SortFunc(cands, func(a, b nearPoint) int {
-		switch {
-		case a.dist < b.dist:
-			return -1
-		case a.dist > b.dist:
-			return 1
+	h, w := geo.CellSizeMeters(lat)
+	cell := min(h, w) * 0.99 // rows away from the point's narrow slightly
+	rings := min(int(math.Ceil(radius/cell))+1, maxReverseRings)
+	ix.CellPoints(center, consider)
+	for r := 1; r <= rings; r++ {
+		// Every point of ring r is at least (r-1) cells away: stop when
+		// that is beyond the limit-th nearest so far (and the metre of
+		// ties reverseKeep looks at).
+		if len(order) >= limit {
+			cands := sorted()
+			if float64(r-1)*cell > degToMetres(cands[limit-1].dist)+1 {
+				return cands
+			}
 		}
-		return int(a.doc) - int(b.doc)
-	})
-	return cands
+		for _, c := range geo.Ring(center, r) {
+			ix.CellPoints(c, consider)
+		}
+	}
+	return sorted()
+}
+
+// degToMetres turns a squared planar distance in degrees into metres.
+func degToMetres(d float64) float64 { return math.Sqrt(d) * 111195 }
+
+// compareNear orders candidates by distance, then document.
+func compareNear(a, b nearPoint) int {
+	switch {
+	case a.dist < b.dist:
+		return -1
+	case a.dist > b.dist:
+		return 1
+	}
+	return int(a.doc) - int(b.doc)
 }
 
 // reverseKeep is how many of the sorted candidates to decode: the limit,
@@ -147,8 +175,8 @@ func (s *searcher) nearestPoints(lat, lon, radius float64) []nearPoint {
 func reverseKeep(cands []nearPoint, limit int) int {
 	keep := min(len(cands), limit)
 	if keep > 0 {
-		last := math.Sqrt(cands[keep-1].dist) * 111195 // degrees to metres, roughly
-		for keep < len(cands) && math.Sqrt(cands[keep].dist)*111195 < last+1 {
+		last := degToMetres(cands[keep-1].dist)
+		for keep < len(cands) && degToMetres(cands[keep].dist) < last+1 {
 			keep++
 		}
 	}

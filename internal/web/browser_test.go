@@ -13,6 +13,7 @@ import (
 
 	"github.com/chromedp/cdproto/browser"
 	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/fetch"
 	cdplog "github.com/chromedp/cdproto/log"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/cdproto/runtime"
@@ -199,6 +200,110 @@ func TestBrowserReverseByClick(t *testing.T) {
 	first := get(t, p, chromedp.Text(CSS("#reverse-list li")))
 	if !strings.HasSuffix(first, " m") || !strings.Contains(first, "Paris") {
 		t.Errorf("nearest address %q (want a label and a distance)", first)
+	}
+}
+
+// A radius bounds the reverse answer: 1 m around a click holds no address
+// (the page says so), 2 km holds the nearest ones, all within it, and
+// the request carries the radius.
+func TestBrowserReverseRadius(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	var mu sync.Mutex
+	var sent []string
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		if ev, ok := ev.(*network.EventRequestWillBeSent); ok && strings.HasPrefix(ev.Request.URL, p.url+"/reverse?") {
+			mu.Lock()
+			sent = append(sent, ev.Request.URL)
+			mu.Unlock()
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.open(t, "/")
+	p.do(t, chromedp.SendKeys(CSS("#r-radius"), "1"), chromedp.Click(CSS("#map")),
+		chromedp.WaitVisible(CSS(".leaflet-interactive")))
+	help := get(t, p, chromedp.Text(CSS("#reverse .help")))
+	n := get(t, p, chromedp.Evaluate[int](`document.querySelectorAll("#reverse-list li").length`))
+	if n != 0 || help != "No address within 1 m" {
+		t.Errorf("radius 1 m: %d addresses, help %q", n, help)
+	}
+	p.do(t, chromedp.SetValue(CSS("#r-radius"), "2000"),
+		chromedp.Click(CSS("#map")), chromedp.WaitVisible(CSS("#reverse-list li")))
+	items := get(t, p, chromedp.Evaluate[[]string](`[...document.querySelectorAll("#reverse-list li")].map(li => li.textContent)`))
+	if len(items) == 0 {
+		t.Fatal("radius 2000 m: no address")
+	}
+	for _, it := range items {
+		var m int
+		if i := strings.LastIndex(it, " — "); i < 0 || func() bool { _, err := fmt.Sscanf(it[i:], " — %d m", &m); return err != nil }() || m > 2000 {
+			t.Errorf("radius 2000 m: item %q", it)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(sent) != 2 || !strings.Contains(sent[0], "&radius=1") || !strings.Contains(sent[1], "&radius=2000") {
+		t.Errorf("reverse requests %q", sent)
+	}
+}
+
+// A search still in flight when the next one starts is aborted: the
+// browser holds the first /search request (CDP Fetch domain), the user
+// types on, and the held request must end as cancelled while the newer
+// answer is shown.
+func TestBrowserStaleSearchAborted(t *testing.T) {
+	p := newPage(t, 1280, 800)
+	held := make(chan network.RequestID, 1)
+	var mu sync.Mutex
+	cancelled := map[network.RequestID]bool{}
+	paused := 0
+	if err := chromedp.Listen(p.ctx, func(ev any) {
+		switch ev := ev.(type) {
+		case *fetch.EventRequestPaused:
+			if paused++; paused == 1 {
+				held <- ev.NetworkID // the first: never answered
+				return
+			}
+			go chromedp.Call(p.ctx, fetch.ContinueRequest, fetch.ContinueRequestParams{RequestID: ev.RequestID})
+		case *network.EventLoadingFailed:
+			if ev.Canceled {
+				mu.Lock()
+				cancelled[ev.RequestID] = true
+				mu.Unlock()
+			}
+		}
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.open(t, "/")
+	if _, err := chromedp.Call(p.ctx, fetch.Enable, fetch.EnableParams{
+		Patterns: []*fetch.RequestPattern{{URLPattern: p.url + "/search?*"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	p.do(t, chromedp.SendKeys(CSS("#q"), "rue"))
+	var first network.RequestID
+	select {
+	case first = <-held:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no /search request after typing")
+	}
+	p.do(t, chromedp.SendKeys(CSS("#q"), " de rivoli"), chromedp.WaitVisible(CSS("#suggestions li")))
+	label := get(t, p, chromedp.Text(CSS("#sugg-0 span")))
+	if !strings.Contains(strings.ToLower(label), "rivoli") {
+		t.Errorf("first suggestion %q: the newer search's answer must be shown", label)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		mu.Lock()
+		ok := cancelled[first]
+		mu.Unlock()
+		if ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale /search request was not aborted")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

@@ -14,6 +14,7 @@
       filters: "Filtres", type: "Type", any: "tous", postcode: "Code postal",
       citycode: "Code commune (INSEE)", bias: "Privilégier le centre de la carte",
       autocomplete: "Autocomplétion", reverseHelp: "Cliquez sur la carte pour les adresses les plus proches.",
+      radius: "Rayon en mètres (vide : les plus proches)", noneWithin: (m) => `Aucune adresse à moins de ${m} m`,
       csvFile: "Fichier CSV", mode: "Mode", modeSearch: "adresses → coordonnées",
       modeReverse: "coordonnées → adresses", columns: "Colonnes de l'adresse", geocode: "Géocoder",
       summary: "Bilan", histHelp: "Scores des lignes trouvées, 0 → 1", download: "Télécharger le résultat",
@@ -28,6 +29,7 @@
   const en = {
     results: (n) => n + (n > 1 ? " results" : " result"), noResult: "No result",
     error: "Error: ", searching: "Searching…", nearest: "Nearest addresses:",
+    noneWithin: (m) => `No address within ${m} m`,
     rows: (d, t, r, eta) => `${d} / ${t} rows · ${r} rows/s · ${eta} left`,
     done: (d, s) => `${d} rows in ${s} s`, ok: "found", notFound: "not found",
     skipped: "skipped", errors: "errors", ambiguous: "ambiguous (score < 0.6)",
@@ -207,14 +209,18 @@
     if (revCtl) revCtl.abort();
     revCtl = new AbortController();
     const out = $("reverse-list");
+    // An empty or 0 radius keeps the server's default: the nearest around.
+    const radius = Math.min(5000, Math.max(0, Math.round(Number($("r-radius").value) || 0)));
+    let url = `/reverse?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&limit=5`;
+    if (radius > 0) url += `&radius=${radius}`;
     try {
-      const r = await fetch(`/reverse?lat=${lat.toFixed(6)}&lon=${lon.toFixed(6)}&limit=5`, { signal: revCtl.signal });
+      const r = await fetch(url, { signal: revCtl.signal });
       const body = await r.json();
       if (!r.ok) throw new Error(body.description || body.message || r.status);
       noteAttribution(body);
       out.replaceChildren();
       const fs = body.features || [];
-      $("reverse").querySelector(".help").textContent = fs.length ? t("nearest") : t("noResult");
+      $("reverse").querySelector(".help").textContent = fs.length ? t("nearest") : radius > 0 ? t("noneWithin")(radius) : t("noResult");
       for (const f of fs) {
         const li = document.createElement("li");
         li.className = "reverse-item";
@@ -223,6 +229,7 @@
       }
       showFeatures(fs, false);
       markers.addLayer(L.circleMarker([lat, lon], { radius: 5, color: "#c00" }));
+      if (radius > 0) markers.addLayer(L.circle([lat, lon], { radius, color: "#c00", weight: 1, fill: false }));
     } catch (e) {
       if (e.name !== "AbortError") out.textContent = t("error") + e.message;
     }
