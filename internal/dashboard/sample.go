@@ -20,6 +20,7 @@ type snapshot struct {
 	errors5xx   float64
 	inFlight    float64
 	buckets     []bucket // cumulative, by upper bound, summed over routes
+	native      nativeSum
 	hits        map[string]float64
 	misses      map[string]float64
 	rateLimited float64
@@ -126,8 +127,10 @@ func (s *snapshot) add(name string, m *dto.Metric) {
 }
 
 // addBuckets sums a histogram's classic buckets into s.buckets (every
-// series of the family has the same bounds) plus +Inf from the count.
+// series of the family has the same bounds) plus +Inf from the count, and
+// its native buckets into s.native.
 func (s *snapshot) addBuckets(h *dto.Histogram) {
+	s.native.add(h)
 	bs := h.GetBucket()
 	if s.buckets == nil {
 		s.buckets = make([]bucket, len(bs)+1)
@@ -190,7 +193,9 @@ func delta(a, b *snapshot) Sample {
 			s.HitRate[tier] = &r
 		}
 	}
-	if d := bucketDelta(a.buckets, b.buckets); d != nil {
+	if d := a.native.delta(&b.native); d != nil {
+		s.P50, s.P95, s.P99 = quantile(d, .5), quantile(d, .95), quantile(d, .99)
+	} else if d := bucketDelta(a.buckets, b.buckets); d != nil {
 		s.P50, s.P95, s.P99 = quantile(d, .5), quantile(d, .95), quantile(d, .99)
 	}
 	return s

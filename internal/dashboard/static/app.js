@@ -32,7 +32,10 @@
 
   function $(id) { return document.getElementById(id); }
   function set(id, v) { var e = $(id); if (e.textContent !== v) { e.textContent = v; } }
+  // Latencies are often below a millisecond: two significant digits.
+  var sf = new Intl.NumberFormat(lang === "fr" ? "fr-FR" : "en-GB", { maximumSignificantDigits: 2 });
   function num(v) { return v === null || v === undefined ? "–" : nf.format(v); }
+  function small(v) { return v < 10 ? sf.format(v) : nf.format(v); }
 
   document.documentElement.lang = lang;
   document.querySelectorAll("[data-i18n]").forEach(function (e) {
@@ -76,9 +79,9 @@
         svg.appendChild(path);
       }
     });
-    svg.setAttribute("aria-label", t.max + " " + nf.format(max));
+    svg.setAttribute("aria-label", t.max + " " + small(max));
     var h = svg.previousElementSibling;
-    if (h) { h.setAttribute("data-max", t.max + " " + nf.format(max)); h.title = t.max + " " + nf.format(max); }
+    if (h) { h.setAttribute("data-max", t.max + " " + small(max)); h.title = t.max + " " + small(max); }
   }
   function niceCeil(v) {
     if (v <= 0) { return 1; }
@@ -93,7 +96,7 @@
     set("rate", last ? num(last.rps) : "–");
     set("requests", num(st.totals.requests));
     set("inflight", num(st.in_flight));
-    set("p95", last && last.p95_ms !== null ? num(last.p95_ms) + " ms" : t.none);
+    set("p95", last && last.p95_ms !== null ? small(last.p95_ms) + " ms" : t.none);
     set("limited", num(st.totals.rate_limited));
     set("shed", num(st.totals.shed));
     set("errors", num(st.totals.errors_5xx));
