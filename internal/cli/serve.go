@@ -71,6 +71,7 @@ type serveFlags struct {
 	logFormat         *string
 	logLevel          *string
 	logQueries        *bool
+	logFlush          *time.Duration
 	accessSample      *float64
 	metricsOn         *bool
 	publicMetrics     *bool
@@ -129,6 +130,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 	f.logFormat = fs.String("log-format", "json", "log format: json or text")
 	f.logLevel = fs.String("log-level", "info", "log level: debug, info, warn or error")
 	f.logQueries = fs.Bool("log-queries", false, "write the query text in access-log lines (addresses are personal data: off by default)")
+	f.logFlush = fs.Duration("log-flush", telemetry.DefaultConfig().LogFlush, "batch log lines written to stdout and write them this often (one write per batch, not per line); 0 writes each line at once")
 	f.accessSample = fs.Float64("access-log-sample", 1, "fraction (0 to 1) of ordinary requests the access log keeps; errors and requests slower than 100 ms are always logged")
 	f.metricsOn = fs.Bool("metrics", true, "Prometheus metrics and tracing (false: neither; the access log is the same either way)")
 	f.publicMetrics = fs.Bool("public-metrics", true, "also serve GET /metrics on the public listener (it is always on --admin-addr)")
@@ -235,12 +237,16 @@ func (f *serveFlags) telemetryConfig(env Env) (telemetry.Config, error) {
 	tcfg.LogQueries = *f.logQueries
 	tcfg.AccessLog = *f.accessLog
 	tcfg.AccessLogSample = *f.accessSample
+	tcfg.LogFlush = *f.logFlush
 	tcfg.TraceSampleRatio = *f.traceRatio
 	if _, err := telemetry.ParseLevel(*f.logLevel); err != nil {
 		return tcfg, usageError{fmt.Sprintf("invalid --log-level %q (debug, info, warn, error)", *f.logLevel)}
 	}
 	if *f.logFormat != "json" && *f.logFormat != "text" {
 		return tcfg, usageError{fmt.Sprintf("invalid --log-format %q (json or text)", *f.logFormat)}
+	}
+	if *f.logFlush < 0 || *f.logFlush > time.Minute {
+		return tcfg, usageError{"--log-flush must be within [0, 1m]"}
 	}
 	if *f.accessSample < 0 || *f.accessSample > 1 || *f.traceRatio < 0 || *f.traceRatio > 1 {
 		return tcfg, usageError{"--access-log-sample and --trace-ratio must be within [0, 1]"}

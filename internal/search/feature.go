@@ -21,8 +21,13 @@ type Property struct {
 // their first value, falsy values dropped, a matched housenumber's payload
 // overriding), the "<type>: name" property, then distance.
 func (r *Result) Properties() []Property {
+	return r.appendProperties(make([]Property, 0, 20))
+}
+
+// appendProperties is Properties appending to props: AppendFeature passes
+// a buffer on its stack, so encoding a feature allocates no slice.
+func (r *Result) appendProperties(props []Property) []Property {
 	fields := r.Doc.Fields()
-	props := make([]Property, 0, len(fields)+6)
 	props = append(props, Property{"label", index.Value{Kind: index.KindString, Str: r.Label()}})
 	if !r.noScore {
 		props = append(props, Property{"score", index.Value{Kind: index.KindFloat, Float: r.Score}})
@@ -33,7 +38,7 @@ func (r *Result) Properties() []Property {
 	}
 	docType := ""
 	name := ""
-	seen := make(map[string]bool, len(fields))
+	var seen keySet
 	emit := func(k string, v index.Value) {
 		v = v.First()
 		if v.Truthy() {
@@ -42,10 +47,9 @@ func (r *Result) Properties() []Property {
 	}
 	for _, f := range fields {
 		k := f.Key
-		if excludedKey(k) || seen[k] {
+		if excludedKey(k) || !seen.add(k) {
 			continue
 		}
-		seen[k] = true
 		v := f.Value
 		switch k {
 		case "type":
@@ -71,14 +75,13 @@ func (r *Result) Properties() []Property {
 	}
 	if hn != nil {
 		for _, p := range hn.Payload {
-			if excludedKey(p.Key) || seen[p.Key] {
+			if excludedKey(p.Key) || !seen.add(p.Key) {
 				continue
 			}
-			seen[p.Key] = true
 			emit(p.Key, p.Value)
 		}
 	}
-	if docType != "" && !seen[docType] && docType != "label" && docType != "score" && docType != "housenumber" && docType != "distance" {
+	if docType != "" && !seen.has(docType) && docType != "label" && docType != "score" && docType != "housenumber" && docType != "distance" {
 		props = append(props, Property{docType, index.Value{Kind: index.KindString, Str: name}})
 	}
 	if r.HasDistance {
@@ -94,7 +97,8 @@ func (r *Result) AppendFeature(dst []byte) []byte {
 	dst = append(dst, ',')
 	dst = pyjs.AppendStrictJSONFloat(dst, r.Lat)
 	dst = append(dst, `]},"properties":{`...)
-	for i, p := range r.Properties() {
+	var buf [24]Property
+	for i, p := range r.appendProperties(buf[:0]) {
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -103,4 +107,41 @@ func (r *Result) AppendFeature(dst []byte) []byte {
 		dst = p.Value.AppendJSON(dst)
 	}
 	return append(dst, "}}"...)
+}
+
+// keySet is the set of property keys already seen. A document has a dozen
+// fields, where a scan of a small array beats a map and allocates
+// nothing; a document with many fields gets a map past smallKeys.
+type keySet struct {
+	n     int
+	small [smallKeys]string
+	m     map[string]bool
+}
+
+const smallKeys = 24
+
+// add reports whether k was not in the set, and adds it.
+func (s *keySet) add(k string) bool {
+	if s.has(k) {
+		return false
+	}
+	if s.n < smallKeys {
+		s.small[s.n] = k
+		s.n++
+		return true
+	}
+	if s.m == nil {
+		s.m = make(map[string]bool)
+	}
+	s.m[k] = true
+	return true
+}
+
+func (s *keySet) has(k string) bool {
+	for _, x := range s.small[:s.n] {
+		if x == k {
+			return true
+		}
+	}
+	return s.m[k]
 }

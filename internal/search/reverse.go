@@ -4,6 +4,7 @@ import (
 	"context"
 	"math"
 	"slices"
+	"sync"
 
 	"balise/internal/geo"
 	"balise/internal/index"
@@ -95,8 +96,11 @@ const maxReverseRings = 64
 // first, stopping as soon as no unscanned cell can hold a point that would
 // be among the first limit answers.
 func (s *searcher) nearestPoints(lat, lon, radius float64, limit int) []nearPoint {
-	bestByDoc := map[uint32]nearPoint{}
-	var order []uint32
+	sc := nearScratchPool.Get().(*nearScratch)
+	defer sc.release()
+	bestByDoc := sc.best
+	order := sc.order[:0]
+	defer func() { sc.order = order }()
 	cosLat := math.Cos(lat * math.Pi / 180)
 	consider := func(p index.Point) bool {
 		if !s.filter.admitsPoint(p) {
@@ -153,6 +157,30 @@ func (s *searcher) nearestPoints(lat, lon, radius float64, limit int) []nearPoin
 		}
 	}
 	return sorted()
+}
+
+// nearScratch is the per-lookup table of each document's nearest point.
+// A crowded area puts hundreds of documents in the cells looked at; a map
+// grown from empty for each lookup was a tenth of a reverse request's
+// allocations, so the tables are reused.
+type nearScratch struct {
+	best  map[uint32]nearPoint
+	order []uint32
+}
+
+var nearScratchPool = sync.Pool{New: func() any {
+	return &nearScratch{best: make(map[uint32]nearPoint, 256), order: make([]uint32, 0, 256)}
+}}
+
+// release empties the tables and returns them to the pool, unless a huge
+// lookup (a 5 km radius downtown) grew them: those are left to the GC.
+func (sc *nearScratch) release() {
+	if len(sc.best) > 4096 {
+		return
+	}
+	clear(sc.best)
+	sc.order = sc.order[:0]
+	nearScratchPool.Put(sc)
 }
 
 // degToMetres turns a squared planar distance in degrees into metres.

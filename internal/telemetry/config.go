@@ -21,6 +21,11 @@ type Config struct {
 	LogFormat string
 	// LogOutput receives the logs; nil means os.Stdout.
 	LogOutput io.Writer
+	// LogFlush batches the lines written to a file (os.Stdout in
+	// production) and writes them every LogFlush: one write per batch, not
+	// per line. 0 writes each line at once; other writers (buffers in
+	// tests) always get each line at once.
+	LogFlush time.Duration
 	// LogQueries adds the query text to access-log lines (privacy: off by
 	// default).
 	LogQueries bool
@@ -58,6 +63,7 @@ func DefaultConfig() Config {
 		AccessLog:       true,
 		AccessLogSample: 1,
 		SlowRequest:     100 * time.Millisecond,
+		LogFlush:        100 * time.Millisecond,
 	}
 }
 
@@ -69,6 +75,9 @@ func (c *Config) validate() error {
 	case "json", "text":
 	default:
 		return fmt.Errorf("unknown log format %q (want json or text)", c.LogFormat)
+	}
+	if c.LogFlush < 0 || c.LogFlush > time.Minute {
+		return fmt.Errorf("log flush interval must be within [0, 1m], got %v", c.LogFlush)
 	}
 	if c.AccessLogSample < 0 || c.AccessLogSample > 1 {
 		return fmt.Errorf("access log sample must be within [0, 1], got %v", c.AccessLogSample)

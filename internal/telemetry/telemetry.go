@@ -44,8 +44,16 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, func(context.Context) e
 	if out == nil {
 		out = os.Stdout
 	}
+	var lb *logBuffer
+	if _, isFile := out.(*os.File); isFile && cfg.LogFlush > 0 {
+		lb = newLogBuffer(out, cfg.LogFlush)
+		out = lb
+	}
 	logger, err := NewLogger(out, cfg.LogLevel, cfg.LogFormat, RequestIDFrom)
 	if err != nil {
+		if lb != nil {
+			lb.Close()
+		}
 		return nil, nil, err
 	}
 	t := &Telemetry{Logger: logger, cfg: cfg,
@@ -53,6 +61,17 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, func(context.Context) e
 	t.Registry = prometheus.NewRegistry()
 	t.names = &namingRegisterer{Registerer: t.Registry, names: map[string]bool{}}
 	if err := newRegistry(cfg, t.names); err != nil {
+		return nil, nil, err
+	}
+	if err := t.names.Register(prometheus.NewCounterFunc(prometheus.CounterOpts{
+		Name: "balise_log_lines_dropped_total",
+		Help: "Log lines dropped because the log output fell behind (8 MiB waiting).",
+	}, func() float64 {
+		if lb == nil {
+			return 0
+		}
+		return float64(lb.Dropped())
+	})); err != nil {
 		return nil, nil, err
 	}
 	if t.http, err = newHTTPMetrics(t.names); err != nil {
@@ -68,6 +87,9 @@ func Setup(ctx context.Context, cfg Config) (*Telemetry, func(context.Context) e
 	t.TracerProvider = tp
 	t.tracer = tp.Tracer("balise")
 	return t, func(ctx context.Context) error {
+		if lb != nil {
+			defer lb.Close() // last: the lines about the shutdown itself
+		}
 		if err := shutdown(ctx); err != nil {
 			return errors.Join(errors.New("cannot flush traces"), err)
 		}
