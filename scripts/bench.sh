@@ -123,7 +123,9 @@ start_server() {
 		>"$WORK/serve.log" 2>&1 &
 	server_pid=$!
 	docs=$("$bin" info "$index" | jq .documents)
-	for i in $(seq 1 100); do
+	# Up to 60 s: a France-sized index is verified (every checksum) before
+	# the server listens, which takes seconds when it is not in the page cache.
+	for i in $(seq 1 600); do
 		kill -0 "$server_pid" 2>/dev/null || { cat "$WORK/serve.log" >&2; die "balise serve exited"; }
 		# The answer must come from our server with our index, not from whatever else listens.
 		if [[ $(curl -fsS "$server_url/health" 2>/dev/null | jq -r '.index.documents // empty' 2>/dev/null) == "$docs" ]]; then
