@@ -3,5 +3,6 @@
 // constants and cut-offs, so the same candidates are considered), its score
 // formula (label similarity, importance, distance) and its result shape, plus
 // balise's improvements: a time budget per query, housenumbers written after
-// the street, and a reverse radius.
+// the street, a reverse radius, a second search with the query's glued words
+// taken apart ("12rue", "vernierparis": respell.go).
 package search

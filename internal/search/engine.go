@@ -50,6 +50,10 @@ type Config struct {
 	Collectors []string
 	// MaxReverseRadius caps the radius parameter of Reverse, in metres.
 	MaxReverseRadius float64
+	// Respell searches a second time with the query's glued words taken
+	// apart ("12rue", "vernierparis"), when it has some, and keeps the
+	// better answer (Addok searches the query as written only).
+	Respell bool
 }
 
 // DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
@@ -72,6 +76,7 @@ func DefaultConfig() Config {
 		TimeBudget:       50 * time.Millisecond,
 		NumberAnywhere:   true,
 		MaxReverseRadius: 5000,
+		Respell:          true,
 	}
 }
 
@@ -231,6 +236,10 @@ type Stats struct {
 	FuzzyTime    time.Duration // the fuzzy collector's share of Collect
 	Score        time.Duration
 	NotFoundOnly bool
+	// Respelled tells that the query was searched a second time with its
+	// glued words taken apart (Config.Respell); Respelling says that
+	// second search's results were kept.
+	Respelled, Respelling bool
 }
 
 // Search runs a forward geocoding query.
@@ -258,7 +267,42 @@ func (e *Engine) SearchStats(ctx context.Context, q Query) (results []*Result, s
 		return nil, st, err
 	}
 	results = s.run()
+	if e.cfg.Respell && !s.expired() {
+		results = e.searchRespelled(s, results)
+	}
 	return results, s.stats, nil
+}
+
+// searchRespelled searches again with the glued words of s's query taken
+// apart (respell), within what is left of s's time budget, and returns the
+// answer whose best result scores higher: first's when they tie or when
+// nothing was respelled. Each answer is scored against its own query, so a
+// query that the first search understood (a typo fuzzy matching found)
+// keeps its answer unless the respelled query is matched better.
+func (e *Engine) searchRespelled(s *searcher, first []*Result) []*Result {
+	alt, ok, _ := e.respell(s.folded, s.q.Autocomplete)
+	if !ok {
+		return first
+	}
+	q := s.q
+	q.Q = alt
+	s2 := newSearcher(s.ctx, e, q)
+	s2.deadline = s.deadline
+	if err := s2.prepare(); err != nil {
+		return first
+	}
+	second := s2.run()
+	s.stats.Respelled = true
+	s.stats.Candidates += s2.stats.Candidates
+	s.stats.Collect += s2.stats.Collect
+	s.stats.FuzzyTime += s2.stats.FuzzyTime
+	s.stats.Score += s2.stats.Score
+	s.stats.BudgetSpent = s.stats.BudgetSpent || s2.stats.BudgetSpent
+	if len(second) == 0 || (len(first) > 0 && second[0].Score <= first[0].Score) {
+		return first
+	}
+	s.stats.Respelling = true
+	return second
 }
 
 // score helpers shared by search and reverse.
