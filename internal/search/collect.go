@@ -54,6 +54,7 @@ type searcher struct {
 	scratchScored []scored
 	ngq           *text.NgramQuery
 	memo          map[string][]scored // intersections already computed
+	written       []string            // the query's words, for writtenWord
 	expiredFlag   bool
 }
 
@@ -554,6 +555,12 @@ func (s *searcher) fuzzy() bool {
 	}
 	start := time.Now()
 	defer func() { s.stats.FuzzyTime += time.Since(start) }()
+	if s.cfg.FuzzyPair && len(s.notFound) > 1 {
+		s.tryFuzzyPair()
+		if s.hasCream() {
+			return false
+		}
+	}
 	if len(s.notFound) > 0 {
 		s.tryFuzzy(s.notFound, true)
 	}
@@ -564,6 +571,136 @@ func (s *searcher) fuzzy() bool {
 		s.tryFuzzy(s.meaningful, false)
 	}
 	return false
+}
+
+// fuzzyTerms are the index terms one edit away from t's value (Addok's
+// make_fuzzy) that are seen with every term of others.
+func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
+	var words []index.TermID
+	for _, n := range s.e.pipe.Fuzzy(t.Value) {
+		id, ok := s.e.ix.Lookup(n)
+		if !ok {
+			continue
+		}
+		if len(others) > 0 && !s.cooccur(id, others) {
+			continue
+		}
+		words = append(words, id)
+	}
+	return words
+}
+
+// pairTerms are tryFuzzyPair's candidates for t: its fuzzy terms, then the
+// terms of the words one edit away from the word as written, processed by
+// the pipeline. The French pipeline rewrites words into phonemes, and an
+// edit of the written word is often more than one of its phonemes
+// ("teple" → "tepl", "temple" → "tanpl").
+func (s *searcher) pairTerms(t *token, others []index.TermID) []index.TermID {
+	words := s.fuzzyTerms(t, others)
+	w := s.writtenWord(t)
+	// Each neighbour of the written word runs through the pipeline, a cost
+	// quadratic in its length: words longer than any street word's are
+	// left to the phonemes' neighbours.
+	if w == "" || len(w) > respellMaxWord || s.e.profile != text.ProfileFrench {
+		return words
+	}
+	for _, n := range s.e.pipe.Fuzzy(w) {
+		if len(words) >= fuzzyPairMax || s.expired() {
+			break
+		}
+		toks := s.e.pipe.Index(n)
+		if len(toks) != 1 || toks[0] == t.Value {
+			continue
+		}
+		id, ok := s.e.ix.Lookup(toks[0])
+		if !ok || slices.Contains(words, id) || (len(others) > 0 && !s.cooccur(id, others)) {
+			continue
+		}
+		words = append(words, id)
+	}
+	return words
+}
+
+// writtenWord is the query word t was made from, "" when it cannot be told
+// (a synonym's expansion).
+func (s *searcher) writtenWord(t *token) string {
+	if s.written == nil {
+		q := s.folded
+		if s.e.profile == text.ProfileFrench {
+			q = text.RemoveLeadingZeros(text.CleanQuery(text.ExtractAddress(q)))
+		}
+		s.written = text.Tokenize(q)
+	}
+	if t.Position < 0 || t.Position >= len(s.written) {
+		return ""
+	}
+	w := text.Fold(s.written[t.Position])
+	if toks := s.e.pipe.Index(w); len(toks) != 1 || toks[0] != t.Value {
+		return ""
+	}
+	return w
+}
+
+// fuzzyPairMax bounds the neighbours of each word tryFuzzyPair combines,
+// so that it tries at most fuzzyPairMax² pairs.
+const fuzzyPairMax = 16
+
+// tryFuzzyPair corrects two unknown words at once ("rue des acaias
+// aicnreville"): Addok's fuzzy step corrects one word at a time, keeping
+// the other unknown word out of the keys, so a typo in the street and
+// another in the city find the street in any city. The two longest
+// unknown words are paired, each neighbour of one with each neighbour of
+// the other seen with it and with the known words (balise's
+// Config.FuzzyPair; Addok has no such step).
+func (s *searcher) tryFuzzyPair() {
+	var pair []*token
+	for _, t := range s.notFound { // longest first, as s.tokens
+		if !text.IsAllDigits(t.Value) {
+			pair = append(pair, t)
+		}
+		if len(pair) == 2 {
+			break
+		}
+	}
+	if len(pair) < 2 {
+		return
+	}
+	s.stats.Fuzzy = true
+	keys := append(slices.Clone(s.keys), s.tokenKeys(s.common)...)
+	others := make([]index.TermID, 0, len(keys)+1)
+	for _, k := range keys {
+		if !k.isSet {
+			others = append(others, k.term)
+		}
+	}
+	as := s.pairTerms(pair[0], others)
+	if len(as) == 0 || s.expired() {
+		return
+	}
+	bs := s.pairTerms(pair[1], others)
+	// The bucket may be full of documents that only have the query's
+	// common words ("rue", "des"): the pairs' documents, which have all
+	// its words, go first, and those fill what room is left.
+	before := slices.Clone(s.bucket.docs)
+	s.bucket.reset()
+	defer func() {
+		for _, d := range before {
+			if s.overflow() {
+				break
+			}
+			s.bucket.add([]uint32{d})
+		}
+	}()
+	for _, a := range as[:min(len(as), fuzzyPairMax)] {
+		for _, b := range bs[:min(len(bs), fuzzyPairMax)] {
+			if s.overflow() || s.expired() {
+				return
+			}
+			if s.cooccur(a, []index.TermID{b}) {
+				s.addToBucket(append(slices.Clone(keys), termKey(a), termKey(b)), 0)
+			}
+		}
+	}
 }
 
 func (s *searcher) tryFuzzy(tokens []*token, includeCommon bool) {
@@ -577,7 +714,6 @@ func (s *searcher) tryFuzzy(tokens []*token, includeCommon bool) {
 	if includeCommon {
 		allKeys = append(allKeys, s.tokenKeys(s.common)...)
 	}
-	ix := s.e.ix
 	for _, t := range toks {
 		if s.full() || s.expired() {
 			break
@@ -600,18 +736,7 @@ func (s *searcher) tryFuzzy(tokens []*token, includeCommon bool) {
 				others = append(others, k.term)
 			}
 		}
-		var words []index.TermID
-		for _, n := range s.e.pipe.Fuzzy(t.Value) {
-			id, ok := ix.Lookup(n)
-			if !ok {
-				continue
-			}
-			if len(others) > 0 && !s.cooccur(id, others) {
-				continue
-			}
-			words = append(words, id)
-		}
-		for _, w := range words {
+		for _, w := range s.fuzzyTerms(t, others) {
 			if !s.dry() || s.expired() {
 				break
 			}

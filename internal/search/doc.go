@@ -4,5 +4,7 @@
 // formula (label similarity, importance, distance) and its result shape, plus
 // balise's improvements: a time budget per query, housenumbers written after
 // the street, a reverse radius, a second search with the query's glued words
-// taken apart ("12rue", "vernierparis": respell.go).
+// taken apart ("12rue", "vernierparis": respell.go), and a fuzzy step that
+// corrects two unknown words together (a typo in the street and one in the
+// city).
 package search

@@ -54,6 +54,10 @@ type Config struct {
 	// apart ("12rue", "vernierparis"), when it has some, and keeps the
 	// better answer (Addok searches the query as written only).
 	Respell bool
+	// FuzzyPair corrects two unknown words of a query together (a typo
+	// in the street and one in the city) before Addok's fuzzy step
+	// corrects them one at a time.
+	FuzzyPair bool
 }
 
 // DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
@@ -77,6 +81,7 @@ func DefaultConfig() Config {
 		NumberAnywhere:   true,
 		MaxReverseRadius: 5000,
 		Respell:          true,
+		FuzzyPair:        true,
 	}
 }
 
