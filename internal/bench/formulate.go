@@ -36,7 +36,28 @@ var formulations = []string{"full", "no_postcode", "street_city", "municipality"
 //	uppercase        full, in upper case
 //	bis_ter          "12 bis Rue de la Paix Paris", for numbers with a suffix only
 //	commas           "12, Rue de la Paix, 75002 Paris"
-func Formulations() []string { return slices.Clone(formulations) }
+//
+// then the ways people and back offices write addresses that Addok misses
+// (writtenFormulations), each drawn from its own random source so that
+// adding one never changes the cases of another:
+//
+//	glued_number     "12Rue de la Paix Paris", "12bisRue de la Paix 75002 Paris"
+//	glued_city       "12 Rue de la PaixParis", "12 Rue de la Paix75002 Paris"
+//	city_typo        one edit in the city ("12 Rue de la Paix Pairs"), postcode or not
+//	two_typos        one edit in the street's longest word and one in the city
+//	country_suffix   full or no_postcode with "France" after it ("…Paris France", "…Paris, FRANCE")
+func Formulations() []string { return slices.Concat(formulations, writtenFormulations) }
+
+// writtenFormulations are the formulations of queries as people and back
+// offices write them: words glued together, two typos, a misspelled city, a
+// country after the address. Cases makes them after formulations; the
+// search mix (Generate) keeps to formulations.
+var writtenFormulations = []string{"glued_number", "glued_city", "city_typo", "two_typos", "country_suffix"}
+
+// WrittenFormulations lists the formulations of queries as people write
+// them, the tail of Formulations: the engine benchmarks leave them out, so
+// that their figures stay comparable with those measured before them.
+func WrittenFormulations() []string { return slices.Clone(writtenFormulations) }
 
 // What a Case's top result must be.
 const (
@@ -66,15 +87,34 @@ func Cases(c *Corpus, perKind int, seed uint64) []Case {
 	r := newRand(seed)
 	var out []Case
 	for _, kind := range formulations {
-		made := 0
-		for tries := 0; made < perKind && tries < perKind*maxAttemptsPerRequest; tries++ {
-			if cs, ok := Formulate(r, c, kind); ok {
-				out = append(out, cs)
-				made++
-			}
+		out = formulateN(out, r, c, kind, perKind)
+	}
+	for _, kind := range writtenFormulations {
+		out = formulateN(out, kindRand(seed, kind), c, kind, perKind)
+	}
+	return out
+}
+
+// formulateN appends up to n cases of kind drawn from r.
+func formulateN(out []Case, r *rand.Rand, c *Corpus, kind string, n int) []Case {
+	made := 0
+	for tries := 0; made < n && tries < n*maxAttemptsPerRequest; tries++ {
+		if cs, ok := Formulate(r, c, kind); ok {
+			out = append(out, cs)
+			made++
 		}
 	}
 	return out
+}
+
+// kindRand is the random source of one formulation of writtenFormulations:
+// the seed mixed with an FNV-1a hash of the kind's name.
+func kindRand(seed uint64, kind string) *rand.Rand {
+	h := uint64(14695981039346656037)
+	for i := 0; i < len(kind); i++ {
+		h = (h ^ uint64(kind[i])) * 1099511628211
+	}
+	return newRand(seed ^ h)
 }
 
 // newRand is the generators' source for a seed.
@@ -144,12 +184,62 @@ func Formulate(r *rand.Rand, c *Corpus, kind string) (cs Case, ok bool) {
 		}
 	case "commas":
 		q.Q = fmt.Sprintf("%s, %s, %s %s", h.Raw, s.Name, s.Postcode, s.City)
+	default:
+		if !writeAsPeople(r, q, s, h, kind) {
+			return Case{}, false
+		}
 	}
 	q.Q = strings.Join(strings.Fields(q.Q), " ") // an empty postcode leaves a double space
 	if q.Q == "" {
 		return Case{}, false
 	}
 	return cs, true
+}
+
+// writeAsPeople writes the query of one of writtenFormulations into q,
+// false when the draw does not suit it (a street whose name starts with a
+// digit cannot be glued to its number; a city too short for a typo) or
+// kind is unknown.
+func writeAsPeople(r *rand.Rand, q *search.Query, s Street, h Number, kind string) bool {
+	// Half the queries carry the postcode, as back-office files often do.
+	postcode := ""
+	if r.IntN(2) == 0 {
+		postcode = s.Postcode
+	}
+	switch kind {
+	case "glued_number":
+		if s.Name == "" || !unicode.IsLetter([]rune(s.Name)[0]) {
+			return false
+		}
+		q.Q = fmt.Sprintf("%s%s %s %s", h.Raw, s.Name, postcode, s.City)
+	case "glued_city":
+		// The city glued to the street's last word, or the postcode glued
+		// to it with the city after.
+		if r.IntN(2) == 0 || s.Postcode == "" {
+			q.Q = fmt.Sprintf("%s %s%s", h.Raw, s.Name, s.City)
+		} else {
+			q.Q = fmt.Sprintf("%s %s%s %s", h.Raw, s.Name, s.Postcode, s.City)
+		}
+	case "city_typo":
+		city := typo(r, s.City)
+		if city == "" {
+			return false
+		}
+		q.Q = fmt.Sprintf("%s %s %s %s", h.Raw, s.Name, postcode, city)
+	case "two_typos":
+		name, city := typo(r, s.Name), typo(r, s.City)
+		if name == "" || city == "" {
+			return false
+		}
+		q.Q = fmt.Sprintf("%s %s %s", h.Raw, name, city)
+	case "country_suffix":
+		suffix := []string{"France", "FRANCE", ", France", "france"}[r.IntN(4)]
+		q.Q = fmt.Sprintf("%s %s %s %s %s", h.Raw, s.Name, postcode, s.City, suffix)
+		q.Q = strings.ReplaceAll(q.Q, " ,", ",")
+	default:
+		return false
+	}
+	return true
 }
 
 func pick(r *rand.Rand, c *Corpus) (Street, Number) {
@@ -178,7 +268,16 @@ func typo(r *rand.Rand, s string) string {
 			best = i
 		}
 	}
-	w := []rune(words[best])
+	if words[best] = typoWord(r, words[best]); words[best] == "" {
+		return ""
+	}
+	return strings.Join(words, " ")
+}
+
+// typoWord applies one edit to a word of 5 runes or more, never on its
+// first or last rune; "" for a shorter word.
+func typoWord(r *rand.Rand, word string) string {
+	w := []rune(word)
 	if len(w) < 5 {
 		return ""
 	}
@@ -191,8 +290,7 @@ func typo(r *rand.Rand, s string) string {
 	default:
 		w[j], w[j+1] = w[j+1], w[j]
 	}
-	words[best] = string(w)
-	return strings.Join(words, " ")
+	return string(w)
 }
 
 // abbreviate abbreviates the first word of s that has a usual

@@ -53,7 +53,8 @@ type Mix string
 
 // The mixes Generate knows.
 const (
-	// MixSearch is the relevance suite's 16 formulations (Formulations) in
+	// MixSearch is the relevance suite's first 16 formulations (Formulations
+	// but WrittenFormulations) in
 	// equal parts (only "prefix" has autocomplete on): geocoding typed or
 	// stored addresses.
 	MixSearch Mix = "search"
