@@ -285,7 +285,11 @@ func (e *Engine) SearchStats(ctx context.Context, q Query) (results []*Result, s
 // query that the first search understood (a typo fuzzy matching found)
 // keeps its answer unless the respelled query is matched better.
 func (e *Engine) searchRespelled(s *searcher, first []*Result) []*Result {
-	alt, ok, _ := e.respell(s.folded, s.q.Autocomplete)
+	answered := ""
+	if len(first) > 0 {
+		answered = first[0].Label()
+	}
+	alt, ok, _ := e.respell(s.folded, s.q.Autocomplete, answered)
 	if !ok {
 		return first
 	}

@@ -29,6 +29,10 @@ const (
 type speller struct {
 	e       *Engine
 	lookups int
+	// answered holds the folded words of the first search's best result:
+	// a word of letters within two edits of one of them is a typo that the
+	// fuzzy step corrected, not two words glued together.
+	answered []string
 }
 
 // respell returns the folded query with its glued words taken apart, and
@@ -37,9 +41,13 @@ type speller struct {
 // together ("vernierparis" → "vernier paris") when both halves are index
 // terms. Only words that are not index terms themselves are touched, so a
 // query written with its spaces is never changed. The last word is left
-// alone when autocomplete is on: it may be a word being typed.
-func (e *Engine) respell(folded string, autocomplete bool) (string, bool, int) {
-	sp := speller{e: e}
+// alone when autocomplete is on: it may be a word being typed. answered is
+// the label of the first search's best result ("" for none): a word of
+// letters close to one of its words is not cut ("jinquilles" answered by
+// "Impasse des Jonquilles" is not "jin quilles"), which also spares the
+// second search of most typos.
+func (e *Engine) respell(folded string, autocomplete bool, answered string) (string, bool, int) {
+	sp := speller{e: e, answered: strings.Fields(text.ASCII(answered))}
 	words := strings.Fields(folded)
 	changed, tried := false, 0
 	for i, w := range words {
@@ -103,6 +111,9 @@ func (sp *speller) known(w string) bool {
 func (sp *speller) unglue(w string) (string, bool) {
 	runs := digitRuns(w)
 	if len(runs) == 1 {
+		if sp.corrected(w) {
+			return "", false
+		}
 		return sp.cut(w)
 	}
 	out := make([]string, 0, len(runs)+2)
@@ -136,6 +147,46 @@ func (sp *speller) unglue(w string) (string, bool) {
 		out = append(out, r)
 	}
 	return strings.Join(out, " "), true
+}
+
+// corrected reports whether w is within two edits of a word of the first
+// answer. Its cost is bounded by the label's length times
+// respellMaxWord², as w is at most respellMaxWord bytes and the lengths of
+// the words compared differ by two at most.
+func (sp *speller) corrected(w string) bool {
+	for _, a := range sp.answered {
+		if len(a) >= len(w)-2 && len(a) <= len(w)+2 && withinTwoEdits(w, a) {
+			return true
+		}
+	}
+	return false
+}
+
+// withinTwoEdits reports whether the Levenshtein distance between the
+// ASCII words a and b is two or less.
+func withinTwoEdits(a, b string) bool {
+	var rows [2][respellMaxWord + 3]int
+	prev, cur := rows[0][:len(b)+1], rows[1][:len(b)+1]
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		best := cur[0]
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+			best = min(best, cur[j])
+		}
+		if best > 2 {
+			return false
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)] <= 2
 }
 
 // cut cuts a word of letters into two index terms, "" and false when no

@@ -71,7 +71,7 @@ func TestRespellTakesGluedWordsApart(t *testing.T) {
 		{q: "12 rue de la paixparis", want: "12 rue de la paixparis", autocomplete: true},
 		{q: "12rue de la paix pa", want: "12 rue de la paix pa", autocomplete: true},
 	} {
-		got, changed, _ := e.respell(text.ASCII(c.q), c.autocomplete)
+		got, changed, _ := e.respell(text.ASCII(c.q), c.autocomplete, "")
 		if got != c.want || changed != (c.want != text.ASCII(c.q)) {
 			t.Errorf("respell(%q, %v) = %q, %v; want %q", c.q, c.autocomplete, got, changed, c.want)
 		}
@@ -112,7 +112,7 @@ func TestRespellSearch(t *testing.T) {
 func TestRespellCostIsBounded(t *testing.T) {
 	e := parisEngine(t, nil)
 	long := strings.Repeat("parisrue", 25) // 200 letters, not a term
-	if got, changed, n := e.respell(long, false); changed || got != long || n != 0 {
+	if got, changed, n := e.respell(long, false, ""); changed || got != long || n != 0 {
 		t.Errorf("200-letter word: changed %v after %d look-ups", changed, n)
 	}
 	// More words than respellMaxWords, of the longest size taken apart,
@@ -126,7 +126,7 @@ func TestRespellCostIsBounded(t *testing.T) {
 		words = append(words, w[:min(len(w), 190/(respellMaxWords+1))])
 	}
 	q := strings.Join(words, " ")
-	_, _, n := e.respell(q, false)
+	_, _, n := e.respell(q, false, "")
 	// Each word is looked up once; a word taken apart costs at most two
 	// look-ups per cut position and three per run of letters.
 	bound := len(words) + respellMaxWords*(2*respellMaxWord+3*respellMaxWord)
@@ -135,5 +135,31 @@ func TestRespellCostIsBounded(t *testing.T) {
 	}
 	if _, err := e.Search(t.Context(), Query{Q: q}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestRespellLeavesCorrectedTypos: a word of letters that the first answer
+// corrected (within two edits of one of its words) is not cut in two.
+func TestRespellLeavesCorrectedTypos(t *testing.T) {
+	for _, c := range []struct {
+		a, b string
+		want bool
+	}{
+		{"jinquilles", "jonquilles", true},
+		{"jonquilles", "jonquilles", true},
+		{"jnoquilles", "jonquilles", true},
+		{"jinquiles", "jonquilles", true},
+		{"vernierparis", "vernier", false},
+		{"vernierparis", "paris", false},
+		{"abc", "xyz", false},
+		{"", "ab", true},
+	} {
+		if got := withinTwoEdits(c.a, c.b); got != c.want {
+			t.Errorf("withinTwoEdits(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+		}
+	}
+	sp := speller{answered: []string{"impasse", "des", "jonquilles", "ussel"}}
+	if !sp.corrected("jinquilles") || sp.corrected("vernierparis") {
+		t.Error("corrected: want jinquilles corrected by jonquilles, vernierparis not")
 	}
 }
