@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"balise/internal/cache"
 	"balise/internal/geo"
@@ -28,7 +29,7 @@ import (
 // wrong). The reverse answers are checked against an oracle as well: the
 // exact nearest point of the data, found by scanning every point around.
 func TestCacheNeverChangesAnAnswer(t *testing.T) {
-	e := sharedEngine(t)
+	e := unboundedEngine(t)
 	pts := loadPoints(t, sourcePath(t))
 	redis := testutil.StartRedis(t)
 	rng := rand.New(rand.NewPCG(2026, 12))
@@ -45,6 +46,9 @@ func TestCacheNeverChangesAnAnswer(t *testing.T) {
 
 	cc := cache.DefaultConfig()
 	cc.RedisURL, cc.WriteQueue = redis.URL(), 1<<16
+	// Every write must land and every read be answered, also on a loaded
+	// machine: the test checks which tier served each answer.
+	cc.RedisTimeout, cc.RedisWriteTimeout = 10*time.Second, 10*time.Second
 	filled := newOracleServer(t, e, &cc)
 	for i, p := range paths {
 		// The first request computes; the second is an L1 hit.

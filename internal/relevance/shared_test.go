@@ -82,6 +82,21 @@ func sharedEngine(t testing.TB) *search.Engine {
 	return engine
 }
 
+// unboundedEngine is the shared engine's index searched without a time
+// budget, for tests that compare two answers to one query: with the 50 ms
+// budget, a loaded machine may cut one of them short.
+func unboundedEngine(t testing.TB) *search.Engine {
+	t.Helper()
+	shared := sharedEngine(t)
+	cfg := shared.Config()
+	cfg.TimeBudget = 0
+	e, err := search.New(shared.Index(), cfg, text.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
 // fold is the comparison form used by the evaluation scripts: NFD, marks
 // removed, lower case.
 func fold(s string) string {

@@ -55,7 +55,10 @@ type searcher struct {
 	ngq           *text.NgramQuery
 	memo          map[string][]scored // intersections already computed
 	written       []string            // the query's words, for writtenWord
-	expiredFlag   bool
+	// retyped are the values of known words taken as unknown, by the
+	// second search of searchRetyped.
+	retyped     []string
+	expiredFlag bool
 }
 
 func newSearcher(ctx context.Context, e *Engine, q Query) *searcher {
@@ -105,7 +108,7 @@ func (s *searcher) prepare() error {
 			}
 			continue
 		}
-		if id, ok := ix.Lookup(t.Value); ok {
+		if id, ok := ix.Lookup(t.Value); ok && !slices.Contains(s.retyped, t.Value) {
 			t.term, t.found, t.freq = id, true, ix.Frequency(id)
 		}
 		if t.IsLast {
@@ -555,7 +558,7 @@ func (s *searcher) fuzzy() bool {
 	}
 	start := time.Now()
 	defer func() { s.stats.FuzzyTime += time.Since(start) }()
-	if s.cfg.FuzzyPair && len(s.notFound) > 1 {
+	if s.cfg.FuzzyPair && (len(s.notFound) > 1 || len(s.retyped) > 0) {
 		s.tryFuzzyPair()
 		if s.hasCream() {
 			return false
@@ -590,35 +593,39 @@ func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
 	return words
 }
 
-// pairTerms are tryFuzzyPair's candidates for t: its fuzzy terms, then the
-// terms of the words one edit away from the word as written, processed by
-// the pipeline. The French pipeline rewrites words into phonemes, and an
-// edit of the written word is often more than one of its phonemes
-// ("teple" → "tepl", "temple" → "tanpl").
+// pairTerms are tryFuzzyPair's candidates for t, the fuzzyPairMax most
+// frequent of: its fuzzy terms, then the terms of the words one edit away
+// from the word as written (any letter substituted, not only a keyboard
+// neighbour), processed by the pipeline. The French pipeline rewrites
+// words into phonemes, and an edit of the written word is often more than
+// one of its phonemes ("teple" → "tepl", "temple" → "tanpl"). The most
+// frequent first: of two corrections, the more common word is the likelier
+// meant ("parns": "paris" rather than "parins").
 func (s *searcher) pairTerms(t *token, others []index.TermID) []index.TermID {
+	ix := s.e.ix
 	words := s.fuzzyTerms(t, others)
 	w := s.writtenWord(t)
 	// Each neighbour of the written word runs through the pipeline, a cost
 	// quadratic in its length: words longer than any street word's are
 	// left to the phonemes' neighbours.
-	if w == "" || len(w) > respellMaxWord || s.e.profile != text.ProfileFrench {
-		return words
+	if w != "" && len(w) <= respellMaxWord && s.e.profile == text.ProfileFrench {
+		for _, n := range text.Neighbours(w) {
+			if len(words) >= pairCandidatesMax || s.expired() {
+				break
+			}
+			toks := s.e.pipe.Index(n)
+			if len(toks) != 1 || toks[0] == t.Value {
+				continue
+			}
+			id, ok := ix.Lookup(toks[0])
+			if !ok || slices.Contains(words, id) || (len(others) > 0 && !s.cooccur(id, others)) {
+				continue
+			}
+			words = append(words, id)
+		}
 	}
-	for _, n := range s.e.pipe.Fuzzy(w) {
-		if len(words) >= fuzzyPairMax || s.expired() {
-			break
-		}
-		toks := s.e.pipe.Index(n)
-		if len(toks) != 1 || toks[0] == t.Value {
-			continue
-		}
-		id, ok := s.e.ix.Lookup(toks[0])
-		if !ok || slices.Contains(words, id) || (len(others) > 0 && !s.cooccur(id, others)) {
-			continue
-		}
-		words = append(words, id)
-	}
-	return words
+	slices.SortStableFunc(words, func(a, b index.TermID) int { return ix.Frequency(b) - ix.Frequency(a) })
+	return words[:min(len(words), fuzzyPairMax)]
 }
 
 // writtenWord is the query word t was made from, "" when it cannot be told
@@ -645,6 +652,10 @@ func (s *searcher) writtenWord(t *token) string {
 // so that it tries at most fuzzyPairMax² pairs.
 const fuzzyPairMax = 16
 
+// pairCandidatesMax bounds the candidates pairTerms ranks by frequency
+// before it keeps fuzzyPairMax: each costs a co-occurrence check.
+const pairCandidatesMax = 64
+
 // tryFuzzyPair corrects two unknown words at once ("rue des acaias
 // aicnreville"): Addok's fuzzy step corrects one word at a time, keeping
 // the other unknown word out of the keys, so a typo in the street and
@@ -662,7 +673,10 @@ func (s *searcher) tryFuzzyPair() {
 			break
 		}
 	}
-	if len(pair) < 2 {
+	// A single word is corrected here only in searchRetyped's second
+	// search, where a known word taken as a typo is the one unknown word;
+	// otherwise Addok's step corrects it.
+	if len(pair) == 0 || (len(pair) == 1 && len(s.retyped) == 0) {
 		return
 	}
 	s.stats.Fuzzy = true
@@ -677,7 +691,10 @@ func (s *searcher) tryFuzzyPair() {
 	if len(as) == 0 || s.expired() {
 		return
 	}
-	bs := s.pairTerms(pair[1], others)
+	var bs []index.TermID
+	if len(pair) == 2 {
+		bs = s.pairTerms(pair[1], others)
+	}
 	// The bucket may be full of documents that only have the query's
 	// common words ("rue", "des"): the pairs' documents, which have all
 	// its words, go first, and those fill what room is left.
@@ -692,6 +709,13 @@ func (s *searcher) tryFuzzyPair() {
 		}
 	}()
 	for _, a := range as[:min(len(as), fuzzyPairMax)] {
+		if len(pair) == 1 {
+			if s.overflow() || s.expired() {
+				return
+			}
+			s.addToBucket(append(slices.Clone(keys), termKey(a)), 0)
+			continue
+		}
 		for _, b := range bs[:min(len(bs), fuzzyPairMax)] {
 			if s.overflow() || s.expired() {
 				return

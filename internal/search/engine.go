@@ -58,6 +58,10 @@ type Config struct {
 	// in the street and one in the city) before Addok's fuzzy step
 	// corrects them one at a time.
 	FuzzyPair bool
+	// Retype searches a second time when the first answer leaves out a
+	// known word of the query, with that word taken as a typo, and keeps
+	// the better answer (searchRetyped).
+	Retype bool
 }
 
 // DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
@@ -82,6 +86,7 @@ func DefaultConfig() Config {
 		MaxReverseRadius: 5000,
 		Respell:          true,
 		FuzzyPair:        true,
+		Retype:           true,
 	}
 }
 
@@ -245,6 +250,10 @@ type Stats struct {
 	// glued words taken apart (Config.Respell); Respelling says that
 	// second search's results were kept.
 	Respelled, Respelling bool
+	// Retyped tells that the query was searched a second time with known
+	// words it left out taken as typos (Config.Retype); Retyping says
+	// that second search's results were kept.
+	Retyped, Retyping bool
 }
 
 // Search runs a forward geocoding query.
@@ -274,6 +283,9 @@ func (e *Engine) SearchStats(ctx context.Context, q Query) (results []*Result, s
 	results = s.run()
 	if e.cfg.Respell && !s.expired() {
 		results = e.searchRespelled(s, results)
+	}
+	if e.cfg.Retype && !s.expired() {
+		results = e.searchRetyped(s, results)
 	}
 	return results, s.stats, nil
 }

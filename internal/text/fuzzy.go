@@ -27,7 +27,15 @@ func AzertyKeyMap() map[rune]string {
 // of every letter a-z at every position, then deletions when the word is
 // longer than 3 characters; deduplicated keeping the first occurrence.
 // Digit-only words give none (Addok never fuzzes them).
-func (p *Pipeline) Fuzzy(word string) []string {
+func (p *Pipeline) Fuzzy(word string) []string { return neighbours(word, p.keyMap) }
+
+// Neighbours is Fuzzy with every letter a-z as a substitution, whatever
+// the keyboard map: the words one edit away from word however it was
+// mistyped or misspelt ("parns" → "paris"), for balise's own correction
+// steps, which are not bound by Addok's candidates.
+func Neighbours(word string) []string { return neighbours(word, nil) }
+
+func neighbours(word string, keyMap map[rune][]rune) []string {
 	if word == "" || IsAllDigits(word) {
 		return nil
 	}
@@ -46,9 +54,9 @@ func (p *Pipeline) Fuzzy(word string) []string {
 		g.add(nb[:n])
 	}
 	// Substitutions.
-	if p.keyMap != nil {
+	if keyMap != nil {
 		for i := 0; i < n; i++ {
-			subs, ok := p.keyMap[w[i]]
+			subs, ok := keyMap[w[i]]
 			if !ok {
 				continue
 			}

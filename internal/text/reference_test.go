@@ -127,6 +127,10 @@ func TestReference(t *testing.T) {
 			if got := all.Fuzzy(c.Word); !slices.Equal(got, c.All) {
 				t.Errorf("Fuzzy all letters (%q) = %q, want %q", c.Word, got, c.All)
 			}
+			// Neighbours substitutes every letter whatever the pipeline's map.
+			if got := Neighbours(c.Word); !slices.Equal(got, c.All) {
+				t.Errorf("Neighbours(%q) = %q, want %q", c.Word, got, c.All)
+			}
 		})
 	})
 	t.Run("ngram", func(t *testing.T) {
