@@ -405,7 +405,15 @@ func (s *searcher) noMeaningfulButCommonTryAutocomplete() bool {
 	if !s.passShouldMatch() {
 		return false
 	}
-	return s.full() || s.overflow() || s.hasCream()
+	stop := s.full() || s.overflow() || s.hasCream()
+	if stop && s.cfg.FuzzyPair && len(s.notFound) > 0 && !s.hasCream() {
+		// The chain stops here on documents that only have the common
+		// words ("rue", and "paris" at the size of the full BAN), before
+		// any fuzzy step: balise's corrects the unknown words first
+		// ("20 rue corvsart paris"), its documents going first.
+		s.tryFuzzyPair()
+	}
+	return stop
 }
 
 func (s *searcher) onlyCommonsTryAutocomplete() bool {
@@ -558,7 +566,7 @@ func (s *searcher) fuzzy() bool {
 	}
 	start := time.Now()
 	defer func() { s.stats.FuzzyTime += time.Since(start) }()
-	if s.cfg.FuzzyPair && (len(s.notFound) > 1 || len(s.retyped) > 0) {
+	if s.cfg.FuzzyPair && (len(s.notFound) > 1 || s.singleCorrection()) {
 		s.tryFuzzyPair()
 		if s.hasCream() {
 			return false
@@ -648,6 +656,18 @@ func (s *searcher) writtenWord(t *token) string {
 	return w
 }
 
+// singleCorrection reports whether tryFuzzyPair corrects a single unknown
+// word, which is otherwise left to Addok's step: in searchRetyped's second
+// search, where a known word taken as a typo may be the one unknown word,
+// and when the bucket overflowed with documents that have the query's
+// other words but not it (Addok's step runs on a dry bucket only). The
+// latter is the rule at the size of the full BAN, where a street name
+// ("Rue des Martyrs") is in more documents than a bucket holds: the city
+// written with a typo ("Danroutin") must be corrected to choose among them.
+func (s *searcher) singleCorrection() bool {
+	return len(s.retyped) > 0 || s.overflow()
+}
+
 // fuzzyPairMax bounds the neighbours of each word tryFuzzyPair combines,
 // so that it tries at most fuzzyPairMax² pairs.
 const fuzzyPairMax = 16
@@ -666,17 +686,16 @@ const pairCandidatesMax = 64
 func (s *searcher) tryFuzzyPair() {
 	var pair []*token
 	for _, t := range s.notFound { // longest first, as s.tokens
-		if !text.IsAllDigits(t.Value) {
+		// The last word under autocomplete is a prefix being typed, left
+		// to the autocomplete collectors.
+		if !text.IsAllDigits(t.Value) && !(s.q.Autocomplete && t.IsLast) {
 			pair = append(pair, t)
 		}
 		if len(pair) == 2 {
 			break
 		}
 	}
-	// A single word is corrected here only in searchRetyped's second
-	// search, where a known word taken as a typo is the one unknown word;
-	// otherwise Addok's step corrects it.
-	if len(pair) == 0 || (len(pair) == 1 && len(s.retyped) == 0) {
+	if len(pair) == 0 || (len(pair) == 1 && !s.singleCorrection()) {
 		return
 	}
 	s.stats.Fuzzy = true

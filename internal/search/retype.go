@@ -47,19 +47,29 @@ func (e *Engine) searchRetyped(s *searcher, first []*Result) []*Result {
 // uncovered returns the values of the query's meaningful words (known,
 // not common) that the best result of first does not have among its
 // label's tokens, longest first, at most retypeMaxWords; every meaningful
-// word when first is empty. The last word is left out under autocomplete:
-// it is a prefix being typed, not a typo.
+// word when first is empty, or when first leaves out an unknown word too
+// (no correction of it was found with the known words: one of them may
+// be a typo that made another term, "Duraton Parns" answered by a street
+// of Parné). The last word is left out under autocomplete: it is a prefix
+// being typed, not a typo.
 func (s *searcher) uncovered(first []*Result) []string {
 	var have []string
 	if len(first) > 0 {
 		have = s.e.pipe.Index(text.ASCII(first[0].Label()))
 	}
+	typed := func(t *token) bool { return s.q.Autocomplete && t.IsLast }
+	lost := false
+	for _, t := range s.notFound {
+		if !typed(t) && !text.IsAllDigits(t.Value) && !s.hasNear(have, t.Value) {
+			lost = true
+		}
+	}
 	var out []string
 	for _, t := range s.tokens { // longest first
-		if !t.found || t.freq > s.cfg.CommonThreshold || (s.q.Autocomplete && t.IsLast) {
+		if !t.found || t.freq > s.cfg.CommonThreshold || typed(t) {
 			continue
 		}
-		if len(t.Value) < 3 || text.IsAllDigits(t.Value) || slices.Contains(have, t.Value) {
+		if len(t.Value) < 3 || text.IsAllDigits(t.Value) || (!lost && slices.Contains(have, t.Value)) {
 			continue
 		}
 		out = append(out, t.Value)
@@ -68,4 +78,18 @@ func (s *searcher) uncovered(first []*Result) []string {
 		}
 	}
 	return out
+}
+
+// hasNear reports whether words holds one within two edits of w: the
+// fuzzy steps corrected w into it.
+func (s *searcher) hasNear(words []string, w string) bool {
+	if len(w) > respellMaxWord {
+		return false
+	}
+	for _, h := range words {
+		if len(h) >= len(w)-2 && len(h) <= len(w)+2 && withinTwoEdits(w, h) {
+			return true
+		}
+	}
+	return false
 }
