@@ -69,6 +69,16 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 	order := make([]key, len(all))
 	copy(order, all)
 	sort.SliceStable(order, func(i, j int) bool { return s.keyLen(order[i]) < s.keyLen(order[j]) })
+	// Every operand in more documents than INTERSECT_LIMIT ("rue" and
+	// "de" at the size of the full BAN): the intersection would walk a
+	// million postings for a bucket that keeps a hundred. As Addok's
+	// manual scan does for common tokens, the best-weighted documents of
+	// the smallest operand are probed in the others instead.
+	if k0 := order[0]; !k0.isSet && s.keyLen(k0) > s.cfg.IntersectLimit {
+		if top, _ := s.e.ix.Top(k0.term); len(top) >= s.cfg.ManualScanWindow {
+			return s.scanTop(order, limit)
+		}
+	}
 	type cursor struct {
 		docs    []uint32
 		weights []float32
@@ -126,6 +136,39 @@ done:
 	}
 	s.memo[sig] = slices.Clone(hits)
 	s.scratchScored = hits[:0]
+	return topN(hits, limit)
+}
+
+// scanTop intersects keys, the smallest first and a term with a top list
+// of at least ManualScanWindow documents, over those documents only: the limit
+// best by summed weight among those in every other key. Its cost is the
+// window times the keys times a binary search, whatever the lists' sizes.
+func (s *searcher) scanTop(order []key, limit int) []uint32 {
+	docs, weights := s.e.ix.Top(order[0].term)
+	n := min(len(docs), len(weights), s.cfg.ManualScanWindow)
+	hits := make([]scored, 0, n)
+	for i, d := range docs[:n] {
+		w, ok := float64(weights[i]), true
+		for _, k := range order[1:] {
+			ds, ws := k.set, []float32(nil)
+			if !k.isSet {
+				ds, ws = s.e.ix.Postings(k.term)
+			}
+			p, found := slices.BinarySearch(ds, d)
+			if !found {
+				ok = false
+				break
+			}
+			if ws != nil {
+				w += float64(ws[p])
+			} else {
+				w++
+			}
+		}
+		if ok {
+			hits = append(hits, scored{d, w})
+		}
+	}
 	return topN(hits, limit)
 }
 

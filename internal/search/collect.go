@@ -471,7 +471,20 @@ func (s *searcher) ensureGeohashResultsAreIncluded() bool {
 }
 
 func (s *searcher) autocompleteMeaningful() bool {
-	if s.overflow() || !s.q.Autocomplete {
+	if !s.q.Autocomplete {
+		return false
+	}
+	if s.overflow() {
+		// Addok stops here. But the bucket overflows with the documents
+		// of the words already typed whenever they are in more documents
+		// than it holds, as a street name is at the size of the full BAN
+		// ("rue de la liberte lef"): the word being typed is then never
+		// expanded and the street is answered in any city. balise expands
+		// it, its documents in front.
+		if s.cfg.PrefixInFront && s.last != nil && !s.last.found && s.last.Kind != text.KindHousenumber {
+			defer s.inFront()()
+			s.autocomplete(s.meaningful, false, false)
+		}
 		return false
 	}
 	if s.geohash != nil {
@@ -656,6 +669,22 @@ func (s *searcher) writtenWord(t *token) string {
 	return w
 }
 
+// inFront empties the bucket and returns the function that puts back the
+// documents it held, as far as room is left: what is collected between
+// the two goes in front of them, so that BucketMax keeps it.
+func (s *searcher) inFront() func() {
+	before := slices.Clone(s.bucket.docs)
+	s.bucket.reset()
+	return func() {
+		for _, d := range before {
+			if s.overflow() {
+				break
+			}
+			s.bucket.add([]uint32{d})
+		}
+	}
+}
+
 // singleCorrection reports whether tryFuzzyPair corrects a single unknown
 // word, which is otherwise left to Addok's step: in searchRetyped's second
 // search, where a known word taken as a typo may be the one unknown word,
@@ -717,16 +746,7 @@ func (s *searcher) tryFuzzyPair() {
 	// The bucket may be full of documents that only have the query's
 	// common words ("rue", "des"): the pairs' documents, which have all
 	// its words, go first, and those fill what room is left.
-	before := slices.Clone(s.bucket.docs)
-	s.bucket.reset()
-	defer func() {
-		for _, d := range before {
-			if s.overflow() {
-				break
-			}
-			s.bucket.add([]uint32{d})
-		}
-	}()
+	defer s.inFront()()
 	for _, a := range as[:min(len(as), fuzzyPairMax)] {
 		if len(pair) == 1 {
 			if s.overflow() || s.expired() {

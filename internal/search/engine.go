@@ -62,6 +62,10 @@ type Config struct {
 	// known word of the query, with that word taken as a typo, and keeps
 	// the better answer (searchRetyped).
 	Retype bool
+	// PrefixInFront expands the word being typed (autocomplete) also when
+	// the bucket already overflowed with the documents of the words before
+	// it, its documents in front (autocompleteMeaningful).
+	PrefixInFront bool
 }
 
 // DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
@@ -87,6 +91,7 @@ func DefaultConfig() Config {
 		Respell:          true,
 		FuzzyPair:        true,
 		Retype:           true,
+		PrefixInFront:    true,
 	}
 }
 
