@@ -149,6 +149,7 @@ func (s *searcher) prepare() error {
 		s.hnRef = sb.String()
 	} else if s.cfg.NumberAnywhere {
 		s.hnLoose = s.looseNumbers()
+		s.demoteLooseNumbers()
 	}
 
 	// Filters, as Addok: dedupe, strip, drop empty, cap, sort; OR within, AND across.
@@ -171,6 +172,52 @@ func (s *searcher) geohashArea(lat, lon float64) []uint32 {
 	}
 	slices.Sort(docs)
 	return slices.Compact(docs)
+}
+
+// demoteLooseNumbers makes the tokens of the numbers written after the
+// start of the query common: such a number is a housenumber (hnLoose)
+// rather than a word of the street's name, and as a meaningful word it
+// would be required in the intersections, keeping out the street that has
+// it only as a housenumber ("avenue de la gare 6 naucelle" answered by
+// the streets with "six" in their documents, once "gare" and "avenue" are
+// common at the size of the full BAN). It still counts, as a common word,
+// where a street is named with it ("rue du 8 mai 1945"). When every
+// meaningful word is such a number, nothing changes.
+func (s *searcher) demoteLooseNumbers() {
+	if len(s.hnLoose) == 0 {
+		return
+	}
+	loose := func(t *token) bool {
+		for _, n := range s.hnLoose {
+			if toks := s.e.pipe.Index(n.word); len(toks) == 1 && toks[0] == t.Value {
+				return true
+			}
+		}
+		return false
+	}
+	var kept, common, demoted []*token
+	for _, t := range s.meaningful {
+		if loose(t) {
+			demoted = append(demoted, t)
+		} else {
+			kept = append(kept, t)
+		}
+	}
+	if len(kept) == 0 {
+		return // nothing else to search with
+	}
+	for _, t := range s.common {
+		if loose(t) {
+			demoted = append(demoted, t)
+		} else {
+			common = append(common, t)
+		}
+	}
+	// After the common words, whatever their frequency: a collector that
+	// adds the rarest common word to a lone meaningful one
+	// (bucket_with_meaningful) takes a word of the address.
+	s.meaningful = kept
+	s.common = append(common, demoted...)
 }
 
 // looseNumber is a number written after the start of the query: its

@@ -46,3 +46,40 @@ func TestOverflowedBucketStillCorrectsTheCity(t *testing.T) {
 		t.Errorf("%q without PrefixInFront: Danjoutin already", p.Q)
 	}
 }
+
+// TestLooseNumberIsNotRequired: a number written after the street is a
+// housenumber, so its token is not one of the words every candidate must
+// have: it goes after the common words, and the street is found by its
+// words even where they are common.
+func TestLooseNumberIsNotRequired(t *testing.T) {
+	var docs []doc
+	for i := range 12 {
+		docs = append(docs, doc{"name": "Avenue de la Gare", "city": fmt.Sprintf("Ville%c", 'a'+i), "type": "street",
+			"housenumbers": map[string]any{"6": map[string]any{"lat": 44.1, "lon": 2.3}}})
+	}
+	docs = append(docs,
+		doc{"name": "Avenue de la Gare", "city": "Naucelle", "type": "street", "housenumbers": map[string]any{"6": map[string]any{"lat": 44.2, "lon": 2.3}}},
+		doc{"name": "Rue des Six Chemins", "city": "Naucelle", "type": "street"},
+		doc{"name": "Avenue de Naucelle", "city": "Six-Fours", "type": "street"})
+	f := buildFixture(t, withCfg(fr(), func(c *Config) { c.CommonThreshold = 5 }), docs...)
+	s := newSearcher(t.Context(), f.e, Query{Q: "avenue de la gare 6 naucelle", Limit: 5})
+	if err := s.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range s.meaningful {
+		if m.Value == "six" {
+			t.Errorf("the number's token is meaningful: %v", m)
+		}
+	}
+	if n := len(s.common); n == 0 || s.common[n-1].Value != "six" {
+		t.Errorf("the number's token is not last of the common words")
+	}
+	res := f.search(Query{Q: "avenue de la gare 6 naucelle", Limit: 5})
+	if len(res) == 0 || res[0].Label() != "6 Avenue de la Gare Naucelle" {
+		got := ""
+		if len(res) > 0 {
+			got = res[0].Label()
+		}
+		t.Errorf("top %q, want 6 Avenue de la Gare Naucelle", got)
+	}
+}
