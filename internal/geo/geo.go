@@ -153,3 +153,16 @@ func (c Cell) String() string {
 	}
 	return string(b[:])
 }
+
+// Corner7 returns the cell's south-west corner in units of 1e-7 degree,
+// rounded down. A cell spans 180/2^17 degree of latitude and 360/2^18 of
+// longitude (13,733 units, rounded up), so a point of the cell rounded to
+// 1e-7 degree is at most 13,734 units north and east of it: the index
+// stores points as u16 offsets from it.
+func (c Cell) Corner7() (lat, lon int32) {
+	lonIdx, latIdx := split(c)
+	// Integer arithmetic: exact, and the products fit in int64.
+	lat = int32(int64(latIdx)*1_800_000_000>>latBits - 900_000_000)
+	lon = int32(int64(lonIdx)*3_600_000_000>>lonBits - 1_800_000_000)
+	return lat, lon
+}

@@ -2,6 +2,7 @@ package geo
 
 import (
 	"math"
+	"math/rand/v2"
 	"testing"
 )
 
@@ -44,5 +45,35 @@ func TestHaversine(t *testing.T) {
 	}
 	if d := DistanceMeters(48.8566, 2.3522, 48.8566, 2.3522); d != 0 {
 		t.Fatalf("distance to self = %d", d)
+	}
+}
+
+// TestCorner7 checks the bound the index relies on: a point rounded to
+// 1e-7 degree is within 13,734 units north and east of its cell's corner,
+// at the extremes and at cell boundaries too.
+func TestCorner7(t *testing.T) {
+	check := func(lat, lon float64) {
+		t.Helper()
+		cLat, cLon := CellOf(lat, lon).Corner7()
+		dLat := int64(math.Round(lat*1e7)) - int64(cLat)
+		dLon := int64(math.Round(lon*1e7)) - int64(cLon)
+		if dLat < 0 || dLat > 13734 || dLon < 0 || dLon > 13734 {
+			t.Fatalf("(%v, %v): offsets %d, %d from the corner", lat, lon, dLat, dLon)
+		}
+	}
+	for _, p := range [][2]float64{{-90, -180}, {90, 180}, {0, 0}, {-90, 180}, {90, -180}, {48.8566, 2.3522}, {-21.120919, 164.900792}} {
+		check(p[0], p[1])
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	latStep, lonStep := 180.0/(1<<17), 360.0/(1<<18)
+	for i := 0; i < 200000; i++ {
+		lat, lon := rng.Float64()*180-90, rng.Float64()*360-180
+		check(lat, lon)
+		// Cell boundaries, and a hair either side of them.
+		bl := math.Floor((lat+90)/latStep)*latStep - 90
+		bo := math.Floor((lon+180)/lonStep)*lonStep - 180
+		for _, e := range []float64{0, 1e-12, -1e-12, 4.9e-8, -4.9e-8} {
+			check(math.Max(-90, math.Min(90, bl+e)), math.Max(-180, math.Min(180, bo+e)))
+		}
 	}
 }

@@ -98,6 +98,18 @@ type point struct {
 	doc, hn  uint32
 }
 
+// offsets returns the point's u16 offsets from its cell's south-west
+// corner, exact: Corner7 guarantees they are in range for any valid
+// coordinates, which the builder checks before making a point.
+func (p point) offsets() (lat, lon uint16, err error) {
+	cLat, cLon := p.cell.Corner7()
+	dLat, dLon := int64(p.lat)-int64(cLat), int64(p.lon)-int64(cLon)
+	if dLat < 0 || dLat > maxCellOffset || dLon < 0 || dLon > maxCellOffset {
+		return 0, 0, fmt.Errorf("point (%d, %d) of document %d is not in its geohash cell", p.lat, p.lon, p.doc)
+	}
+	return uint16(dLat), uint16(dLon), nil
+}
+
 type idEntry struct {
 	id  string
 	doc uint32
@@ -425,6 +437,11 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 	rec, hnIndex, err := b.encodeRecord(a)
 	if err != nil {
 		return fmt.Errorf("line %d: %w", a.lineNo, err)
+	}
+	for _, i := range hnIndex {
+		if i >= MaxHousenumbers {
+			return fmt.Errorf("line %d: more than %d distinct housenumbers in one document, the most an index can hold", a.lineNo, MaxHousenumbers)
+		}
 	}
 	b.docOffsets = append(b.docOffsets, b.docDataLen)
 	if _, err := b.w.Write(rec); err != nil {

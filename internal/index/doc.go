@@ -10,8 +10,9 @@
 //
 //	header (64 bytes)
 //	  0  magic "BALISEIX"
-//	  8  format version (u32, currently 1)
-//	  12 number of sections (u32, 23)
+//	  8  format version (u32, currently 2; another version is refused,
+//	     the index must be rebuilt with balise import)
+//	  12 number of sections (u32, 26)
 //	  16 CRC-32C of the section table (u32)
 //	  20 CRC-32C of the header with this field zeroed (u32)
 //	  24 file size (u64): a truncated copy is refused
@@ -19,7 +20,7 @@
 //	  id u32, reserved u32, offset u64, length u64, CRC-32C u32, reserved u32
 //	sections, each starting on an 8-byte boundary so arrays are read in place
 //
-// Sections (ids 1..23):
+// Sections (ids 1..26):
 //
 //	meta             JSON: format, text profile, fields and boosts, filters,
 //	                 field-key table, attribution/licence, counts, content version
@@ -39,9 +40,14 @@
 //	doc offsets      u64[docs+1] into doc data
 //	doc data         one record per document (below)
 //	geo cells        u64 geohash-7 cells (35 bits), increasing
-//	geo cell offsets u32[cells+1] into geo points
-//	geo points       16 bytes each: lat, lon (i32, 1e-7 degrees), doc u32,
-//	                 housenumber u32 (0: the document's point, i+1: housenumber i)
+//	geo cell offsets u32[cells+1] into the geo point arrays
+//	geo lat          u16 per point: 1e-7 degrees north of the cell's south-west
+//	                 corner (rounded down to 1e-7 degree), exact: a cell spans
+//	                 13,733 units of latitude and of longitude
+//	geo lon          u16 per point: 1e-7 degrees east of that corner
+//	geo docs         u32 per point: its document
+//	geo housenumbers u16 per point: 0 for the document's point, i+1 for its
+//	                 housenumber i (a document has at most 65,535)
 //	string offsets   interned strings (cities, postcodes, contexts, types…)
 //	string bytes
 //	id offsets/bytes public ids sorted bytewise, and the document of each

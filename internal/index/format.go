@@ -8,7 +8,7 @@ import (
 // Layout constants; doc.go describes the format in prose.
 const (
 	fileMagic        = "BALISEIX"
-	FormatVersion    = 1
+	FormatVersion    = 2
 	headerSize       = 64
 	sectionEntrySize = 32
 	sectionAlign     = 8
@@ -37,7 +37,10 @@ const (
 	secDocData
 	secGeoCells
 	secGeoCellOffsets
-	secGeoPoints
+	secGeoLat
+	secGeoLon
+	secGeoDocs
+	secGeoHN
 	secStrOffsets
 	secStrBytes
 	secIDOffsets
@@ -52,7 +55,8 @@ var sectionNames = [...]string{
 	secPostDocs: "posting docs", secPostWeights: "posting weights", secTopDocs: "top docs", secTopWeights: "top weights",
 	secFilterOffsets: "filter offsets", secFilterBytes: "filter bytes", secFilterInfo: "filter info", secFilterDocs: "filter docs",
 	secDocOffsets: "doc offsets", secDocData: "doc data", secGeoCells: "geo cells", secGeoCellOffsets: "geo cell offsets",
-	secGeoPoints: "geo points", secStrOffsets: "string offsets", secStrBytes: "string bytes",
+	secGeoLat: "geo lat", secGeoLon: "geo lon", secGeoDocs: "geo docs", secGeoHN: "geo housenumbers",
+	secStrOffsets: "string offsets", secStrBytes: "string bytes",
 	secIDOffsets: "id offsets", secIDBytes: "id bytes", secIDDocs: "id docs", secTermHash: "term hash",
 }
 
@@ -80,8 +84,14 @@ func hashSlots(terms int) int {
 // max weight, top-list offset, top-list count (all 4 bytes).
 const termInfoSize = 20
 
-// pointSize is one geo point: lat, lon (1e-7 degrees, int32), doc, housenumber (0 = the document's own point, i+1 = housenumber i).
-const pointSize = 16
+// MaxHousenumbers is the most housenumbers a document can have: a geo
+// point names its housenumber in a u16, 0 being the document's own point
+// (the most in the shared French data is 583).
+const MaxHousenumbers = 1<<16 - 1
+
+// maxCellOffset bounds a point's u16 offsets, in 1e-7 degree, from its
+// geohash cell's south-west corner (geo.Cell.Corner7).
+const maxCellOffset = 1<<16 - 1
 
 var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 

@@ -3,8 +3,10 @@ package index
 import (
 	"bytes"
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash/crc32"
 	"io"
 	"os"
 	"path/filepath"
@@ -116,11 +118,25 @@ func TestRoundTrip(t *testing.T) {
 	if _, ok := ix.Lookup("montso"); ok {
 		t.Error("nameless document was indexed")
 	}
-	// Geo: every point is in its cell.
-	n := 0
-	ix.CellPoints(geo.CellOf(-21.120919, 164.900792), func(p Point) bool { n++; return true })
-	if n == 0 {
-		t.Error("no point in the cell of housenumber 10")
+	// Geo: housenumber 10's point comes back exactly (stored as offsets
+	// from its cell's corner), with its document and housenumber.
+	var hn10 []Point
+	ix.CellPoints(geo.CellOf(-21.120919, 164.900792), func(p Point) bool {
+		if p.Lat == -211209190 && p.Lon == 1649007920 {
+			hn10 = append(hn10, p)
+		}
+		return true
+	})
+	if len(hn10) != 1 || hn10[0].Doc != 1 || hn10[0].HN == 0 {
+		t.Errorf("housenumber 10's point: %+v", hn10)
+	} else {
+		var d1 Doc
+		if err := ix.Doc(1, &d1); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := d1.HousenumberAt(int(hn10[0].HN - 1)); err != nil || h.Raw != "10" {
+			t.Errorf("housenumber 10's point names housenumber %+v (%v)", h, err)
+		}
 	}
 }
 
@@ -228,10 +244,14 @@ func TestCorruptFilesRefused(t *testing.T) {
 			t.Errorf("%s: got %v; want ErrCorrupt", name, err)
 		}
 	}
+	// A file of another format version, with a valid header, is refused
+	// with a message that says what to do.
 	vb := slices.Clone(good)
-	vb[8] = 99
-	if _, err := OpenBytes(vb, OpenOptions{}); err == nil {
-		t.Error("wrong version accepted")
+	binary.LittleEndian.PutUint32(vb[8:], 1)
+	binary.LittleEndian.PutUint32(vb[20:], 0)
+	binary.LittleEndian.PutUint32(vb[20:], crc32.Checksum(vb[:headerSize], castagnoli))
+	if _, err := OpenBytes(vb, OpenOptions{}); !errors.Is(err, ErrVersion) || !strings.Contains(err.Error(), "index format version 1") || !strings.Contains(err.Error(), "rebuild it with balise import") {
+		t.Errorf("version 1 file: %v", err)
 	}
 	// A file on disk goes through the same checks.
 	bad := filepath.Join(t.TempDir(), "bad.balise")

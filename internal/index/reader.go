@@ -62,7 +62,11 @@ type Index struct {
 
 	geoCells    []uint64
 	geoCellOffs []uint32
-	geoPoints   []int32
+	// The points, one array per field: offsets in 1e-7 degree from their
+	// cell's south-west corner, document, housenumber (see Point).
+	geoLat, geoLon []uint16
+	geoDocs        []uint32
+	geoHN          []uint16
 
 	strOffs  []uint32
 	strBytes []byte
@@ -155,7 +159,8 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 		len(ix.postDocs) != len(ix.postWeights), len(ix.topDocs) != len(ix.topWeights),
 		len(ix.filterOffs) != len(ix.filterInfo)/2+1, len(ix.filterInfo)%2 != 0,
 		len(ix.docOffs) != ix.meta.Documents+1,
-		len(ix.geoCellOffs) != len(ix.geoCells)+1, len(ix.geoPoints)%4 != 0,
+		len(ix.geoCellOffs) != len(ix.geoCells)+1,
+		len(ix.geoLon) != len(ix.geoLat), len(ix.geoDocs) != len(ix.geoLat), len(ix.geoHN) != len(ix.geoLat),
 		len(ix.strOffs) == 0, len(ix.idOffs) != len(ix.idDocs)+1,
 		len(ix.termHash) != hashSlots(nTerms),
 		ix.docOffs[len(ix.docOffs)-1] != uint64(len(ix.docData)):
@@ -193,7 +198,7 @@ func readSections(data []byte, opts OpenOptions) ([][]byte, error) {
 		return nil, fmt.Errorf("header checksum mismatch: %w", ErrCorrupt)
 	}
 	if v := binary.LittleEndian.Uint32(data[8:]); v != FormatVersion {
-		return nil, fmt.Errorf("file format %d, this balise reads %d (rebuild the index with this version): %w", v, FormatVersion, ErrVersion)
+		return nil, fmt.Errorf("index format version %d, this balise reads version %d: rebuild it with balise import: %w", v, FormatVersion, ErrVersion)
 	}
 	n := int(binary.LittleEndian.Uint32(data[12:]))
 	if n != numSections {
@@ -271,9 +276,19 @@ func (ix *Index) view(secs [][]byte) error {
 		return fmt.Errorf("geo cells: %w", ErrCorrupt)
 	}
 	ix.geoCellOffs = u32(secGeoCellOffsets)
-	if pts := u32(secGeoPoints); len(pts) > 0 {
-		ix.geoPoints = unsafe.Slice((*int32)(unsafe.Pointer(&pts[0])), len(pts))
+	u16 := func(id sectionID) []uint16 {
+		s := secs[id]
+		if len(s)%2 != 0 {
+			err = fmt.Errorf("section %q has a partial entry: %w", sectionNames[id], ErrCorrupt)
+			return nil
+		}
+		if len(s) == 0 {
+			return nil
+		}
+		return unsafe.Slice((*uint16)(unsafe.Pointer(&s[0])), len(s)/2)
 	}
+	ix.geoLat, ix.geoLon = u16(secGeoLat), u16(secGeoLon)
+	ix.geoDocs, ix.geoHN = u32(secGeoDocs), u16(secGeoHN)
 	ix.strOffs = u32(secStrOffsets)
 	ix.strBytes = secs[secStrBytes]
 	ix.idOffs = u32(secIDOffsets)
@@ -314,7 +329,7 @@ func (ix *Index) verifyStructure() error {
 	if err := mono("id offsets", ix.idOffs, len(ix.idBytes)); err != nil {
 		return err
 	}
-	if err := mono("geo cell offsets", ix.geoCellOffs, len(ix.geoPoints)/4); err != nil {
+	if err := mono("geo cell offsets", ix.geoCellOffs, len(ix.geoDocs)); err != nil {
 		return err
 	}
 	prev := uint64(0)
@@ -346,9 +361,9 @@ func (ix *Index) verifyStructure() error {
 			return fmt.Errorf("filter entry to document %d of %d: %w", d, n, ErrCorrupt)
 		}
 	}
-	for i := 2; i < len(ix.geoPoints); i += 4 {
-		if uint32(ix.geoPoints[i]) >= n {
-			return fmt.Errorf("geo point of document %d of %d: %w", ix.geoPoints[i], n, ErrCorrupt)
+	for _, d := range ix.geoDocs {
+		if d >= n {
+			return fmt.Errorf("geo point of document %d of %d: %w", d, n, ErrCorrupt)
 		}
 	}
 	for _, d := range ix.idDocs {
@@ -631,12 +646,16 @@ func (ix *Index) CellPoints(c geo.Cell, fn func(Point) bool) {
 		return
 	}
 	a, b := ix.geoCellOffs[i], ix.geoCellOffs[i+1]
-	if a > b || uint64(b)*4 > uint64(len(ix.geoPoints)) {
+	if a > b || int(b) > len(ix.geoDocs) {
 		return
 	}
-	for k := a; k < b; k++ {
-		p := ix.geoPoints[4*k : 4*k+4]
-		if !fn(Point{Lat: p[0], Lon: p[1], Doc: uint32(p[2]), HN: uint32(p[3])}) {
+	// The four arrays have the same length (checked at open); slicing
+	// them to the cell once lets the loop run without bound checks.
+	lat, lon, docs, hns := ix.geoLat[a:b], ix.geoLon[a:b], ix.geoDocs[a:b], ix.geoHN[a:b]
+	cLat, cLon := c.Corner7()
+	for k := range docs {
+		p := Point{Lat: cLat + int32(lat[k]), Lon: cLon + int32(lon[k]), Doc: docs[k], HN: uint32(hns[k])}
+		if !fn(p) {
 			return
 		}
 	}

@@ -247,26 +247,57 @@ func (b *Builder) writeGeo(sw *sectionWriter) (int, error) {
 		return p.hn < q.hn
 	})
 	var cells, cellOffs []byte
-	sw.begin(secGeoPoints)
-	var pb [pointSize]byte
 	for i, p := range b.points {
 		if i == 0 || p.cell != b.points[i-1].cell {
 			cells = binary.LittleEndian.AppendUint64(cells, uint64(p.cell))
 			cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(i))
 		}
-		binary.LittleEndian.PutUint32(pb[0:], uint32(p.lat))
-		binary.LittleEndian.PutUint32(pb[4:], uint32(p.lon))
-		binary.LittleEndian.PutUint32(pb[8:], p.doc)
-		binary.LittleEndian.PutUint32(pb[12:], p.hn)
-		sw.write(pb[:])
-	}
-	if err := sw.end(); err != nil {
-		return 0, err
 	}
 	cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(len(b.points)))
+	if err := sw.sections(section{secGeoCells, cells}, section{secGeoCellOffsets, cellOffs}); err != nil {
+		return 0, err
+	}
+	// One array per field, each its own aligned section so the reader
+	// views it in place with its natural width; streamed in small chunks.
+	fields := []struct {
+		id  sectionID
+		put func(buf []byte, p point) ([]byte, error)
+	}{
+		{secGeoLat, func(buf []byte, p point) ([]byte, error) {
+			dLat, _, err := p.offsets()
+			return binary.LittleEndian.AppendUint16(buf, dLat), err
+		}},
+		{secGeoLon, func(buf []byte, p point) ([]byte, error) {
+			_, dLon, err := p.offsets()
+			return binary.LittleEndian.AppendUint16(buf, dLon), err
+		}},
+		{secGeoDocs, func(buf []byte, p point) ([]byte, error) { return binary.LittleEndian.AppendUint32(buf, p.doc), nil }},
+		{secGeoHN, func(buf []byte, p point) ([]byte, error) {
+			return binary.LittleEndian.AppendUint16(buf, uint16(p.hn)), nil
+		}},
+	}
+	buf := make([]byte, 0, 4096)
+	for _, f := range fields {
+		sw.begin(f.id)
+		for _, p := range b.points {
+			var err error
+			if buf, err = f.put(buf, p); err != nil {
+				return 0, err
+			}
+			if len(buf) >= 4000 {
+				sw.write(buf)
+				buf = buf[:0]
+			}
+		}
+		sw.write(buf)
+		buf = buf[:0]
+		if err := sw.end(); err != nil {
+			return 0, err
+		}
+	}
 	n := len(b.points)
 	b.points = nil
-	return n, sw.sections(section{secGeoCells, cells}, section{secGeoCellOffsets, cellOffs})
+	return n, nil
 }
 
 // writeStrings writes the interned field values, by id.
