@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"balise/internal/source"
 )
@@ -73,17 +74,9 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 		if err != nil {
 			return nil, nil, fmt.Errorf("housenumber %q: %w", h.Raw, err)
 		}
-		body = appendUvarint(body, uint64(len(h.Payload)))
-		for _, f := range h.Payload {
-			ref := docFields[f.Key]
-			if ref == nil && n > 0 {
-				ref = payloadValue(first, f.Key)
-			}
-			body = appendUvarint(body, uint64(b.keys.id(f.Key)))
-			body, err = b.encodeValue(body, f.Value, internedFields[f.Key], ref, 0)
-			if err != nil {
-				return nil, nil, fmt.Errorf("housenumber %q field %q: %w", h.Raw, f.Key, err)
-			}
+		body, err = b.encodePayload(body, h, first, docFields)
+		if err != nil {
+			return nil, nil, err
 		}
 		if n == 0 {
 			first = h
@@ -93,6 +86,137 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 	}
 	b.scratch = dst
 	return dst, hnIndex, nil
+}
+
+// encodePayload appends a housenumber's payload: its field count, shifted
+// left by one with the low bit set when the fields have the keys of the
+// first housenumber's, in order (their ids are then left out), and the
+// fields. first is nil for the first housenumber.
+func (b *Builder) encodePayload(body []byte, h *source.Housenumber, first *source.Housenumber, docFields map[string]*source.Value) ([]byte, error) {
+	sameKeys := first != nil && len(first.Payload) == len(h.Payload)
+	for i := 0; sameKeys && i < len(h.Payload); i++ {
+		sameKeys = h.Payload[i].Key == first.Payload[i].Key
+	}
+	n := uint64(len(h.Payload)) << 1
+	if sameKeys {
+		n |= 1
+	}
+	body = appendUvarint(body, n)
+	num := leadingDigits(h.Raw)
+	var err error
+	for _, f := range h.Payload {
+		ref := docFields[f.Key]
+		var firstRef *source.Value
+		if first != nil {
+			firstRef = payloadValue(first, f.Key)
+		}
+		if ref == nil {
+			ref = firstRef
+		}
+		if !sameKeys {
+			body = appendUvarint(body, uint64(b.keys.id(f.Key)))
+		}
+		body, err = b.encodePayloadValue(body, f.Value, internedFields[f.Key], ref, firstRef, num)
+		if err != nil {
+			return nil, fmt.Errorf("housenumber %q field %q: %w", h.Raw, f.Key, err)
+		}
+	}
+	return body, nil
+}
+
+// encodePayloadValue appends a payload value in its shortest form: the
+// general ones (encodeValue) or, for a string, one of the number forms
+// against the reference or the first housenumber's value, which write a
+// housenumber's id ("75101_cfq3tf_00022_s" for "22s" of street
+// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 4
+// bytes.
+func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, ref, firstRef *source.Value, num string) ([]byte, error) {
+	start := len(dst)
+	dst, err := b.encodeValue(dst, v, intern, ref, 0)
+	if err != nil || v.Kind != source.String || num == "" {
+		return dst, err
+	}
+	best := dst[start:]
+	var alt []byte
+	for _, c := range []struct {
+		tag byte
+		ref *source.Value
+	}{{tagNumRef, ref}, {tagNumFirst, firstRef}} {
+		r := firstOf(c.ref)
+		if r == nil || r.Kind != source.String {
+			continue
+		}
+		if f, ok := appendNumberForm(alt[:0], c.tag, r.Str, v.Str, num); ok && len(f) < len(best) {
+			alt = f
+			best = append([]byte(nil), f...)
+		}
+	}
+	return append(dst[:start], best...), nil
+}
+
+// appendNumberForm appends s as tag, uvarint shared, uvarint
+// len(mid)<<4 | width<<1 | hasTail, mid, then when hasTail a string tail,
+// so that s = ref[:shared] + mid + the number padded with zeros to width
+// (0: not padded) + tail, choosing the cheapest split; ok is false when
+// the number is nowhere in s.
+func appendNumberForm(dst []byte, tag byte, ref, s, num string) ([]byte, bool) {
+	bestCost, bestAt, bestW := -1, 0, 0
+	for w := 0; w <= maxNumberWidth; w++ {
+		if w != 0 && w <= len(num) {
+			continue // padding to its own width or less is no padding
+		}
+		p := padNumber(num, w)
+		for at := strings.Index(s, p); at >= 0; {
+			if c := numberFormCost(ref, s, at, len(p), w); bestCost < 0 || c < bestCost {
+				bestCost, bestAt, bestW = c, at, w
+			}
+			next := strings.Index(s[at+1:], p)
+			if next < 0 {
+				break
+			}
+			at += 1 + next
+		}
+	}
+	if bestCost < 0 {
+		return dst, false
+	}
+	shared, mid, tail := numberFormParts(ref, s, bestAt, len(padNumber(num, bestW)))
+	h := uint64(len(mid))<<4 | uint64(bestW)<<1
+	if tail != "" {
+		h |= 1
+	}
+	dst = append(dst, tag)
+	dst = appendUvarint(dst, uint64(shared))
+	dst = appendUvarint(dst, h)
+	dst = append(dst, mid...)
+	if tail != "" {
+		dst = appendString(dst, tail)
+	}
+	return dst, true
+}
+
+// numberFormParts splits s around the padded number at [at, at+n).
+func numberFormParts(ref, s string, at, n int) (shared int, mid, tail string) {
+	shared = commonPrefix(ref, s[:at])
+	return shared, s[shared:at], s[at+n:]
+}
+
+func numberFormCost(ref, s string, at, n, w int) int {
+	shared, mid, tail := numberFormParts(ref, s, at, n)
+	c := uvarintLen(uint64(shared)) + uvarintLen(uint64(len(mid))<<4|uint64(w)<<1) + len(mid)
+	if tail != "" {
+		c += uvarintLen(uint64(len(tail))) + len(tail)
+	}
+	return c
+}
+
+func uvarintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
 }
 
 func payloadValue(h *source.Housenumber, key string) *source.Value {
@@ -349,15 +473,16 @@ func (d *Doc) HousenumberAt(i int) (Housenumber, error) {
 // (byKey) or else the one at position at; found is false when there is none.
 func (d *Doc) housenumber(byKey bool, key string, at int) (h Housenumber, found bool, err error) {
 	var firstBody []byte
+	var firstRaw string
 	werr := d.walkHousenumbers(func(i int, k, raw string, body []byte) bool {
 		if i == 0 {
-			firstBody = body
+			firstBody, firstRaw = body, raw
 		}
 		if (byKey && k != key) || (!byKey && i != at) {
 			return true
 		}
 		found = true
-		h, err = d.decodeHousenumber(i, k, raw, body, firstBody)
+		h, err = d.decodeHousenumber(i, k, raw, body, firstBody, firstRaw)
 		return false
 	})
 	if werr != nil {
@@ -371,17 +496,17 @@ func (d *Doc) HousenumberKeys(fn func(i int, key string) bool) error {
 	return d.walkHousenumbers(func(i int, k, _ string, _ []byte) bool { return fn(i, k) })
 }
 
-func (d *Doc) decodeHousenumber(i int, key, raw string, body, firstBody []byte) (Housenumber, error) {
+func (d *Doc) decodeHousenumber(i int, key, raw string, body, firstBody []byte, firstRaw string) (Housenumber, error) {
 	h := Housenumber{Index: i, Key: key, Raw: raw}
 	var first []Field
 	if i > 0 {
-		fh, err := d.decodeBody(firstBody, nil)
+		fh, err := d.decodeBody(firstBody, firstRaw, nil, false)
 		if err != nil {
 			return h, err
 		}
 		first = fh.Payload
 	}
-	b, err := d.decodeBody(body, first)
+	b, err := d.decodeBody(body, raw, first, i > 0)
 	if err != nil {
 		return h, err
 	}
@@ -389,34 +514,44 @@ func (d *Doc) decodeHousenumber(i int, key, raw string, body, firstBody []byte) 
 	return b, nil
 }
 
-func (d *Doc) decodeBody(body []byte, first []Field) (Housenumber, error) {
+// decodeBody decodes a housenumber body; first is the first housenumber's
+// payload, for every other housenumber (hasFirst), and raw its key as
+// imported (the number forms need its digits).
+func (d *Doc) decodeBody(body []byte, raw string, first []Field, hasFirst bool) (Housenumber, error) {
 	var h Housenumber
-	dec := decoder{b: body, ix: d.ix}
+	dec := decoder{b: body, ix: d.ix, num: leadingDigits(raw)}
 	latRef, _ := d.Get("lat")
 	lonRef, _ := d.Get("lon")
 	h.LatValue = dec.value(&latRef, 0)
 	h.LonValue = dec.value(&lonRef, 0)
 	n := dec.uvarint()
-	if n > uint64(len(body)) {
+	sameKeys := n&1 != 0
+	n >>= 1
+	if n > uint64(len(body)) || sameKeys && (!hasFirst || n != uint64(len(first))) {
 		return h, fmt.Errorf("document %d housenumber: %w", d.ID, ErrCorrupt)
 	}
 	h.Payload = make([]Field, 0, n)
 	for k := uint64(0); k < n && dec.err == nil; k++ {
-		key, ok := d.ix.keyName(dec.uvarint())
-		if !ok {
-			dec.fail()
-			break
+		var key string
+		if sameKeys {
+			key = first[k].Key
+		} else {
+			var ok bool
+			if key, ok = d.ix.keyName(dec.uvarint()); !ok {
+				dec.fail()
+				break
+			}
 		}
-		var ref *Value
+		dec.first = nil
+		for j := range first {
+			if first[j].Key == key {
+				dec.first = &first[j].Value
+				break
+			}
+		}
+		ref := dec.first
 		if v, ok := d.Get(key); ok {
 			ref = &v
-		} else {
-			for j := range first {
-				if first[j].Key == key {
-					ref = &first[j].Value
-					break
-				}
-			}
 		}
 		h.Payload = append(h.Payload, Field{Key: key, Value: dec.value(ref, 0)})
 	}

@@ -25,7 +25,35 @@ const (
 	tagList     = 9  // uvarint n, n values
 	tagStrRef   = 10 // uvarint shared prefix length with the reference string, uvarint len, suffix bytes
 	tagDecRef   = 11 // zigzag varint mantissa delta against the reference decimal (same scale)
+	// The number forms of housenumber payload strings (appendNumberForm):
+	// uvarint shared, uvarint len(mid)<<4 | width<<1 | hasTail, mid bytes,
+	// then if hasTail uvarint len, tail bytes; the string is ref[:shared] +
+	// mid + the housenumber's leading digits padded with zeros to width
+	// (0: unpadded) + tail.
+	tagNumRef   = 12 // against the reference (the street's field, else the first housenumber's)
+	tagNumFirst = 13 // against the first housenumber's field of the same key
 )
+
+// maxNumberWidth is the widest zero padding of the number forms (3 bits).
+const maxNumberWidth = 7
+
+// padNumber left-pads num with zeros to width w (no padding when num is as wide).
+func padNumber(num string, w int) string {
+	const zeros = "0000000"
+	if w <= len(num) {
+		return num
+	}
+	return zeros[:w-len(num)] + num
+}
+
+// leadingDigits is the number a housenumber key starts with ("22" of "22s").
+func leadingDigits(raw string) string {
+	i := 0
+	for i < len(raw) && raw[i] >= '0' && raw[i] <= '9' {
+		i++
+	}
+	return raw[:i]
+}
 
 // ErrCorrupt is returned (wrapped) whenever index bytes do not decode.
 var ErrCorrupt = errors.New("index file is corrupt")
@@ -218,6 +246,10 @@ type decoder struct {
 	pos int
 	err error
 	ix  *Index
+	// For housenumber payloads: the housenumber's leading digits and the
+	// first housenumber's value of the field being decoded (number forms).
+	num   string
+	first *Value
 }
 
 func (d *decoder) fail() {
@@ -352,6 +384,10 @@ func (d *decoder) value(ref *Value, depth int) Value {
 			return Value{Kind: KindString, Str: rs.Str[:shared]}
 		}
 		return Value{Kind: KindString, Str: rs.Str[:shared] + bstr(suffix)}
+	case tagNumRef:
+		return d.numberForm(ref)
+	case tagNumFirst:
+		return d.numberForm(d.first)
 	case tagDecRef:
 		delta := d.varint()
 		if ref == nil {
@@ -368,6 +404,30 @@ func (d *decoder) value(ref *Value, depth int) Value {
 	}
 	d.fail()
 	return Value{}
+}
+
+// numberForm decodes the rest of a number form against ref.
+func (d *decoder) numberForm(ref *Value) Value {
+	shared := d.uvarint()
+	h := d.uvarint()
+	mid := d.bytes(h >> 4)
+	var tail []byte
+	if h&1 != 0 {
+		tail = d.bytes(d.uvarint())
+	}
+	if d.err != nil || ref == nil {
+		d.fail()
+		return Value{}
+	}
+	rs := ref.First()
+	if rs.Kind != KindString || shared > uint64(len(rs.Str)) {
+		d.fail()
+		return Value{}
+	}
+	const zeros = "0000000"
+	pad := max(int(h>>1&7)-len(d.num), 0)
+	// One allocation: the parts are concatenated at once.
+	return Value{Kind: KindString, Str: rs.Str[:shared] + bstr(mid) + zeros[:pad] + d.num + bstr(tail)}
 }
 
 // skipValue advances past one value without building it.
@@ -398,6 +458,13 @@ func (d *decoder) skipValue(depth int) {
 	case tagStrRef:
 		d.uvarint()
 		d.bytes(d.uvarint())
+	case tagNumRef, tagNumFirst:
+		d.uvarint()
+		h := d.uvarint()
+		d.bytes(h >> 4)
+		if h&1 != 0 {
+			d.bytes(d.uvarint())
+		}
 	default:
 		d.fail()
 	}

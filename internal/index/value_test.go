@@ -1,0 +1,68 @@
+package index
+
+import (
+	"testing"
+)
+
+// TestNumberForms checks that a string written in a number form decodes
+// to itself, byte for byte, and that the form is only used when it holds.
+func TestNumberForms(t *testing.T) {
+	cases := []struct {
+		ref, s, raw string
+		want        bool // a number form applies
+		maxLen      int  // its encoded length at most (0: not checked)
+	}{
+		{"75101_cfq3tf", "75101_cfq3tf_00022", "22", true, 5},
+		{"75101_cfq3tf", "75101_cfq3tf_00022_s", "22s", true, 8},
+		{"75101_cfq3tf_00001", "75101_cfq3tf_00022", "22", true, 3},
+		{"040010012W-1", "040010012W-7", "7", true, 3},
+		{"040010012W-1", "040010012W-598B", "598bis", true, 5},
+		{"040010012W-1", "040010012W-123456789", "123456789", true, 3},
+		{"a", "x0000012y", "12", true, 0},    // padded to 7, nothing shared
+		{"abc", "abc12abc12", "12", true, 0}, // the cheaper occurrence
+		{"abc", "abc", "12", false, 0},       // the number is not there
+		{"abc", "abc_00012", "bis", false, 0},
+		{"", "012", "012", true, 0}, // the key's own leading zeros
+		{"75101_cfq3tf", "75101_cfq3tf_0012", "12", true, 0},
+	}
+	for _, c := range cases {
+		num := leadingDigits(c.raw)
+		var enc []byte
+		ok := false
+		if num != "" {
+			enc, ok = appendNumberForm(nil, tagNumRef, c.ref, c.s, num)
+		}
+		if ok != c.want {
+			t.Errorf("%q against %q (%q): number form %v, want %v", c.s, c.ref, c.raw, ok, c.want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		if c.maxLen > 0 && len(enc) > c.maxLen {
+			t.Errorf("%q against %q: %d bytes, want at most %d", c.s, c.ref, len(enc), c.maxLen)
+		}
+		ref := Value{Kind: KindString, Str: c.ref}
+		for _, tag := range []byte{tagNumRef, tagNumFirst} {
+			enc[0] = tag
+			d := decoder{b: enc, num: num, first: &ref}
+			v := d.value(&ref, 0)
+			if d.err != nil || v.Kind != KindString || v.Str != c.s || d.pos != len(enc) {
+				t.Errorf("%q against %q: decoded %q (%v)", c.s, c.ref, v.Str, d.err)
+			}
+			d = decoder{b: enc}
+			if d.skipValue(0); d.err != nil || d.pos != len(enc) {
+				t.Errorf("%q: skipValue stopped at %d of %d", c.s, d.pos, len(enc))
+			}
+		}
+	}
+	// Without a reference, or against a shorter one, the form is corrupt.
+	enc, _ := appendNumberForm(nil, tagNumRef, "abcdef", "abcdef12", "12")
+	if d := (decoder{b: enc, num: "12"}); d.value(nil, 0).Str != "" || d.err == nil {
+		t.Error("number form without a reference decoded")
+	}
+	short := Value{Kind: KindString, Str: "ab"}
+	if d := (decoder{b: enc, num: "12"}); d.value(&short, 0).Str != "" || d.err == nil {
+		t.Error("number form against a too short reference decoded")
+	}
+}
