@@ -48,7 +48,8 @@
 //	geo docs         u32 per point: its document
 //	geo housenumbers u16 per point: 0 for the document's point, i+1 for its
 //	                 housenumber i (a document has at most 65,535)
-//	string offsets   interned strings (cities, postcodes, contexts, types…)
+//	string offsets   interned strings (cities, postcodes, contexts, types…,
+//	                 housenumber keys)
 //	string bytes
 //	id offsets/bytes public ids sorted bytewise, and the document of each
 //	id docs
@@ -61,8 +62,10 @@
 //	lat f64, lon f64, importance f64
 //	uvarint field count, then per field: uvarint key id (meta keys), value
 //	uvarint housenumber count, then per housenumber:
-//	  processed key (uvarint length + bytes), raw key (uvarint length + bytes,
-//	  empty when equal to the processed key), uvarint body length, body:
+//	  uvarint id of its keys in the string table (an entry: uvarint length
+//	  of the processed key, the processed key, then the raw key unless equal;
+//	  a street's numbers are mostly other streets' too), uvarint body length,
+//	  body:
 //	  lat value, lon value, uvarint payload count << 1 | same keys, then per
 //	  payload field: uvarint key id (left out when "same keys": the keys are
 //	  the first housenumber's, in order), value

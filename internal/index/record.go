@@ -60,12 +60,7 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 	var body []byte
 	for n, i := range keep {
 		h := &doc.Housenumbers[i]
-		dst = appendString(dst, a.hnKeys[i])
-		if h.Raw == a.hnKeys[i] {
-			dst = appendUvarint(dst, 0)
-		} else {
-			dst = appendString(dst, h.Raw) // never empty: an empty raw key gives an empty processed key, skipped above
-		}
+		dst = appendUvarint(dst, uint64(b.strs.id(housenumberKeys(a.hnKeys[i], h.Raw))))
 		body = body[:0]
 		body, err = b.encodeValue(body, h.Lat, false, docFields["lat"], 0)
 		if err == nil {
@@ -86,6 +81,48 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 	}
 	b.scratch = dst
 	return dst, hnIndex, nil
+}
+
+// housenumberKeys is the interned form of a housenumber's processed and
+// raw keys: uvarint len(key), key, then raw unless it equals key (an empty
+// raw key gives an empty processed key, never stored). A street's numbers
+// are mostly those of other streets, so this is a string table entry
+// shared by thousands of housenumbers.
+func housenumberKeys(key, raw string) string {
+	b := appendString(nil, key)
+	if raw != key {
+		b = append(b, raw...)
+	}
+	return string(b)
+}
+
+// splitHousenumberKeys reverses housenumberKeys; ok is false when e is not
+// such an entry.
+func splitHousenumberKeys(e string) (key, raw string, ok bool) {
+	n, w := uvarintString(e)
+	if w == 0 || n > uint64(len(e)-w) {
+		return "", "", false
+	}
+	key, raw = e[w:w+int(n)], e[w+int(n):]
+	if raw == "" {
+		raw = key
+	}
+	return key, raw, true
+}
+
+// uvarintString reads a uvarint at the start of s (binary.Uvarint without
+// a conversion to []byte); w is 0 when there is none.
+func uvarintString(s string) (v uint64, w int) {
+	var shift uint
+	for i := 0; i < len(s) && i < binary.MaxVarintLen64; i++ {
+		c := s[i]
+		if c < 0x80 {
+			return v | uint64(c)<<shift, i + 1
+		}
+		v |= uint64(c&0x7f) << shift
+		shift += 7
+	}
+	return 0, 0
 }
 
 // encodePayload appends a housenumber's payload: its field count, shifted
@@ -438,14 +475,11 @@ func (ix *Index) decodeDoc(id uint32, rec []byte, d *Doc) error {
 func (d *Doc) walkHousenumbers(fn func(i int, key, raw string, body []byte) bool) error {
 	dec := decoder{b: d.hn, ix: d.ix}
 	for i := 0; i < d.nHN; i++ {
-		key := dec.str()
-		raw := dec.str()
+		e, ok := d.ix.internedString(dec.uvarint())
+		key, raw, ok2 := splitHousenumberKeys(e)
 		body := dec.bytes(dec.uvarint())
-		if dec.err != nil {
+		if dec.err != nil || !ok || !ok2 {
 			return fmt.Errorf("document %d housenumbers: %w", d.ID, ErrCorrupt)
-		}
-		if raw == "" {
-			raw = key
 		}
 		if !fn(i, key, raw, body) {
 			return nil
