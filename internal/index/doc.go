@@ -78,8 +78,8 @@
 // reference or of the first housenumber's value, a literal, the
 // housenumber's leading digits padded with zeros, a literal tail), which
 // write the BAN's housenumber ids ("75101_cfq3tf_00022_s" for "22s" of
-// street "75101_cfq3tf", "040010012W-7" after "040010012W-1") in 3 to 5
-// bytes. The reference is the street's field of the same key when it has
+// street "75101_cfq3tf", "040010012W-7" after "040010012W-1") in 2 to 5
+// bytes (without the literal, the rest of the form's header is in its tag). The reference is the street's field of the same key when it has
 // one, else the first housenumber's, so any single housenumber decodes
 // from its own entry and the first one, without walking the others.
 // Numbers keep their JSON kind (int or float) so output matches Python's

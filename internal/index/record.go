@@ -165,7 +165,7 @@ func (b *Builder) encodePayload(body []byte, h *source.Housenumber, first *sourc
 // general ones (encodeValue) or, for a string, one of the number forms
 // against the reference or the first housenumber's value, which write a
 // housenumber's id ("75101_cfq3tf_00022_s" for "22s" of street
-// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 4
+// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 5
 // bytes.
 func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, ref, firstRef *source.Value, num string) ([]byte, error) {
 	start := len(dst)
@@ -194,8 +194,9 @@ func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, re
 // appendNumberForm appends s as tag, uvarint shared, uvarint
 // len(mid)<<4 | width<<1 | hasTail, mid, then when hasTail a string tail,
 // so that s = ref[:shared] + mid + the number padded with zeros to width
-// (0: not padded) + tail, choosing the cheapest split; ok is false when
-// the number is nowhere in s.
+// (0: not padded) + tail, choosing the cheapest split; without mid, the
+// short tag holds width<<1 | hasTail. ok is false when the number is
+// nowhere in s.
 func appendNumberForm(dst []byte, tag byte, ref, s, num string) ([]byte, bool) {
 	bestCost, bestAt, bestW := -1, 0, 0
 	for w := 0; w <= maxNumberWidth; w++ {
@@ -222,10 +223,15 @@ func appendNumberForm(dst []byte, tag byte, ref, s, num string) ([]byte, bool) {
 	if tail != "" {
 		h |= 1
 	}
-	dst = append(dst, tag)
-	dst = appendUvarint(dst, uint64(shared))
-	dst = appendUvarint(dst, h)
-	dst = append(dst, mid...)
+	if mid == "" {
+		dst = append(dst, numShortTag(tag)+byte(h))
+		dst = appendUvarint(dst, uint64(shared))
+	} else {
+		dst = append(dst, tag)
+		dst = appendUvarint(dst, uint64(shared))
+		dst = appendUvarint(dst, h)
+		dst = append(dst, mid...)
+	}
 	if tail != "" {
 		dst = appendString(dst, tail)
 	}
@@ -240,7 +246,10 @@ func numberFormParts(ref, s string, at, n int) (shared int, mid, tail string) {
 
 func numberFormCost(ref, s string, at, n, w int) int {
 	shared, mid, tail := numberFormParts(ref, s, at, n)
-	c := uvarintLen(uint64(shared)) + uvarintLen(uint64(len(mid))<<4|uint64(w)<<1) + len(mid)
+	c := uvarintLen(uint64(shared))
+	if mid != "" { // else the short tag holds the rest of the header
+		c += uvarintLen(uint64(len(mid))<<4|uint64(w)<<1) + len(mid)
+	}
 	if tail != "" {
 		c += uvarintLen(uint64(len(tail))) + len(tail)
 	}

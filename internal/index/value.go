@@ -32,7 +32,19 @@ const (
 	// (0: unpadded) + tail.
 	tagNumRef   = 12 // against the reference (the street's field, else the first housenumber's)
 	tagNumFirst = 13 // against the first housenumber's field of the same key
+	// The short number forms, without mid: the tag's low 4 bits are
+	// width<<1 | hasTail, then uvarint shared and the tail if any.
+	tagNumRefShort   = 16 // 16..31
+	tagNumFirstShort = 32 // 32..47
 )
+
+// numShortTag is the short tag of a number form's tag.
+func numShortTag(tag byte) byte {
+	if tag == tagNumFirst {
+		return tagNumFirstShort
+	}
+	return tagNumRefShort
+}
 
 // maxNumberWidth is the widest zero padding of the number forms (3 bits).
 const maxNumberWidth = 7
@@ -327,6 +339,12 @@ func bstr(b []byte) string {
 // (the street's field of the same key, or the first housenumber's).
 func (d *decoder) value(ref *Value, depth int) Value {
 	tag := d.byte()
+	switch {
+	case tag >= tagNumFirstShort && tag < tagNumFirstShort+16:
+		return d.numberForm(d.first, uint64(tag-tagNumFirstShort), true)
+	case tag >= tagNumRefShort && tag < tagNumRefShort+16:
+		return d.numberForm(ref, uint64(tag-tagNumRefShort), true)
+	}
 	switch tag {
 	case tagNull:
 		return Value{}
@@ -385,9 +403,9 @@ func (d *decoder) value(ref *Value, depth int) Value {
 		}
 		return Value{Kind: KindString, Str: rs.Str[:shared] + bstr(suffix)}
 	case tagNumRef:
-		return d.numberForm(ref)
+		return d.numberForm(ref, 0, false)
 	case tagNumFirst:
-		return d.numberForm(d.first)
+		return d.numberForm(d.first, 0, false)
 	case tagDecRef:
 		delta := d.varint()
 		if ref == nil {
@@ -406,11 +424,15 @@ func (d *decoder) value(ref *Value, depth int) Value {
 	return Value{}
 }
 
-// numberForm decodes the rest of a number form against ref.
-func (d *decoder) numberForm(ref *Value) Value {
+// numberForm decodes the rest of a number form against ref; a short
+// form's header h comes from its tag.
+func (d *decoder) numberForm(ref *Value, h uint64, short bool) Value {
 	shared := d.uvarint()
-	h := d.uvarint()
-	mid := d.bytes(h >> 4)
+	var mid []byte
+	if !short {
+		h = d.uvarint()
+		mid = d.bytes(h >> 4)
+	}
 	var tail []byte
 	if h&1 != 0 {
 		tail = d.bytes(d.uvarint())
@@ -433,6 +455,13 @@ func (d *decoder) numberForm(ref *Value) Value {
 // skipValue advances past one value without building it.
 func (d *decoder) skipValue(depth int) {
 	tag := d.byte()
+	if tag >= tagNumRefShort && tag < tagNumFirstShort+16 {
+		d.uvarint()
+		if tag&1 != 0 {
+			d.bytes(d.uvarint())
+		}
+		return
+	}
 	switch tag {
 	case tagNull, tagFalse, tagTrue:
 	case tagStr, tagRaw:
