@@ -29,6 +29,10 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 			docFields[f.Key] = &f.Value
 		}
 		dst = appendUvarint(dst, uint64(b.keys.id(f.Key)))
+		if tag, ok := docFloatTag(f.Value, [3]float64{a.lat, a.lon, a.imp}); ok {
+			dst = append(dst, tag)
+			continue
+		}
 		dst, err = b.encodeValue(dst, f.Value, internedFields[f.Key], nil, 0)
 		if err != nil {
 			return nil, nil, fmt.Errorf("field %q: %w", f.Key, err)
@@ -81,6 +85,26 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 	}
 	b.scratch = dst
 	return dst, hnIndex, nil
+}
+
+// docFloatTag returns the one-byte form of a decimal field equal to one of
+// the record's lat, lon and importance (the fields they were read from):
+// the tag names which and the decimal's scale, the mantissa is recomputed
+// from the float. ok is false unless that gives back the decimal exactly.
+func docFloatTag(v source.Value, hdr [3]float64) (byte, bool) {
+	if v.Kind != source.Number || v.IsInt() {
+		return 0, false
+	}
+	m, scale, ok := parseDecimal(v.Str)
+	if !ok {
+		return 0, false
+	}
+	for i, f := range hdr {
+		if decFloat(m, scale) == f && docFloatMantissa(f, scale) == m {
+			return byte(tagDocFloat + i<<4 + scale), true
+		}
+	}
+	return 0, false
 }
 
 // housenumberKeys is the interned form of a housenumber's processed and
@@ -165,7 +189,7 @@ func (b *Builder) encodePayload(body []byte, h *source.Housenumber, first *sourc
 // general ones (encodeValue) or, for a string, one of the number forms
 // against the reference or the first housenumber's value, which write a
 // housenumber's id ("75101_cfq3tf_00022_s" for "22s" of street
-// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 5
+// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 4
 // bytes.
 func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, ref, firstRef *source.Value, num string) ([]byte, error) {
 	start := len(dst)
@@ -418,7 +442,7 @@ func (d *Doc) Get(key string) (Value, bool) {
 	}
 	for _, sp := range d.spans {
 		if sp.key == id {
-			dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix}
+			dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix, hdr: d.rec}
 			v := dec.value(nil, 0)
 			return v, dec.err == nil
 		}
@@ -434,7 +458,7 @@ func (d *Doc) Fields() []Field {
 	d.fields = make([]Field, 0, len(d.spans))
 	for _, sp := range d.spans {
 		key, _ := d.ix.keyName(uint64(sp.key))
-		dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix}
+		dec := decoder{b: d.rec[sp.start:sp.end], ix: d.ix, hdr: d.rec}
 		d.fields = append(d.fields, Field{Key: key, Value: dec.value(nil, 0)})
 	}
 	return d.fields

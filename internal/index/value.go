@@ -36,7 +36,15 @@ const (
 	// width<<1 | hasTail, then uvarint shared and the tail if any.
 	tagNumRefShort   = 16 // 16..31
 	tagNumFirstShort = 32 // 32..47
+	// A street field equal to the record's lat (48..63), lon (64..79) or
+	// importance (80..95) float, with the decimal scale in the low 4 bits
+	// (docFloatTag).
+	tagDocFloat = 48
 )
+
+// docFloatMantissa recomputes a decimal's mantissa from its float, which
+// is exact for the decimals docFloatTag accepts (it checks).
+func docFloatMantissa(f float64, scale int) int64 { return int64(math.Round(f * pow10[scale])) }
 
 // numShortTag is the short tag of a number form's tag.
 func numShortTag(tag byte) byte {
@@ -262,6 +270,9 @@ type decoder struct {
 	// first housenumber's value of the field being decoded (number forms).
 	num   string
 	first *Value
+	// hdr is the record, for the street fields that refer to its lat, lon
+	// and importance (tagDocFloat).
+	hdr []byte
 }
 
 func (d *decoder) fail() {
@@ -344,6 +355,8 @@ func (d *decoder) value(ref *Value, depth int) Value {
 		return d.numberForm(d.first, uint64(tag-tagNumFirstShort), true)
 	case tag >= tagNumRefShort && tag < tagNumRefShort+16:
 		return d.numberForm(ref, uint64(tag-tagNumRefShort), true)
+	case tag >= tagDocFloat && tag < tagDocFloat+48:
+		return d.docFloat(tag)
 	}
 	switch tag {
 	case tagNull:
@@ -424,6 +437,19 @@ func (d *decoder) value(ref *Value, depth int) Value {
 	return Value{}
 }
 
+// docFloat decodes a tagDocFloat value: the record's lat, lon or
+// importance as the decimal it was written as.
+func (d *decoder) docFloat(tag byte) Value {
+	which, scale := int(tag-tagDocFloat)>>4, int(tag-tagDocFloat)&15
+	if len(d.hdr) < 24 || scale >= len(pow10) {
+		d.fail()
+		return Value{}
+	}
+	f := math.Float64frombits(binary.LittleEndian.Uint64(d.hdr[8*which:]))
+	m := docFloatMantissa(f, scale)
+	return Value{Kind: KindFloat, Float: decFloat(m, scale), decScale: int8(scale), decMantissa: m}
+}
+
 // numberForm decodes the rest of a number form against ref; a short
 // form's header h comes from its tag.
 func (d *decoder) numberForm(ref *Value, h uint64, short bool) Value {
@@ -455,6 +481,9 @@ func (d *decoder) numberForm(ref *Value, h uint64, short bool) Value {
 // skipValue advances past one value without building it.
 func (d *decoder) skipValue(depth int) {
 	tag := d.byte()
+	if tag >= tagDocFloat && tag < tagDocFloat+48 {
+		return
+	}
 	if tag >= tagNumRefShort && tag < tagNumFirstShort+16 {
 		d.uvarint()
 		if tag&1 != 0 {

@@ -1,7 +1,12 @@
 package index
 
 import (
+	"encoding/binary"
+	"math"
+	"reflect"
 	"testing"
+
+	"balise/internal/source"
 )
 
 // TestNumberForms checks that a string written in a number form decodes
@@ -70,5 +75,39 @@ func TestNumberForms(t *testing.T) {
 	short := Value{Kind: KindString, Str: "ab"}
 	if d := (decoder{b: enc, num: "12"}); d.value(&short, 0).Str != "" || d.err == nil {
 		t.Error("number form against a too short reference decoded")
+	}
+}
+
+// TestDocFloat checks that a street's lat, lon or importance written as a
+// reference to the record's float decodes as its decimal would, and that
+// a field that is not such a decimal keeps its own form.
+func TestDocFloat(t *testing.T) {
+	hdr := [3]float64{48.862556, -61.5473, 0.4216}
+	rec := make([]byte, 24)
+	for i, f := range hdr {
+		binary.LittleEndian.PutUint64(rec[8*i:], math.Float64bits(f))
+	}
+	for _, c := range []struct {
+		lit  string
+		want bool
+	}{
+		{"48.862556", true}, {"-61.5473", true}, {"-61.547300", true}, {"0.4216", true},
+		{"48.86255", false}, {"48", false}, {"4.8862556e1", false}, {"0.42160000000000001", false},
+	} {
+		v := source.Value{Kind: source.Number, Str: c.lit}
+		tag, ok := docFloatTag(v, hdr)
+		if ok != c.want {
+			t.Errorf("%s: doc float %v, want %v", c.lit, ok, c.want)
+			continue
+		}
+		if !ok {
+			continue
+		}
+		m, scale, _ := parseDecimal(c.lit)
+		want := decoder{b: binary.AppendVarint([]byte{tagDec, byte(scale)}, m)}
+		got := decoder{b: []byte{tag}, hdr: rec}
+		if w, g := want.value(nil, 0), got.value(nil, 0); !reflect.DeepEqual(g, w) || got.err != nil {
+			t.Errorf("%s: decoded %+v, want %+v", c.lit, g, w)
+		}
 	}
 }
