@@ -75,16 +75,18 @@
 // 6-decimal coordinates of the BAN), float64, raw JSON, list; a street's lat,
 // lon or importance as the record's float and the decimal's scale (one byte,
 // when that gives the decimal back); and the reference forms of housenumber
-// payloads: a string sharing a prefix with the reference, a decimal delta, and
-// two number forms (a prefix of the reference or of the first housenumber's
-// value, a literal, the housenumber's leading digits padded with zeros, a
-// literal tail), which write the BAN's housenumber ids ("75101_cfq3tf_00022_s"
-// for "22s" of street "75101_cfq3tf", "040010012W-7" after "040010012W-1") in
-// 2 to 5 bytes (without the literal, the rest of the form's header is in its
-// tag). The reference is the street's field of the same key when it has one,
-// else the first housenumber's, so any single housenumber decodes from its own
-// entry and the first one, without walking the others. Numbers keep their JSON
-// kind (int or float) so output matches Python's json.
+// payloads: a string sharing a prefix with the reference, a decimal delta (the
+// scale in the tag when it differs from the reference's: "6862544.4" against
+// "6862571.27"), and two number forms (a prefix of the reference or of the
+// first housenumber's value, a literal, the housenumber's leading digits
+// padded with zeros, a literal tail), which write the BAN's housenumber ids
+// ("75101_cfq3tf_00022_s" for "22s" of street "75101_cfq3tf", "040010012W-7"
+// after "040010012W-1") in 2 to 5 bytes (without the literal, the rest of the
+// form's header is in its tag). The reference is the street's field of the
+// same key when it has one, else the first housenumber's, so any single
+// housenumber decodes from its own entry and the first one, without walking
+// the others. Numbers keep their JSON kind (int or float) so output matches
+// Python's json.
 //
 // Housenumbers are stored once per processed key ("1 bis" and "1b" collide;
 // the last one wins, as in Addok).

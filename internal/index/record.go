@@ -354,6 +354,10 @@ func (b *Builder) encodeValue(dst []byte, v source.Value, intern bool, ref *sour
 					delta := m - rm
 					dst = append(dst, tagDecRef)
 					return appendVarint(dst, delta), nil
+				} else if ok {
+					if tag, delta, ok := scaledDelta(m, scale, rm, rs); ok {
+						return appendVarint(append(dst, tag), delta), nil
+					}
 				}
 			}
 			dst = append(dst, tagDec, byte(scale))
@@ -383,6 +387,34 @@ func (b *Builder) encodeValue(dst []byte, v source.Value, intern bool, ref *sour
 		return appendString(dst, v.Str), nil
 	}
 	return nil, fmt.Errorf("unknown value kind %d", v.Kind)
+}
+
+// scaledDelta is the tagDecScaled form of decimal m/10^scale against the
+// reference rm/10^rs of another scale ("6862544.4" against "6862571.27"):
+// both at the larger scale s, the value's mantissa less the reference's.
+// The value decodes as m*10^(s-scale) / 10^s, the same float64 as
+// m/10^scale: both are the correctly rounded quotient of the same exact
+// rational. ok is false when a mantissa would reach 2^53.
+func scaledDelta(m int64, scale int, rm int64, rs int) (tag byte, delta int64, ok bool) {
+	s := max(scale, rs)
+	mv, okV := scaleMantissa(m, s-scale)
+	mr, okR := scaleMantissa(rm, s-rs)
+	if !okV || !okR || s >= len(pow10) {
+		return 0, 0, false
+	}
+	return byte(tagDecScaled + s), mv - mr, true
+}
+
+// scaleMantissa multiplies m by 10^k; ok is false from 2^53 on (the
+// decimals are exact in float64 below it).
+func scaleMantissa(m int64, k int) (int64, bool) {
+	for ; k > 0; k-- {
+		m *= 10
+		if m >= 1<<53 || m <= -(1<<53) {
+			return 0, false
+		}
+	}
+	return m, true
 }
 
 func commonPrefix(a, b string) int {

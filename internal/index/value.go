@@ -40,6 +40,10 @@ const (
 	// importance (80..95) float, with the decimal scale in the low 4 bits
 	// (docFloatTag).
 	tagDocFloat = 48
+	// A decimal delta against a reference of another scale (96..111, the
+	// low 4 bits the scale s of both, scaledDelta): zigzag varint delta,
+	// the value is (reference mantissa * 10^(s - its scale) + delta) / 10^s.
+	tagDecScaled = 96
 )
 
 // docFloatMantissa recomputes a decimal's mantissa from its float, which
@@ -357,6 +361,8 @@ func (d *decoder) value(ref *Value, depth int) Value {
 		return d.numberForm(ref, uint64(tag-tagNumRefShort), true)
 	case tag >= tagDocFloat && tag < tagDocFloat+48:
 		return d.docFloat(tag)
+	case tag >= tagDecScaled && tag < tagDecScaled+16:
+		return d.decScaled(ref, int(tag-tagDecScaled))
 	}
 	switch tag {
 	case tagNull:
@@ -437,6 +443,27 @@ func (d *decoder) value(ref *Value, depth int) Value {
 	return Value{}
 }
 
+// decScaled decodes the rest of a tagDecScaled value of scale s.
+func (d *decoder) decScaled(ref *Value, s int) Value {
+	delta := d.varint()
+	if ref == nil {
+		d.fail()
+		return Value{}
+	}
+	r := ref.First()
+	if r.Kind != KindFloat || r.decScale < 0 || int(r.decScale) > s || s >= len(pow10) {
+		d.fail()
+		return Value{}
+	}
+	rm, ok := scaleMantissa(r.decMantissa, s-int(r.decScale))
+	if !ok {
+		d.fail()
+		return Value{}
+	}
+	m := rm + delta
+	return Value{Kind: KindFloat, Float: decFloat(m, s), decScale: int8(s), decMantissa: m}
+}
+
 // docFloat decodes a tagDocFloat value: the record's lat, lon or
 // importance as the decimal it was written as.
 func (d *decoder) docFloat(tag byte) Value {
@@ -482,6 +509,10 @@ func (d *decoder) numberForm(ref *Value, h uint64, short bool) Value {
 func (d *decoder) skipValue(depth int) {
 	tag := d.byte()
 	if tag >= tagDocFloat && tag < tagDocFloat+48 {
+		return
+	}
+	if tag >= tagDecScaled && tag < tagDecScaled+16 {
+		d.varint()
 		return
 	}
 	if tag >= tagNumRefShort && tag < tagNumFirstShort+16 {

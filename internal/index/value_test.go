@@ -111,3 +111,34 @@ func TestDocFloat(t *testing.T) {
 		}
 	}
 }
+
+// TestDecScaled checks the delta against a reference of another scale:
+// the same float64 as the decimal itself, either scale the larger.
+func TestDecScaled(t *testing.T) {
+	for _, c := range [][2]string{
+		{"6862544.4", "6862571.27"}, {"6862571.27", "6862544.4"}, {"48.86329", "48.862556"},
+		{"-61.5", "-61.547343"}, {"2.3", "2"}, {"0.1", "0.123456789012345"},
+	} {
+		m, scale, _ := parseDecimal(c[0])
+		rm, rs, _ := parseDecimal(c[1])
+		tag, delta, ok := scaledDelta(m, scale, rm, rs)
+		if !ok {
+			t.Errorf("%s against %s: no scaled delta", c[0], c[1])
+			continue
+		}
+		ref := Value{Kind: KindFloat, Float: decFloat(rm, rs), decScale: int8(rs), decMantissa: rm}
+		d := decoder{b: binary.AppendVarint([]byte{tag}, delta)}
+		v := d.value(&ref, 0)
+		if want := decFloat(m, scale); d.err != nil || v.Kind != KindFloat || math.Float64bits(v.Float) != math.Float64bits(want) {
+			t.Errorf("%s against %s: decoded %v, want %v (%v)", c[0], c[1], v.Float, want, d.err)
+		}
+		sk := decoder{b: d.b}
+		if sk.skipValue(0); sk.err != nil || sk.pos != len(sk.b) {
+			t.Errorf("%s: skipValue", c[0])
+		}
+	}
+	// Mantissas that would pass 2^53 at the common scale are refused.
+	if _, _, ok := scaledDelta(123456789012345, 0, 1, 15); ok {
+		t.Error("scaled past 2^53")
+	}
+}
