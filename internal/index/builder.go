@@ -443,6 +443,10 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 			return fmt.Errorf("line %d: more than %d distinct housenumbers in one document, the most an index can hold", a.lineNo, MaxHousenumbers)
 		}
 	}
+	if b.docDataLen+uint64(len(rec)) > math.MaxUint32 {
+		// The record offsets are u32: 4 GiB is about six times the full BAN.
+		return fmt.Errorf("line %d: the document data passes 4 GiB, the most one index holds", a.lineNo)
+	}
 	b.docOffsets = append(b.docOffsets, b.docDataLen)
 	if _, err := b.w.Write(rec); err != nil {
 		return err

@@ -37,7 +37,7 @@
 //	filter bytes     plus type\x00housenumber for documents with numbers)
 //	filter info      u32 pairs (offset, count) into filter docs
 //	filter docs      u32 document ids, increasing
-//	doc offsets      u64[docs+1] into doc data
+//	doc offsets      u32[docs+1] into doc data (at most 4 GiB of it)
 //	doc data         one record per document (below)
 //	geo cells        u64 geohash-7 cells (35 bits), increasing
 //	geo cell offsets u32[cells+1] into the geo point arrays

@@ -57,7 +57,7 @@ type Index struct {
 	filterInfo  []uint32
 	filterDocs  []uint32
 
-	docOffs []uint64
+	docOffs []uint32
 	docData []byte
 
 	geoCells    []uint64
@@ -163,7 +163,7 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 		len(ix.geoLon) != len(ix.geoLat), len(ix.geoDocs) != len(ix.geoLat), len(ix.geoHN) != len(ix.geoLat),
 		len(ix.strOffs) == 0, len(ix.idOffs) != len(ix.idDocs)+1,
 		len(ix.termHash) != hashSlots(nTerms),
-		ix.docOffs[len(ix.docOffs)-1] != uint64(len(ix.docData)):
+		uint64(ix.docOffs[len(ix.docOffs)-1]) != uint64(len(ix.docData)):
 		return nil, fmt.Errorf("inconsistent section sizes: %w", ErrCorrupt)
 	}
 	if opts.Verify {
@@ -263,9 +263,7 @@ func (ix *Index) view(secs [][]byte) error {
 	ix.filterInfo = u32(secFilterInfo)
 	ix.filterDocs = u32(secFilterDocs)
 	ix.docData = secs[secDocData]
-	if s := secs[secDocOffsets]; len(s)%8 == 0 && len(s) > 0 {
-		ix.docOffs = unsafe.Slice((*uint64)(unsafe.Pointer(&s[0])), len(s)/8)
-	} else {
+	if ix.docOffs = u32(secDocOffsets); len(ix.docOffs) == 0 {
 		return fmt.Errorf("doc offsets: %w", ErrCorrupt)
 	}
 	if s := secs[secGeoCells]; len(s)%8 == 0 {
@@ -332,12 +330,8 @@ func (ix *Index) verifyStructure() error {
 	if err := mono("geo cell offsets", ix.geoCellOffs, len(ix.geoDocs)); err != nil {
 		return err
 	}
-	prev := uint64(0)
-	for _, o := range ix.docOffs {
-		if o < prev || o > uint64(len(ix.docData)) {
-			return fmt.Errorf("doc offsets not monotonic: %w", ErrCorrupt)
-		}
-		prev = o
+	if err := mono("doc offsets", ix.docOffs, len(ix.docData)); err != nil {
+		return err
 	}
 	for t := 0; t < ix.NumTerms(); t++ {
 		off, cnt, _, topOff, topCnt := ix.termEntry(TermID(t))
@@ -582,7 +576,7 @@ func (ix *Index) Doc(id uint32, d *Doc) error {
 		return fmt.Errorf("no document %d", id)
 	}
 	a, b := ix.docOffs[id], ix.docOffs[id+1]
-	if a > b || b > uint64(len(ix.docData)) {
+	if a > b || uint64(b) > uint64(len(ix.docData)) {
 		return fmt.Errorf("document %d: %w", id, ErrCorrupt)
 	}
 	return ix.decodeDoc(id, ix.docData[a:b], d)
@@ -593,7 +587,7 @@ func (ix *Index) DocPoint(id uint32) (lat, lon, importance float64, ok bool) {
 	if int(id) >= ix.NumDocs() {
 		return 0, 0, 0, false
 	}
-	a := ix.docOffs[id]
+	a := uint64(ix.docOffs[id])
 	if a+24 > uint64(len(ix.docData)) {
 		return 0, 0, 0, false
 	}

@@ -78,12 +78,12 @@ func (b *Builder) finish() (Stats, error) {
 // the doc data length, so record i is data[off[i]:off[i+1]]).
 func (b *Builder) writeDocOffsets(sw *sectionWriter) error {
 	sw.begin(secDocOffsets)
-	var buf [8]byte
+	var buf [4]byte
 	for _, o := range b.docOffsets {
-		binary.LittleEndian.PutUint64(buf[:], o)
+		binary.LittleEndian.PutUint32(buf[:], uint32(o))
 		sw.write(buf[:])
 	}
-	binary.LittleEndian.PutUint64(buf[:], b.docDataLen)
+	binary.LittleEndian.PutUint32(buf[:], uint32(b.docDataLen)) // at most 4 GiB: merge checks
 	sw.write(buf[:])
 	return sw.end()
 }
