@@ -85,6 +85,7 @@ type Builder struct {
 	postings int
 	skipped  int
 	scratch  []byte
+	keyBuf   []byte // a housenumber's interned keys, while they are looked up
 }
 
 type termAcc struct {

@@ -64,7 +64,9 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 	var body []byte
 	for n, i := range keep {
 		h := &doc.Housenumbers[i]
-		dst = appendUvarint(dst, uint64(b.strs.id(housenumberKeys(a.hnKeys[i], h.Raw))))
+		// A view of a reused buffer: id copies the string when it is new.
+		b.keyBuf = appendHousenumberKeys(b.keyBuf[:0], a.hnKeys[i], h.Raw)
+		dst = appendUvarint(dst, uint64(b.strs.id(bstr(b.keyBuf))))
 		body = body[:0]
 		body, err = b.encodeValue(body, h.Lat, false, docFields["lat"], 0)
 		if err == nil {
@@ -107,20 +109,20 @@ func docFloatTag(v source.Value, hdr [3]float64) (byte, bool) {
 	return 0, false
 }
 
-// housenumberKeys is the interned form of a housenumber's processed and
+// appendHousenumberKeys appends the interned form of a housenumber's processed and
 // raw keys: uvarint len(key), key, then raw unless it equals key (an empty
 // raw key gives an empty processed key, never stored). A street's numbers
 // are mostly those of other streets, so this is a string table entry
 // shared by thousands of housenumbers.
-func housenumberKeys(key, raw string) string {
-	b := appendString(nil, key)
+func appendHousenumberKeys(dst []byte, key, raw string) []byte {
+	dst = appendString(dst, key)
 	if raw != key {
-		b = append(b, raw...)
+		dst = append(dst, raw...)
 	}
-	return string(b)
+	return dst
 }
 
-// splitHousenumberKeys reverses housenumberKeys; ok is false when e is not
+// splitHousenumberKeys reverses appendHousenumberKeys; ok is false when e is not
 // such an entry.
 func splitHousenumberKeys(e string) (key, raw string, ok bool) {
 	n, w := uvarintString(e)
@@ -198,6 +200,11 @@ func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, re
 		return dst, err
 	}
 	best := dst[start:]
+	// A number form takes at least 2 bytes, and every padding of the
+	// number contains it: most strings are done here.
+	if len(best) <= 2 || !strings.Contains(v.Str, num) {
+		return dst, nil
+	}
 	var alt []byte
 	for _, c := range []struct {
 		tag byte
@@ -223,26 +230,32 @@ func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, re
 // nowhere in s.
 func appendNumberForm(dst []byte, tag byte, ref, s, num string) ([]byte, bool) {
 	bestCost, bestAt, bestW := -1, 0, 0
-	for w := 0; w <= maxNumberWidth; w++ {
-		if w != 0 && w <= len(num) {
-			continue // padding to its own width or less is no padding
+	// Every padding of the number ends with the number: look for it, then
+	// at the zeros before it (no string is built).
+	for from := 0; from < len(s); {
+		j := strings.Index(s[from:], num)
+		if j < 0 {
+			break
 		}
-		p := padNumber(num, w)
-		for at := strings.Index(s, p); at >= 0; {
-			if c := numberFormCost(ref, s, at, len(p), w); bestCost < 0 || c < bestCost {
-				bestCost, bestAt, bestW = c, at, w
-			}
-			next := strings.Index(s[at+1:], p)
-			if next < 0 {
+		j += from
+		for k := 0; k <= j; k++ {
+			if k > 0 && (len(num)+k > maxNumberWidth || s[j-k] != '0') {
 				break
 			}
-			at += 1 + next
+			w := 0 // unpadded
+			if k > 0 {
+				w = len(num) + k
+			}
+			if c := numberFormCost(ref, s, j-k, len(num)+k, w); bestCost < 0 || c < bestCost {
+				bestCost, bestAt, bestW = c, j-k, w
+			}
 		}
+		from = j + 1
 	}
 	if bestCost < 0 {
 		return dst, false
 	}
-	shared, mid, tail := numberFormParts(ref, s, bestAt, len(padNumber(num, bestW)))
+	shared, mid, tail := numberFormParts(ref, s, bestAt, max(len(num), bestW))
 	h := uint64(len(mid))<<4 | uint64(bestW)<<1
 	if tail != "" {
 		h |= 1

@@ -61,15 +61,6 @@ func numShortTag(tag byte) byte {
 // maxNumberWidth is the widest zero padding of the number forms (3 bits).
 const maxNumberWidth = 7
 
-// padNumber left-pads num with zeros to width w (no padding when num is as wide).
-func padNumber(num string, w int) string {
-	const zeros = "0000000"
-	if w <= len(num) {
-		return num
-	}
-	return zeros[:w-len(num)] + num
-}
-
 // leadingDigits is the number a housenumber key starts with ("22" of "22s").
 func leadingDigits(raw string) string {
 	i := 0
@@ -237,20 +228,20 @@ func parseDecimal(lit string) (mant int64, scale int, ok bool) {
 		return 0, 0, false
 	}
 	intPart, frac, _ := strings.Cut(s, ".")
-	if intPart == "" || len(frac) > 15 {
+	if intPart == "" || len(frac) > 15 || len(intPart)+len(frac) > 16 {
 		return 0, 0, false
 	}
-	digits := intPart + frac
-	if len(digits) > 16 {
-		return 0, 0, false
-	}
-	for i := 0; i < len(digits); i++ {
-		if digits[i] < '0' || digits[i] > '9' {
-			return 0, 0, false
+	// The digits of both parts, read in place (16 digits fit in int64).
+	var m int64
+	for _, part := range [2]string{intPart, frac} {
+		for i := 0; i < len(part); i++ {
+			if part[i] < '0' || part[i] > '9' {
+				return 0, 0, false
+			}
+			m = m*10 + int64(part[i]-'0')
 		}
 	}
-	m, err := strconv.ParseInt(digits, 10, 64)
-	if err != nil || m >= 1<<53 {
+	if m >= 1<<53 {
 		return 0, 0, false
 	}
 	if neg {
