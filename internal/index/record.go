@@ -191,7 +191,7 @@ func (b *Builder) encodePayload(body []byte, h *source.Housenumber, first *sourc
 // general ones (encodeValue) or, for a string, one of the number forms
 // against the reference or the first housenumber's value, which write a
 // housenumber's id ("75101_cfq3tf_00022_s" for "22s" of street
-// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 4
+// "75101_cfq3tf", "040010012W-7" for "7" after "040010012W-1") in 2 to 5
 // bytes.
 func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, ref, firstRef *source.Value, num string) ([]byte, error) {
 	start := len(dst)
@@ -205,7 +205,7 @@ func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, re
 	if len(best) <= 2 || !strings.Contains(v.Str, num) {
 		return dst, nil
 	}
-	var alt []byte
+	// The forms are built apart from dst, which best may be a view of.
 	for _, c := range []struct {
 		tag byte
 		ref *source.Value
@@ -214,9 +214,8 @@ func (b *Builder) encodePayloadValue(dst []byte, v source.Value, intern bool, re
 		if r == nil || r.Kind != source.String {
 			continue
 		}
-		if f, ok := appendNumberForm(alt[:0], c.tag, r.Str, v.Str, num); ok && len(f) < len(best) {
-			alt = f
-			best = append([]byte(nil), f...)
+		if f, ok := appendNumberForm(nil, c.tag, r.Str, v.Str, num); ok && len(f) < len(best) {
+			best = f
 		}
 	}
 	return append(dst[:start], best...), nil
