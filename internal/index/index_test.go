@@ -316,3 +316,56 @@ func exercise(ix *Index) {
 	ix.LookupID("x1")
 	ix.CellPoints(geo.CellOf(-21.12, 164.9), func(Point) bool { return true })
 }
+
+// TestTooManyHousenumbers checks that a document with as many housenumbers
+// as a geo point can name is indexed, the last one named exactly, and that
+// one more is refused at import, saying why.
+func TestTooManyHousenumbers(t *testing.T) {
+	for _, n := range []int{MaxHousenumbers, MaxHousenumbers + 1} {
+		var line strings.Builder
+		line.WriteString(`{"id":"s","type":"street","name":"Rue Longue","lat":48.1,"lon":2.1,"housenumbers":{`)
+		for i := 1; i <= n; i++ {
+			if i > 1 {
+				line.WriteByte(',')
+			}
+			fmt.Fprintf(&line, `"%d":{"lat":48.1,"lon":2.1}`, i)
+		}
+		line.WriteString(`}}`)
+		path := filepath.Join(t.TempDir(), "t.balise")
+		b, err := NewBuilder(path, BuildOptions{Text: text.Config{Profile: text.ProfileDefault}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := false
+		_, err = b.Build(context.Background(), func() (Batch, error) {
+			if done {
+				return nil, io.EOF
+			}
+			done = true
+			return Batch{{Line: []byte(line.String()), LineNo: 1}}, nil
+		}, nil)
+		if n > MaxHousenumbers {
+			if err == nil || !strings.Contains(err.Error(), "more than 65535 distinct housenumbers in one document") {
+				t.Fatalf("%d housenumbers: got %v", n, err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		ix, err := Open(path, OpenOptions{Verify: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		last := uint32(0)
+		ix.CellPoints(geo.CellOf(48.1, 2.1), func(p Point) bool { last = max(last, p.HN); return true })
+		var d Doc
+		if err := ix.Doc(0, &d); err != nil {
+			t.Fatal(err)
+		}
+		if h, err := d.HousenumberAt(int(last) - 1); last != MaxHousenumbers || err != nil || h.Raw != "65535" {
+			t.Errorf("last point names housenumber %d: %+v %v", last, h.Raw, err)
+		}
+	}
+}
