@@ -26,8 +26,9 @@
 //	                 field-key table, attribution/licence, counts, content version
 //	term offsets     u32[n+1] into term bytes; terms sorted bytewise, so a
 //	term bytes       prefix is a contiguous range (autocomplete)
-//	term info        n x 20 bytes: posting offset, document count, best weight
-//	                 (f32), top-list offset, top-list length
+//	term info        n x 16 bytes: posting offset, document count, best weight
+//	                 (f32), top list number + 1 (0: none; every list has 512
+//	                 entries, list k at k x 512 in top docs/weights)
 //	posting docs     u32 document ids, increasing within a term
 //	posting weights  f32, parallel to posting docs (Addok's token weight:
 //	                 boost/len(tokens of the value) incl. importance, max over fields)

@@ -81,8 +81,10 @@ func hashSlots(terms int) int {
 }
 
 // termInfoSize is the fixed size of one term entry: posting offset, count,
-// max weight, top-list offset, top-list count (all 4 bytes).
-const termInfoSize = 20
+// max weight, top list (all 4 bytes). Every top list has topListLen
+// entries, so the last field is the list's number + 1 (0: none), not an
+// offset and a length.
+const termInfoSize = 16
 
 // MaxHousenumbers is the most housenumbers a document can have: a geo
 // point names its housenumber in a u16, 0 being the document's own point

@@ -512,9 +512,13 @@ func (ix *Index) termEntry(t TermID) (off, count uint32, maxW float32, topOff, t
 		return
 	}
 	e := ix.termInfo[int(t)*termInfoSize:]
-	return binary.LittleEndian.Uint32(e[0:]), binary.LittleEndian.Uint32(e[4:]),
-		math.Float32frombits(binary.LittleEndian.Uint32(e[8:])),
-		binary.LittleEndian.Uint32(e[12:]), binary.LittleEndian.Uint32(e[16:])
+	off, count = binary.LittleEndian.Uint32(e[0:]), binary.LittleEndian.Uint32(e[4:])
+	maxW = math.Float32frombits(binary.LittleEndian.Uint32(e[8:]))
+	// A top list number past the u32 offsets is corrupt: no list.
+	if n := uint64(binary.LittleEndian.Uint32(e[12:])); n > 0 && n*topListLen <= math.MaxUint32 {
+		topOff, topCount = uint32((n-1)*topListLen), topListLen
+	}
+	return off, count, maxW, topOff, topCount
 }
 
 // Frequency is the number of documents containing the term (Addok's ZCARD).

@@ -119,8 +119,9 @@ func (b *Builder) writeTerms(sw *sectionWriter) (int, error) {
 		binary.LittleEndian.PutUint32(e[0:], postOff)
 		binary.LittleEndian.PutUint32(e[4:], uint32(len(acc.docs)))
 		binary.LittleEndian.PutUint32(e[8:], math.Float32bits(maxW))
-		binary.LittleEndian.PutUint32(e[12:], topOff)
-		binary.LittleEndian.PutUint32(e[16:], uint32(topN))
+		if topN > 0 {
+			binary.LittleEndian.PutUint32(e[12:], topOff/topListLen+1)
+		}
 		postOff += uint32(len(acc.docs))
 	}
 	if err := sw.end(); err != nil {
