@@ -181,10 +181,14 @@ func (s *searcher) geohashArea(lat, lon float64) []uint32 {
 // it only as a housenumber ("avenue de la gare 6 naucelle" answered by
 // the streets with "six" in their documents, once "gare" and "avenue" are
 // common at the size of the full BAN). It still counts, as a common word,
-// where a street is named with it ("rue du 8 mai 1945"). When every
-// meaningful word is such a number, nothing changes.
+// where a street is named with it ("rue du 8 mai 1945"). Nothing changes
+// when no word of three letters or more is common, or when every
+// meaningful word is such a number.
 func (s *searcher) demoteLooseNumbers() {
-	if len(s.hnLoose) == 0 {
+	if len(s.hnLoose) == 0 || !slices.ContainsFunc(s.common, func(t *token) bool { return len(t.Value) >= 3 }) {
+		// No word of the address is common, only articles ("ru", "de",
+		// "la"): the meaningful words select the street by themselves,
+		// and the number keeps Addok's part.
 		return
 	}
 	loose := func(t *token) bool {
