@@ -680,7 +680,10 @@ func (s *searcher) pairTerms(t *token, others []index.TermID) []index.TermID {
 	// Each neighbour of the written word runs through the pipeline, a cost
 	// quadratic in its length: words longer than any street word's are
 	// left to the phonemes' neighbours.
-	if w != "" && len(w) <= respellMaxWord && s.e.profile == text.ProfileFrench {
+	// The written word's neighbours are the fallback when the phonemes'
+	// give fewer than fuzzyPairMax: running each through the pipeline is
+	// most of the step's cost.
+	if len(words) < fuzzyPairMax && w != "" && len(w) <= respellMaxWord && s.e.profile == text.ProfileFrench {
 		for _, n := range text.Neighbours(w) {
 			if len(words) >= pairCandidatesMax || s.expired() {
 				break
