@@ -278,14 +278,14 @@ func checkProbes(t *testing.T, dir string, c corev1.Container) {
 }
 
 // TestProductionSizing ties the prod overlay to docs/capacity.md: 4 GB per
-// replica, the request-rate target at half of 3,500 mixed requests per
+// replica, the request-rate target at half of 2,500 mixed requests per
 // CPU-second, a disruption budget that still lets a node drain.
 func TestProductionSizing(t *testing.T) {
 	capacity, err := os.ReadFile("../../docs/capacity.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, figure := range []string{"**4 GB per replica**", "3,500 mixed\nrequests per CPU-second", "0.5 utilisation"} {
+	for _, figure := range []string{"**4 GB per replica**", "**2,500** mixed requests per CPU-second", "0.5 utilisation"} {
 		if !strings.Contains(string(capacity), figure) {
 			t.Fatalf("docs/capacity.md no longer says %q: resize deploy/k8s", figure)
 		}
@@ -310,8 +310,8 @@ func TestProductionSizing(t *testing.T) {
 			rateTarget = m.Pods.Target.AverageValue.AsApproximateFloat64()
 		}
 	}
-	if cpuTarget != 0.5 || rateTarget != 3500*cores*0.5 {
-		t.Errorf("autoscaling targets: CPU %.2f (want 0.5), requests/s per pod %.0f (want 3,500 × %.0f cores × 0.5)", cpuTarget, rateTarget, cores)
+	if cpuTarget != 0.5 || rateTarget != 2500*cores*0.5 {
+		t.Errorf("autoscaling targets: CPU %.2f (want 0.5), requests/s per pod %.0f (want 2,500 × %.0f cores × 0.5)", cpuTarget, rateTarget, cores)
 	}
 	pdb := one[*policyv1.PodDisruptionBudget](t, o, "balise")
 	if pdb.Spec.MinAvailable == nil || pdb.Spec.MinAvailable.String() != "75%" {
