@@ -312,23 +312,33 @@ func (e *Engine) searchRespelled(s *searcher, first []*Result) []*Result {
 	}
 	q := s.q
 	q.Q = alt
-	s2 := newSearcher(s.ctx, e, q)
-	s2.deadline = s.deadline
-	if err := s2.prepare(); err != nil {
+	second, better := e.searchAgain(s, q, nil, first)
+	s.stats.Respelled = true
+	if !better {
 		return first
 	}
+	s.stats.Respelling = true
+	return second
+}
+
+// searchAgain runs the second search of searchRespelled and searchRetyped
+// (q, with retyped taken as unknown words) within what is left of s's time
+// budget, adds its costs to s's stats, and reports whether its best result
+// scores higher than first's.
+func (e *Engine) searchAgain(s *searcher, q Query, retyped []string, first []*Result) ([]*Result, bool) {
+	s2 := newSearcher(s.ctx, e, q)
+	s2.deadline = s.deadline
+	s2.retyped = retyped
+	if err := s2.prepare(); err != nil {
+		return nil, false
+	}
 	second := s2.run()
-	s.stats.Respelled = true
 	s.stats.Candidates += s2.stats.Candidates
 	s.stats.Collect += s2.stats.Collect
 	s.stats.FuzzyTime += s2.stats.FuzzyTime
 	s.stats.Score += s2.stats.Score
 	s.stats.BudgetSpent = s.stats.BudgetSpent || s2.stats.BudgetSpent
-	if len(second) == 0 || (len(first) > 0 && second[0].Score <= first[0].Score) {
-		return first
-	}
-	s.stats.Respelling = true
-	return second
+	return second, len(second) > 0 && (len(first) == 0 || second[0].Score > first[0].Score)
 }
 
 // score helpers shared by search and reverse.

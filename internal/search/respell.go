@@ -153,8 +153,12 @@ func (sp *speller) unglue(w string) (string, bool) {
 // answer. Its cost is bounded by the label's length times
 // respellMaxWord², as w is at most respellMaxWord bytes and the lengths of
 // the words compared differ by two at most.
-func (sp *speller) corrected(w string) bool {
-	for _, a := range sp.answered {
+func (sp *speller) corrected(w string) bool { return nearAny(sp.answered, w) }
+
+// nearAny reports whether words holds one within two edits of w, which is
+// at most respellMaxWord bytes (withinTwoEdits' bound).
+func nearAny(words []string, w string) bool {
+	for _, a := range words {
 		if len(a) >= len(w)-2 && len(a) <= len(w)+2 && withinTwoEdits(w, a) {
 			return true
 		}

@@ -24,20 +24,9 @@ func (e *Engine) searchRetyped(s *searcher, first []*Result) []*Result {
 	if len(suspects) == 0 {
 		return first
 	}
-	s2 := newSearcher(s.ctx, e, s.q)
-	s2.deadline = s.deadline
-	s2.retyped = suspects
-	if err := s2.prepare(); err != nil {
-		return first
-	}
-	second := s2.run()
+	second, better := e.searchAgain(s, s.q, suspects, first)
 	s.stats.Retyped = true
-	s.stats.Candidates += s2.stats.Candidates
-	s.stats.Collect += s2.stats.Collect
-	s.stats.FuzzyTime += s2.stats.FuzzyTime
-	s.stats.Score += s2.stats.Score
-	s.stats.BudgetSpent = s.stats.BudgetSpent || s2.stats.BudgetSpent
-	if len(second) == 0 || (len(first) > 0 && second[0].Score <= first[0].Score) {
+	if !better {
 		return first
 	}
 	s.stats.Retyping = true
@@ -83,13 +72,5 @@ func (s *searcher) uncovered(first []*Result) []string {
 // hasNear reports whether words holds one within two edits of w: the
 // fuzzy steps corrected w into it.
 func (s *searcher) hasNear(words []string, w string) bool {
-	if len(w) > respellMaxWord {
-		return false
-	}
-	for _, h := range words {
-		if len(h) >= len(w)-2 && len(h) <= len(w)+2 && withinTwoEdits(w, h) {
-			return true
-		}
-	}
-	return false
+	return len(w) <= respellMaxWord && nearAny(words, w)
 }
