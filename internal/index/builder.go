@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"balise/internal/geo"
 	"balise/internal/source"
 	"balise/internal/text"
 )
@@ -76,44 +75,24 @@ type Builder struct {
 	keys stringIDs // field keys (meta)
 	strs stringIDs // interned strings (string table)
 
-	terms   map[string]*termAcc
+	terms   map[string]int32 // term -> its accumulator in accs
+	accs    []termAcc
 	filters map[string][]uint32
-	points  []point
-	ids     []idEntry
+	points  pointStore
+	ids     idTable
 
-	nHN      int
-	postings int
-	skipped  int
-	scratch  []byte
-	keyBuf   []byte // a housenumber's interned keys, while they are looked up
+	nHN       int
+	postings  int
+	skipped   int
+	scratch   []byte
+	body      []byte                   // a housenumber's encoding, reused
+	docFields map[string]*source.Value // the record's fields by key, reused
+	keyBuf    []byte                   // a housenumber's interned keys, while they are looked up
 }
 
 type termAcc struct {
 	docs    []uint32
 	weights []float32
-}
-
-type point struct {
-	cell     geo.Cell
-	lat, lon int32
-	doc, hn  uint32
-}
-
-// offsets returns the point's u16 offsets from its cell's south-west
-// corner, exact: Corner7 guarantees they are in range for any valid
-// coordinates, which the builder checks before making a point.
-func (p point) offsets() (lat, lon uint16, err error) {
-	cLat, cLon := p.cell.Corner7()
-	dLat, dLon := int64(p.lat)-int64(cLat), int64(p.lon)-int64(cLon)
-	if dLat < 0 || dLat > maxCellOffset || dLon < 0 || dLon > maxCellOffset {
-		return 0, 0, fmt.Errorf("point (%d, %d) of document %d is not in its geohash cell", p.lat, p.lon, p.doc)
-	}
-	return uint16(dLat), uint16(dLon), nil
-}
-
-type idEntry struct {
-	id  string
-	doc uint32
 }
 
 // internedFields are the fields whose values repeat across many documents
@@ -153,15 +132,16 @@ func NewBuilder(path string, opts BuildOptions) (*Builder, error) {
 		return nil, fmt.Errorf("cannot create the index file in %q: %w", dir, err)
 	}
 	b := &Builder{
-		opts:    opts,
-		pipe:    text.NewPipeline(opts.Text),
-		path:    path,
-		tmp:     tmp,
-		start:   time.Now(),
-		keys:    stringIDs{ids: map[string]uint32{}},
-		strs:    stringIDs{ids: map[string]uint32{}},
-		terms:   map[string]*termAcc{},
-		filters: map[string][]uint32{},
+		opts:      opts,
+		pipe:      text.NewPipeline(opts.Text),
+		path:      path,
+		tmp:       tmp,
+		start:     time.Now(),
+		keys:      stringIDs{ids: map[string]uint32{}},
+		strs:      stringIDs{ids: map[string]uint32{}},
+		terms:     map[string]int32{},
+		filters:   map[string][]uint32{},
+		docFields: map[string]*source.Value{},
 	}
 	// Reserve the header and section table; the doc data section follows and is streamed.
 	b.docDataOff = align(headerSize + uint64(numSections)*sectionEntrySize)
@@ -197,6 +177,8 @@ type analyzed struct {
 	hnKeys  []string // processed housenumber keys, parallel to doc.Housenumbers
 	hnPts   [][2]float64
 	hnOK    []bool
+	hnIndex []int // see dedupHousenumbers
+	keep    []int
 }
 
 type tokenWeight struct {
@@ -230,10 +212,11 @@ func (b *Builder) build(ctx context.Context, next func() (Batch, error), parseEr
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			memo := newTextMemo(b.pipe)
 			for j := range jobs {
 				res := make([]analyzed, len(j.batch))
 				for k, it := range j.batch {
-					res[k] = b.analyze(it)
+					res[k] = b.analyze(it, memo)
 				}
 				j.out <- res
 			}
@@ -293,7 +276,7 @@ func (b *Builder) build(ctx context.Context, next func() (Batch, error), parseEr
 	return b.finish()
 }
 
-func (b *Builder) analyze(it Item) (a analyzed) {
+func (b *Builder) analyze(it Item, memo *textMemo) (a analyzed) {
 	a.lineNo = it.LineNo
 	doc := it.Doc
 	if doc == nil {
@@ -354,7 +337,7 @@ func (b *Builder) analyze(it Item) (a analyzed) {
 			vals = v.List
 		}
 		for _, item := range vals {
-			toks := b.pipe.Index(item.String())
+			toks := memo.index(item.String())
 			if len(toks) == 0 {
 				continue
 			}
@@ -393,7 +376,7 @@ func (b *Builder) analyze(it Item) (a analyzed) {
 	a.hnPts = make([][2]float64, len(doc.Housenumbers))
 	a.hnOK = make([]bool, len(doc.Housenumbers))
 	for i, h := range doc.Housenumbers {
-		a.hnKeys[i] = b.pipe.HousenumberKey(h.Raw)
+		a.hnKeys[i] = memo.housenumberKey(h.Raw)
 		hl, ok1 := h.Lat.Float()
 		ho, ok2 := h.Lon.Float()
 		if ok1 && ok2 && hl >= -90 && hl <= 90 && ho >= -180 && ho <= 180 {
@@ -401,6 +384,7 @@ func (b *Builder) analyze(it Item) (a analyzed) {
 			a.hnOK[i] = true
 		}
 	}
+	a.dedupHousenumbers()
 	return a
 }
 
@@ -432,13 +416,14 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 		return nil
 	}
 	docID := uint32(len(b.docOffsets))
-	if len(b.docOffsets) >= math.MaxUint32-1 {
-		return errors.New("cannot index more than 4 billion documents in one file")
+	if len(b.docOffsets) >= maxDocs {
+		return fmt.Errorf("cannot index more than %d documents in one file", maxDocs)
 	}
-	rec, hnIndex, err := b.encodeRecord(a)
+	rec, err := b.encodeRecord(a)
 	if err != nil {
 		return fmt.Errorf("line %d: %w", a.lineNo, err)
 	}
+	hnIndex := a.hnIndex
 	for _, i := range hnIndex {
 		if i >= MaxHousenumbers {
 			return fmt.Errorf("line %d: more than %d distinct housenumbers in one document, the most an index can hold", a.lineNo, MaxHousenumbers)
@@ -455,18 +440,21 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 	b.crc = crc32.Update(b.crc, castagnoli, rec)
 	b.docDataLen += uint64(len(rec))
 	if id, ok := a.doc.Get("id"); ok && id.Truthy() {
-		// Clone: the parsed strings view the input batch, which must not stay alive.
-		b.ids = append(b.ids, idEntry{strings.Clone(firstString(id)), docID})
+		if err := b.ids.add(firstString(id), docID); err != nil {
+			return fmt.Errorf("line %d: %w", a.lineNo, err)
+		}
 	}
 	if a.skip != "" { // stored but not searchable
 		return nil
 	}
 	for _, tw := range a.tokens {
-		acc := b.terms[tw.token]
-		if acc == nil {
-			acc = &termAcc{}
-			b.terms[strings.Clone(tw.token)] = acc
+		i, ok := b.terms[tw.token]
+		if !ok {
+			i = int32(len(b.accs))
+			b.accs = append(b.accs, termAcc{})
+			b.terms[strings.Clone(tw.token)] = i
 		}
+		acc := &b.accs[i]
 		acc.docs = append(acc.docs, docID)
 		acc.weights = append(acc.weights, float32(tw.weight))
 	}
@@ -480,24 +468,21 @@ func (b *Builder) merge(a *analyzed, parseErr func(int, error) error) error {
 			b.filters[f] = append(list, docID)
 		}
 	}
-	b.points = append(b.points, newPoint(a.lat, a.lon, docID, 0))
+	p, err := newPoint(a.lat, a.lon, docID, 0)
+	if err != nil {
+		return fmt.Errorf("line %d: %w", a.lineNo, err)
+	}
+	b.points.add(p)
 	for i, ok := range a.hnOK {
 		if ok && hnIndex[i] >= 0 {
-			b.points = append(b.points, newPoint(a.hnPts[i][0], a.hnPts[i][1], docID, uint32(hnIndex[i])+1))
+			if p, err = newPoint(a.hnPts[i][0], a.hnPts[i][1], docID, hnIndex[i]+1); err != nil {
+				return fmt.Errorf("line %d: %w", a.lineNo, err)
+			}
+			b.points.add(p)
 		}
 	}
 	b.nHN += len(a.doc.Housenumbers)
 	return nil
-}
-
-func newPoint(lat, lon float64, doc, hn uint32) point {
-	return point{
-		cell: geo.CellOf(lat, lon),
-		lat:  int32(math.Round(lat * 1e7)),
-		lon:  int32(math.Round(lon * 1e7)),
-		doc:  doc,
-		hn:   hn,
-	}
 }
 
 // stringIDs numbers distinct strings in the order they first come.
@@ -517,4 +502,50 @@ func (t *stringIDs) id(s string) uint32 {
 		t.strs = append(t.strs, s)
 	}
 	return id
+}
+
+// textMemo remembers one worker's recent text analyses: a city, a context,
+// a postcode or a housenumber comes back document after document, and the
+// text pipeline is the costliest step of the analysis. What it keeps is
+// copied, so that it holds no input batch alive.
+type textMemo struct {
+	pipe   *text.Pipeline
+	tokens map[string][]string
+	hnKeys map[string]string
+}
+
+// memoSize bounds each memo; a full one starts again empty.
+const memoSize = 1 << 14
+
+func newTextMemo(pipe *text.Pipeline) *textMemo {
+	return &textMemo{pipe: pipe, tokens: map[string][]string{}, hnKeys: map[string]string{}}
+}
+
+// index is pipe.Index(value).
+func (m *textMemo) index(value string) []string {
+	if toks, ok := m.tokens[value]; ok {
+		return toks
+	}
+	toks := m.pipe.Index(value)
+	for i, t := range toks {
+		toks[i] = strings.Clone(t)
+	}
+	if len(m.tokens) >= memoSize {
+		clear(m.tokens)
+	}
+	m.tokens[strings.Clone(value)] = toks
+	return toks
+}
+
+// housenumberKey is pipe.HousenumberKey(raw).
+func (m *textMemo) housenumberKey(raw string) string {
+	if k, ok := m.hnKeys[raw]; ok {
+		return k
+	}
+	k := strings.Clone(m.pipe.HousenumberKey(raw))
+	if len(m.hnKeys) >= memoSize {
+		clear(m.hnKeys)
+	}
+	m.hnKeys[strings.Clone(raw)] = k
+	return k
 }

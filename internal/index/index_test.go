@@ -369,3 +369,27 @@ func TestTooManyHousenumbers(t *testing.T) {
 		}
 	}
 }
+
+// Ids are found whatever their order in the input; of two documents with
+// the same id, the first is the one found.
+func TestLookupIDFirstOfDuplicates(t *testing.T) {
+	ids := []string{"b", "a", "dup", "c", "dup", "", "aa", "dup"}
+	var lines []string
+	for _, id := range ids {
+		lines = append(lines, fmt.Sprintf(`{"id":%q,"type":"street","name":"Rue %s","lat":48.1,"lon":2.5}`, id, id))
+	}
+	ix, err := Open(buildLines(t, text.ProfileFrench, lines), OpenOptions{Verify: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	want := map[string]uint32{"b": 0, "a": 1, "dup": 2, "c": 3, "aa": 6}
+	for id, doc := range want {
+		if got, ok := ix.LookupID(id); !ok || got != doc {
+			t.Errorf("LookupID(%q) = %d, %v; want %d", id, got, ok, doc)
+		}
+	}
+	if _, ok := ix.LookupID("d"); ok {
+		t.Error("an absent id was found")
+	}
+}

@@ -11,18 +11,17 @@ import (
 	"balise/internal/source"
 )
 
-// encodeRecord serialises one document (see doc.go, "Document records").
-// hnIndex maps each input housenumber to its stored index, -1 when a later
-// housenumber with the same processed key replaced it (Addok re-keys the
-// map by processed key, so the last one wins).
-func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err error) {
+// encodeRecord serialises one document (see doc.go, "Document records"),
+// its housenumbers as dedupHousenumbers kept them.
+func (b *Builder) encodeRecord(a *analyzed) (rec []byte, err error) {
 	doc := a.doc
 	dst := b.scratch[:0]
 	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.lat))
 	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.lon))
 	dst = binary.LittleEndian.AppendUint64(dst, math.Float64bits(a.imp))
 	dst = appendUvarint(dst, uint64(len(doc.Fields)))
-	docFields := make(map[string]*source.Value, len(doc.Fields))
+	docFields := b.docFields
+	clear(docFields)
 	for i := range doc.Fields {
 		f := &doc.Fields[i]
 		if _, dup := docFields[f.Key]; !dup {
@@ -35,34 +34,14 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 		}
 		dst, err = b.encodeValue(dst, f.Value, internedFields[f.Key], nil, 0)
 		if err != nil {
-			return nil, nil, fmt.Errorf("field %q: %w", f.Key, err)
+			return nil, fmt.Errorf("field %q: %w", f.Key, err)
 		}
 	}
 
-	// Housenumbers, deduplicated by processed key (last wins, first position kept).
-	hnIndex = make([]int, len(doc.Housenumbers))
-	keep := make([]int, 0, len(doc.Housenumbers)) // stored order -> input index
-	pos := map[string]int{}
-	for i := range doc.Housenumbers {
-		k := a.hnKeys[i]
-		if k == "" || !a.hnOK[i] {
-			hnIndex[i] = -1
-			continue
-		}
-		if p, ok := pos[k]; ok {
-			hnIndex[keep[p]] = -1
-			keep[p] = i
-			hnIndex[i] = p
-			continue
-		}
-		pos[k] = len(keep)
-		hnIndex[i] = len(keep)
-		keep = append(keep, i)
-	}
-	dst = appendUvarint(dst, uint64(len(keep)))
+	dst = appendUvarint(dst, uint64(len(a.keep)))
 	var first *source.Housenumber
-	var body []byte
-	for n, i := range keep {
+	body := b.body
+	for n, i := range a.keep {
 		h := &doc.Housenumbers[i]
 		// A view of a reused buffer: id copies the string when it is new.
 		b.keyBuf = appendHousenumberKeys(b.keyBuf[:0], a.hnKeys[i], h.Raw)
@@ -73,11 +52,11 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 			body, err = b.encodeValue(body, h.Lon, false, docFields["lon"], 0)
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("housenumber %q: %w", h.Raw, err)
+			return nil, fmt.Errorf("housenumber %q: %w", h.Raw, err)
 		}
 		body, err = b.encodePayload(body, h, first, docFields)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		if n == 0 {
 			first = h
@@ -85,8 +64,8 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, hnIndex []int, err erro
 		dst = appendUvarint(dst, uint64(len(body)))
 		dst = append(dst, body...)
 	}
-	b.scratch = dst
-	return dst, hnIndex, nil
+	b.scratch, b.body = dst, body
+	return dst, nil
 }
 
 // docFloatTag returns the one-byte form of a decimal field equal to one of
@@ -676,4 +655,31 @@ func (d *Doc) decodeBody(body []byte, raw string, first []Field, hasFirst bool) 
 		return h, fmt.Errorf("document %d housenumber without coordinates: %w", d.ID, ErrCorrupt)
 	}
 	return h, nil
+}
+
+// dedupHousenumbers sets a.keep, the input housenumbers stored in order,
+// and a.hnIndex, each input housenumber's stored index: -1 when a later
+// one with the same processed key replaced it (Addok re-keys the map by
+// processed key, so the last one wins, at the first one's position) or
+// when it has no key or no valid point.
+func (a *analyzed) dedupHousenumbers() {
+	n := len(a.hnKeys)
+	a.hnIndex = make([]int, n)
+	a.keep = make([]int, 0, n)
+	pos := make(map[string]int, n)
+	for i, k := range a.hnKeys {
+		if k == "" || !a.hnOK[i] {
+			a.hnIndex[i] = -1
+			continue
+		}
+		if p, ok := pos[k]; ok {
+			a.hnIndex[a.keep[p]] = -1
+			a.keep[p] = i
+			a.hnIndex[i] = p
+			continue
+		}
+		pos[k] = len(a.keep)
+		a.hnIndex[i] = len(a.keep)
+		a.keep = append(a.keep, i)
+	}
 }

@@ -224,9 +224,10 @@ func parseDecimal(lit string) (mant int64, scale int, ok bool) {
 		neg = true
 		s = s[1:]
 	}
-	if s == "" || strings.ContainsAny(s, "eE+") {
+	if s == "" {
 		return 0, 0, false
 	}
+	// Exponents and signs fail the digit test below.
 	intPart, frac, _ := strings.Cut(s, ".")
 	if intPart == "" || len(frac) > 15 || len(intPart)+len(frac) > 16 {
 		return 0, 0, false

@@ -2,8 +2,11 @@ package index
 
 import (
 	"bufio"
+	"bytes"
+	"cmp"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/crc32"
 	"hash/crc64"
@@ -11,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"time"
 )
@@ -106,7 +110,7 @@ func (b *Builder) writeTerms(sw *sectionWriter) (int, error) {
 	var postOff uint32
 	for i, t := range terms {
 		names.add(t)
-		acc := b.terms[t]
+		acc := &b.accs[b.terms[t]]
 		maxW := float32(0)
 		scratch = scratch[:0]
 		for k, d := range acc.docs {
@@ -129,14 +133,15 @@ func (b *Builder) writeTerms(sw *sectionWriter) (int, error) {
 	}
 	sw.begin(secPostWeights)
 	for _, t := range terms {
-		acc := b.terms[t]
+		acc := &b.accs[b.terms[t]]
 		scratch = scratch[:0]
 		for _, w := range acc.weights {
 			scratch = binary.LittleEndian.AppendUint32(scratch, math.Float32bits(w))
 		}
 		sw.write(scratch)
-		delete(b.terms, t) // this term's memory can go now
+		*acc = termAcc{} // this term's memory can go now
 	}
+	b.terms, b.accs = nil, nil
 	if err := sw.end(); err != nil {
 		return 0, err
 	}
@@ -169,12 +174,11 @@ func (l *topLists) add(acc *termAcc) (off uint32, n int) {
 	for k := range idx {
 		idx[k] = int32(k)
 	}
-	sort.Slice(idx, func(x, y int) bool {
-		wx, wy := acc.weights[idx[x]], acc.weights[idx[y]]
-		if wx != wy {
-			return wx > wy
+	slices.SortFunc(idx, func(x, y int32) int {
+		if c := cmp.Compare(acc.weights[y], acc.weights[x]); c != 0 {
+			return c
 		}
-		return acc.docs[idx[x]] < acc.docs[idx[y]]
+		return cmp.Compare(acc.docs[x], acc.docs[y])
 	})
 	for _, k := range idx[:topListLen] {
 		l.docs = binary.LittleEndian.AppendUint32(l.docs, acc.docs[k])
@@ -237,68 +241,8 @@ func (b *Builder) writeFilters(sw *sectionWriter) error {
 // housenumber, with the table of distinct cells and where each starts; it
 // returns the number of points.
 func (b *Builder) writeGeo(sw *sectionWriter) (int, error) {
-	sort.Slice(b.points, func(i, j int) bool {
-		p, q := b.points[i], b.points[j]
-		if p.cell != q.cell {
-			return p.cell < q.cell
-		}
-		if p.doc != q.doc {
-			return p.doc < q.doc
-		}
-		return p.hn < q.hn
-	})
-	var cells, cellOffs []byte
-	for i, p := range b.points {
-		if i == 0 || p.cell != b.points[i-1].cell {
-			cells = binary.LittleEndian.AppendUint64(cells, uint64(p.cell))
-			cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(i))
-		}
-	}
-	cellOffs = binary.LittleEndian.AppendUint32(cellOffs, uint32(len(b.points)))
-	if err := sw.sections(section{secGeoCells, cells}, section{secGeoCellOffsets, cellOffs}); err != nil {
-		return 0, err
-	}
-	// One array per field, each its own aligned section so the reader
-	// views it in place with its natural width; streamed in small chunks.
-	fields := []struct {
-		id  sectionID
-		put func(buf []byte, p point) ([]byte, error)
-	}{
-		{secGeoLat, func(buf []byte, p point) ([]byte, error) {
-			dLat, _, err := p.offsets()
-			return binary.LittleEndian.AppendUint16(buf, dLat), err
-		}},
-		{secGeoLon, func(buf []byte, p point) ([]byte, error) {
-			_, dLon, err := p.offsets()
-			return binary.LittleEndian.AppendUint16(buf, dLon), err
-		}},
-		{secGeoDocs, func(buf []byte, p point) ([]byte, error) { return binary.LittleEndian.AppendUint32(buf, p.doc), nil }},
-		{secGeoHN, func(buf []byte, p point) ([]byte, error) {
-			return binary.LittleEndian.AppendUint16(buf, uint16(p.hn)), nil
-		}},
-	}
-	buf := make([]byte, 0, 4096)
-	for _, f := range fields {
-		sw.begin(f.id)
-		for _, p := range b.points {
-			var err error
-			if buf, err = f.put(buf, p); err != nil {
-				return 0, err
-			}
-			if len(buf) >= 4000 {
-				sw.write(buf)
-				buf = buf[:0]
-			}
-		}
-		sw.write(buf)
-		buf = buf[:0]
-		if err := sw.end(); err != nil {
-			return 0, err
-		}
-	}
-	n := len(b.points)
-	b.points = nil
-	return n, nil
+	n := b.points.n
+	return n, sw.sections(b.points.geoSections()...)
 }
 
 // writeStrings writes the interned field values, by id.
@@ -312,17 +256,58 @@ func (b *Builder) writeStrings(sw *sectionWriter) error {
 }
 
 // writeIDs writes the public ids, sorted, with their documents, for
-// lookups by id (stable sort: the first document wins on duplicates).
+// lookups by id (the first document wins on duplicates).
 func (b *Builder) writeIDs(sw *sectionWriter) error {
-	sort.SliceStable(b.ids, func(i, j int) bool { return b.ids[i].id < b.ids[j].id })
+	order := b.ids.sorted()
 	var t stringTable
-	var docs []byte
-	for _, e := range b.ids {
-		t.add(e.id)
-		docs = binary.LittleEndian.AppendUint32(docs, e.doc)
+	docs := make([]byte, 0, 4*len(order))
+	for _, i := range order {
+		t.add(b.ids.id(i))
+		docs = binary.LittleEndian.AppendUint32(docs, b.ids.docs[i])
 	}
 	t.close()
+	b.ids = idTable{}
 	return sw.sections(section{secIDOffsets, t.offs}, section{secIDBytes, t.bytes}, section{secIDDocs, docs})
+}
+
+// idTable holds the documents' public ids while the index is built, in one
+// byte arena: 3 M small strings for the full BAN would be as many objects
+// for the garbage collector to scan at every cycle.
+type idTable struct {
+	bytes []byte
+	ends  []uint32 // id i is bytes[ends[i-1]:ends[i]]
+	docs  []uint32
+}
+
+func (t *idTable) add(id string, doc uint32) error {
+	if uint64(len(t.bytes))+uint64(len(id)) > math.MaxUint32 {
+		return errors.New("the documents' ids pass 4 GiB")
+	}
+	t.bytes = append(t.bytes, id...)
+	t.ends = append(t.ends, uint32(len(t.bytes)))
+	t.docs = append(t.docs, doc)
+	return nil
+}
+
+func (t *idTable) idBytes(i uint32) []byte {
+	start := uint32(0)
+	if i > 0 {
+		start = t.ends[i-1]
+	}
+	return t.bytes[start:t.ends[i]]
+}
+
+func (t *idTable) id(i uint32) string { return bstr(t.idBytes(i)) }
+
+// sorted returns the ids' positions in byte order, stable so that the
+// first of equal ids comes first.
+func (t *idTable) sorted() []uint32 {
+	order := make([]uint32, len(t.ends))
+	for i := range order {
+		order[i] = uint32(i)
+	}
+	slices.SortStableFunc(order, func(a, b uint32) int { return bytes.Compare(t.idBytes(a), t.idBytes(b)) })
+	return order
 }
 
 // writeMeta writes the meta section last: it records the content version,
