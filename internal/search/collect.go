@@ -347,6 +347,7 @@ var collectors = []collector{
 	{"reduce_with_other_commons", (*searcher).reduceWithOtherCommons},
 	{"ensure_geohash_results_are_included", (*searcher).ensureGeohashResultsAreIncluded},
 	{"autocomplete_meaningful", (*searcher).autocompleteMeaningful},
+	{"drop_short_last_word", (*searcher).dropShortLastWord},
 	{"fuzzy", (*searcher).fuzzy},
 	{"extend_results_extrapoling_relations", (*searcher).extendResultsExtrapolingRelations},
 	{"extend_results_reducing_tokens", (*searcher).extendResultsReducingTokens},
@@ -545,6 +546,43 @@ func (s *searcher) autocompleteMeaningful() bool {
 	return false
 }
 
+// dropShortLastWord: with autocomplete on, a last word of one or two
+// letters is one being typed that no index term completes (edge n-grams
+// start at three), yet it is a required word. When the bucket is empty
+// with it, the documents of the other meaningful words are taken instead,
+// and the ranking's comparison with the query favours those whose label
+// goes on with what is typed ("… Saint-P" for Saint-Paul). Addok goes to
+// fuzzy matching, which at the size of the full BAN finds the same street
+// name in another city (and the two letters as a typo of some word).
+func (s *searcher) dropShortLastWord() bool {
+	last := s.last
+	if !s.cfg.ShortLastWord || !s.q.Autocomplete || !s.empty() || last == nil ||
+		last.Kind == text.KindHousenumber || len(last.Value) >= minPrefixLen {
+		return false
+	}
+	rest := make([]*token, 0, len(s.meaningful))
+	for _, t := range s.meaningful {
+		if t != last {
+			rest = append(rest, t)
+		}
+	}
+	if len(rest) == 0 || len(rest) == len(s.meaningful) {
+		return false
+	}
+	meaningful := s.meaningful
+	s.meaningful = rest
+	s.bucketWithMeaningful()
+	s.reduceWithOtherCommons()
+	if s.empty() {
+		s.meaningful = meaningful
+	}
+	return false
+}
+
+// minPrefixLen is the shortest word being typed that is completed: the
+// edge n-grams of Addok's index start at three characters.
+const minPrefixLen = 3
+
 // autocomplete extends the bucket with the index terms that start with the
 // last token and co-occur with the other tokens (Addok's autocomplete).
 func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
@@ -554,7 +592,7 @@ func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 	}
 	prefix := last.Value
 	// Edge n-grams exist from 3 to 20 characters, never for the whole word.
-	if len(prefix) < 3 || len(prefix) > 20 {
+	if len(prefix) < minPrefixLen || len(prefix) > 20 {
 		return
 	}
 	var keys []key
@@ -605,6 +643,13 @@ func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 			return int(a.term - b.term)
 		})
 	}
+	if s.cfg.PrefixEveryWord && !skipCommons && len(keys) > 0 {
+		terms := make([]index.TermID, len(cands))
+		for i, c := range cands {
+			terms[i] = c.term
+		}
+		s.completeWithEveryWord(terms, keys, useGeohash)
+	}
 	lastNotFound := !last.found
 	for _, c := range cands {
 		if skipCommons && c.freq > s.cfg.CommonThreshold {
@@ -617,6 +662,36 @@ func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 			return
 		}
 		extra := append(slices.Clone(keys), termKey(c.term))
+		if useGeohash && s.geohash != nil {
+			extra = append(extra, setKey(s.geohash))
+		}
+		s.addToBucket(extra, 0)
+	}
+}
+
+// completeWithEveryWord puts first in the bucket the documents that have,
+// with a completion of the word being typed, every other word of the
+// query, the common ones too. Addok's completions are tried most frequent
+// first with the meaningful words only, and stop when the bucket
+// overflows: at the size of the full BAN the frequent completion fills it
+// ("pierres blanches maiso": a hundred "Routes des Maisons Blanches")
+// before the one the query means is tried, the words that would tell
+// ("chemin", "pierres") being common there.
+func (s *searcher) completeWithEveryWord(completions []index.TermID, keys []key, useGeohash bool) {
+	all := slices.Clone(keys)
+	for _, t := range s.common {
+		if t.found && !t.IsLast && !slices.ContainsFunc(keys, func(k key) bool { return !k.isSet && k.term == t.term }) {
+			all = append(all, termKey(t.term))
+		}
+	}
+	if len(all) == len(keys) {
+		return
+	}
+	for _, c := range completions {
+		if s.overflow() || s.expired() {
+			return
+		}
+		extra := append(slices.Clone(all), termKey(c))
 		if useGeohash && s.geohash != nil {
 			extra = append(extra, setKey(s.geohash))
 		}

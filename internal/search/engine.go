@@ -66,6 +66,14 @@ type Config struct {
 	// the bucket already overflowed with the documents of the words before
 	// it, its documents in front (autocompleteMeaningful).
 	PrefixInFront bool
+	// ShortLastWord, with autocomplete, takes the documents of the other
+	// words when a last word of one or two letters, which no index term
+	// completes, leaves the bucket empty (dropShortLastWord).
+	ShortLastWord bool
+	// PrefixEveryWord, with autocomplete, collects first the documents
+	// that have a completion of the word being typed and every other word
+	// of the query, common ones included (completeWithEveryWord).
+	PrefixEveryWord bool
 }
 
 // DefaultConfig returns Addok 1.3.2's defaults and balise's improvements on.
@@ -92,6 +100,8 @@ func DefaultConfig() Config {
 		FuzzyPair:        true,
 		Retype:           true,
 		PrefixInFront:    true,
+		ShortLastWord:    true,
+		PrefixEveryWord:  true,
 	}
 }
 
