@@ -62,6 +62,9 @@ type Config struct {
 	// known word of the query, with that word taken as a typo, and keeps
 	// the better answer (searchRetyped).
 	Retype bool
+	// RetypeCommon lets searchRetyped take a common word the first answer
+	// leaves out as a typo too (uncovered).
+	RetypeCommon bool
 	// PrefixInFront expands the word being typed (autocomplete) also when
 	// the bucket already overflowed with the documents of the words before
 	// it, its documents in front (autocompleteMeaningful).
@@ -99,6 +102,7 @@ func DefaultConfig() Config {
 		Respell:          true,
 		FuzzyPair:        true,
 		Retype:           true,
+		RetypeCommon:     true,
 		PrefixInFront:    true,
 		ShortLastWord:    true,
 		PrefixEveryWord:  true,

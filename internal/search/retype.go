@@ -54,16 +54,24 @@ func (s *searcher) uncovered(first []*Result) []string {
 		}
 	}
 	var out []string
+	suspect := func(t *token) bool {
+		return t.found && !typed(t) && len(t.Value) >= 3 && !text.IsAllDigits(t.Value) &&
+			(lost || !slices.Contains(have, t.Value))
+	}
 	for _, t := range s.tokens { // longest first
-		if !t.found || t.freq > s.cfg.CommonThreshold || typed(t) {
-			continue
+		if len(out) < retypeMaxWords && t.freq <= s.cfg.CommonThreshold && suspect(t) {
+			out = append(out, t.Value)
 		}
-		if len(t.Value) < 3 || text.IsAllDigits(t.Value) || (!lost && slices.Contains(have, t.Value)) {
-			continue
-		}
-		out = append(out, t.Value)
-		if len(out) == retypeMaxWords {
-			break
+	}
+	// Then the common words, which at the size of the full BAN a typo
+	// makes too ("Paais" is "pai", the phoneme of "pays", in 100,000
+	// documents), but not the words in more documents than
+	// INTERSECT_LIMIT ("rue", "de"), which are no one's typo.
+	if s.cfg.RetypeCommon && len(first) > 0 {
+		for _, t := range s.tokens {
+			if len(out) < retypeMaxWords && t.freq > s.cfg.CommonThreshold && t.freq <= s.cfg.IntersectLimit && suspect(t) && !lost {
+				out = append(out, t.Value)
+			}
 		}
 	}
 	return out
