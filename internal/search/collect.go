@@ -748,7 +748,7 @@ func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
 // one of its phonemes ("teple" → "tepl", "temple" → "tanpl"). The most
 // frequent first: of two corrections, the more common word is the likelier
 // meant ("parns": "paris" rather than "parins").
-func (s *searcher) pairTerms(t *token, others []index.TermID) []index.TermID {
+func (s *searcher) pairTerms(t *token, others []index.TermID, n int) []index.TermID {
 	ix := s.e.ix
 	words := s.fuzzyTerms(t, others)
 	w := s.writtenWord(t)
@@ -775,7 +775,7 @@ func (s *searcher) pairTerms(t *token, others []index.TermID) []index.TermID {
 		}
 	}
 	slices.SortStableFunc(words, func(a, b index.TermID) int { return ix.Frequency(b) - ix.Frequency(a) })
-	return words[:min(len(words), fuzzyPairMax)]
+	return words[:min(len(words), n)]
 }
 
 // writtenWord is the query word t was made from, "" when it cannot be told
@@ -830,6 +830,11 @@ func (s *searcher) singleCorrection() bool {
 // so that it tries at most fuzzyPairMax² pairs.
 const fuzzyPairMax = 16
 
+// pairPartnersMax bounds the second word's candidates tryFuzzyPair checks
+// against each of the first's: at most fuzzyPairMax × pairPartnersMax
+// co-occurrence checks.
+const pairPartnersMax = 48
+
 // pairCandidatesMax bounds the candidates pairTerms ranks by frequency
 // before it keeps fuzzyPairMax: each costs a co-occurrence check.
 const pairCandidatesMax = 64
@@ -864,34 +869,71 @@ func (s *searcher) tryFuzzyPair() {
 			others = append(others, k.term)
 		}
 	}
-	as := s.pairTerms(pair[0], others)
+	as := s.pairTerms(pair[0], others, fuzzyPairMax)
 	if len(as) == 0 || s.expired() {
 		return
 	}
+	// The second word's candidates are checked against each of the
+	// first's, so more of them are kept: ranked by frequency alone, the
+	// sixteen best of a small commune's name ("valdi": Valady) are other
+	// words seen with the query's common ones at the size of the full BAN.
 	var bs []index.TermID
 	if len(pair) == 2 {
-		bs = s.pairTerms(pair[1], others)
+		bs = s.pairTerms(pair[1], others, pairPartnersMax)
 	}
 	// The bucket may be full of documents that only have the query's
 	// common words ("rue", "des"): the pairs' documents, which have all
 	// its words, go first, and those fill what room is left.
 	defer s.inFront()()
-	for _, a := range as[:min(len(as), fuzzyPairMax)] {
-		if len(pair) == 1 {
+	if len(pair) == 1 {
+		for _, a := range as {
 			if s.overflow() || s.expired() {
 				return
 			}
 			s.addToBucket(append(slices.Clone(keys), termKey(a)), 0)
-			continue
 		}
-		for _, b := range bs[:min(len(bs), fuzzyPairMax)] {
-			if s.overflow() || s.expired() {
+		return
+	}
+	s.addPairs(keys, as, bs)
+}
+
+// pairEvalMax bounds the pairs of corrections addPairs intersects.
+const pairEvalMax = 64
+
+// addPairs adds the documents of the pairs of corrections (as[i], bs[j])
+// seen together, the pairs with the fewest documents first. Tried in
+// order of frequency only, a pair of frequent corrections fills the
+// bucket by itself at the size of the full BAN ("duand prais": "du" and
+// "pai", a hundred streets) before the pair meant ("duran", "pari") is
+// tried. The pairs are visited by diagonals (i+j), so that the best
+// ranked of both lists come first, and at most pairEvalMax are kept.
+func (s *searcher) addPairs(keys []key, as, bs []index.TermID) {
+	type pairHits struct {
+		keys []key
+		n    int
+	}
+	var found []pairHits
+	for d := 0; d < len(as)+len(bs)-1 && len(found) < pairEvalMax; d++ {
+		for i := max(0, d-len(bs)+1); i <= min(d, len(as)-1) && len(found) < pairEvalMax; i++ {
+			if s.expired() {
 				return
 			}
-			if s.cooccur(a, []index.TermID{b}) {
-				s.addToBucket(append(slices.Clone(keys), termKey(a), termKey(b)), 0)
+			a, b := as[i], bs[d-i]
+			if !s.cooccur(a, []index.TermID{b}) {
+				continue
+			}
+			k := append(slices.Clone(keys), termKey(a), termKey(b))
+			if n := len(s.intersect(k, 0)); n > 0 {
+				found = append(found, pairHits{k, n})
 			}
 		}
+	}
+	slices.SortStableFunc(found, func(x, y pairHits) int { return x.n - y.n })
+	for _, p := range found {
+		if s.overflow() || s.expired() {
+			return
+		}
+		s.addToBucket(p.keys, 0)
 	}
 }
 

@@ -1,6 +1,7 @@
 package search
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -61,5 +62,27 @@ func TestFuzzyPairLongWords(t *testing.T) {
 	}
 	if d := time.Since(start); d > 2*time.Second {
 		t.Errorf("two 95-letter words took %v", d)
+	}
+}
+
+// TestFuzzyPairFewestDocumentsFirst: the most frequent corrections of
+// both words ("du", "pai") are seen together in more documents than the
+// bucket holds; the pair meant ("duran", "pari") is in one, and goes
+// first.
+func TestFuzzyPairFewestDocumentsFirst(t *testing.T) {
+	var docs []doc
+	for i := range 120 {
+		docs = append(docs, doc{"name": "Rue Jean du Pays", "city": fmt.Sprintf("Ville%c%c", 'a'+i%26, 'a'+i/26), "type": "street", "importance": 0.5})
+	}
+	docs = append(docs, doc{"name": "Rue Jean Durand", "city": "Paris", "type": "street", "importance": 0.1})
+	f := buildFixture(t, fr(), docs...)
+	q := Query{Q: "rue jean duand prais", Limit: 5}
+	res := f.search(q)
+	if len(res) == 0 || res[0].Label() != "Rue Jean Durand Paris" {
+		got := ""
+		if len(res) > 0 {
+			got = res[0].Label()
+		}
+		t.Errorf("%q: top %q, want Rue Jean Durand Paris", q.Q, got)
 	}
 }

@@ -47,9 +47,18 @@ func (s *searcher) uncovered(first []*Result) []string {
 		have = s.e.pipe.Index(text.ASCII(first[0].Label()))
 	}
 	typed := func(t *token) bool { return s.q.Autocomplete && t.IsLast }
+	// An unknown word was corrected when the label has a word near it that
+	// no known word of the query accounts for: in "Rue Jean Duand", "jan"
+	// is Jean's, not Duand's correction.
+	unexplained := make([]string, 0, len(have))
+	for _, w := range have {
+		if !slices.ContainsFunc(s.tokens, func(t *token) bool { return t.found && t.Value == w }) {
+			unexplained = append(unexplained, w)
+		}
+	}
 	lost := false
 	for _, t := range s.notFound {
-		if !typed(t) && !text.IsAllDigits(t.Value) && !s.hasNear(have, t.Value) {
+		if !typed(t) && !text.IsAllDigits(t.Value) && !s.hasNear(unexplained, t.Value) {
 			lost = true
 		}
 	}
@@ -69,7 +78,7 @@ func (s *searcher) uncovered(first []*Result) []string {
 	// INTERSECT_LIMIT ("rue", "de"), which are no one's typo.
 	if s.cfg.RetypeCommon && len(first) > 0 {
 		for _, t := range s.tokens {
-			if len(out) < retypeMaxWords && t.freq > s.cfg.CommonThreshold && t.freq <= s.cfg.IntersectLimit && suspect(t) && !lost {
+			if len(out) < retypeMaxWords && t.freq > s.cfg.CommonThreshold && t.freq <= s.cfg.IntersectLimit && suspect(t) && !slices.Contains(have, t.Value) {
 				out = append(out, t.Value)
 			}
 		}
