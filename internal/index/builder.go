@@ -87,6 +87,9 @@ type Builder struct {
 	scratch   []byte
 	body      []byte                   // a housenumber's encoding, reused
 	docFields map[string]*source.Value // the record's fields by key, reused
+	plan      payloadPlan              // see encodePayload, reused
+	smallIDs  []uint32                 // see housenumberKeysID
+	forms     [2][]byte                // encodePayloadValue's number forms, reused
 	keyBuf    []byte                   // a housenumber's interned keys, while they are looked up
 }
 
@@ -142,6 +145,7 @@ func NewBuilder(path string, opts BuildOptions) (*Builder, error) {
 		terms:     map[string]int32{},
 		filters:   map[string][]uint32{},
 		docFields: map[string]*source.Value{},
+		smallIDs:  make([]uint32, 10000),
 	}
 	// Reserve the header and section table; the doc data section follows and is streamed.
 	b.docDataOff = align(headerSize + uint64(numSections)*sectionEntrySize)
