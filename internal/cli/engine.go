@@ -48,9 +48,13 @@ func (f *engineFlags) config() search.Config {
 }
 
 // setGC applies --gc-percent unless GOGC is set.
-func (f *engineFlags) setGC(env Env) {
-	if env.Getenv("GOGC") == "" && *f.gcPercent > 0 {
-		debug.SetGCPercent(*f.gcPercent)
+func (f *engineFlags) setGC(env Env) { setGCPercent(env, *f.gcPercent) }
+
+// setGCPercent sets the GC target to percent (a --gc-percent flag) unless
+// the operator set GOGC, which wins.
+func setGCPercent(env Env, percent int) {
+	if env.Getenv("GOGC") == "" && percent > 0 {
+		debug.SetGCPercent(percent)
 	}
 }
 

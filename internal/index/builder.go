@@ -88,7 +88,7 @@ type Builder struct {
 	body      []byte                   // a housenumber's encoding, reused
 	docFields map[string]*source.Value // the record's fields by key, reused
 	plan      payloadPlan              // see encodePayload, reused
-	smallIDs  []uint32                 // see housenumberKeysID
+	smallIDs  [smallNumbers]uint32     // see housenumberKeysID
 	forms     [2][]byte                // encodePayloadValue's number forms, reused
 	keyBuf    []byte                   // a housenumber's interned keys, while they are looked up
 }
@@ -145,7 +145,6 @@ func NewBuilder(path string, opts BuildOptions) (*Builder, error) {
 		terms:     map[string]int32{},
 		filters:   map[string][]uint32{},
 		docFields: map[string]*source.Value{},
-		smallIDs:  make([]uint32, 10000),
 	}
 	// Reserve the header and section table; the doc data section follows and is streamed.
 	b.docDataOff = align(headerSize + uint64(numSections)*sectionEntrySize)
@@ -390,6 +389,33 @@ func (b *Builder) analyze(it Item, memo *textMemo) (a analyzed) {
 	}
 	a.dedupHousenumbers()
 	return a
+}
+
+// dedupHousenumbers sets a.keep, the input housenumbers stored in order,
+// and a.hnIndex, each input housenumber's stored index: -1 when a later
+// one with the same processed key replaced it (Addok re-keys the map by
+// processed key, so the last one wins, at the first one's position) or
+// when it has no key or no valid point.
+func (a *analyzed) dedupHousenumbers() {
+	n := len(a.hnKeys)
+	a.hnIndex = make([]int, n)
+	a.keep = make([]int, 0, n)
+	pos := make(map[string]int, n)
+	for i, k := range a.hnKeys {
+		if k == "" || !a.hnOK[i] {
+			a.hnIndex[i] = -1
+			continue
+		}
+		if p, ok := pos[k]; ok {
+			a.hnIndex[a.keep[p]] = -1
+			a.keep[p] = i
+			a.hnIndex[i] = p
+			continue
+		}
+		pos[k] = len(a.keep)
+		a.hnIndex[i] = len(a.keep)
+		a.keep = append(a.keep, i)
+	}
 }
 
 func firstString(v source.Value) string {

@@ -23,7 +23,7 @@ type point struct {
 }
 
 const (
-	cellBits = 2 * 5 * geo.Precision / 2 // a precision-7 geohash: 35 bits
+	cellBits = 5 * geo.Precision // a precision-7 geohash: 35 bits
 	// docBits bounds the document ids a point can hold: 2^28 documents is
 	// more than the 4 GiB of records allow (every record is over 24 bytes).
 	docBits = 64 - cellBits - 1

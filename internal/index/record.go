@@ -43,7 +43,6 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, err error) {
 	body := b.body
 	latRef, lonRef := docFields["lat"], docFields["lon"]
 	plan := &b.plan
-	plan.reset()
 	for n, i := range a.keep {
 		h := &doc.Housenumbers[i]
 		dst = appendUvarint(dst, uint64(b.housenumberKeysID(a.hnKeys[i], h.Raw)))
@@ -61,6 +60,7 @@ func (b *Builder) encodeRecord(a *analyzed) (rec []byte, err error) {
 		}
 		if n == 0 {
 			first = h
+			plan.make(first, docFields)
 		}
 		dst = appendUvarint(dst, uint64(len(body)))
 		dst = append(dst, body...)
@@ -143,9 +143,6 @@ func (b *Builder) encodePayload(body []byte, h *source.Housenumber, first *sourc
 	n := uint64(len(h.Payload)) << 1
 	if sameKeys {
 		n |= 1
-		if !plan.ready {
-			plan.make(first, docFields)
-		}
 	}
 	body = appendUvarint(body, n)
 	num := leadingDigits(h.Raw)
@@ -304,26 +301,19 @@ func payloadRefs(key string, first *source.Housenumber, docFields map[string]*so
 // (same keys in the same order): three map lookups per field and
 // housenumber otherwise, 26 M housenumbers in the full BAN.
 type payloadPlan struct {
-	ready           bool
 	refs, firstRefs []*source.Value
 	interned        []bool
 }
 
-func (p *payloadPlan) reset() {
-	p.ready = false
-	clear(p.refs)
-	clear(p.firstRefs)
-	p.refs, p.firstRefs, p.interned = p.refs[:0], p.firstRefs[:0], p.interned[:0]
-}
-
+// make fills the plan for a record whose first housenumber is first.
 func (p *payloadPlan) make(first *source.Housenumber, docFields map[string]*source.Value) {
+	p.refs, p.firstRefs, p.interned = p.refs[:0], p.firstRefs[:0], p.interned[:0]
 	for _, f := range first.Payload {
 		ref, firstRef, intern := payloadRefs(f.Key, first, docFields)
 		p.refs = append(p.refs, ref)
 		p.firstRefs = append(p.firstRefs, firstRef)
 		p.interned = append(p.interned, intern)
 	}
-	p.ready = true
 }
 
 // housenumberKeysID is the string-table id of a housenumber's processed
@@ -344,20 +334,16 @@ func (b *Builder) housenumberKeysID(key, raw string) uint32 {
 	return id
 }
 
-// smallNumber reads "1" to "9999" (no sign, no leading zero).
+// smallNumbers bounds the housenumbers housenumberKeysID keeps in a table.
+const smallNumbers = 10000
+
+// smallNumber reads "1" to "9999" (digits only, no leading zero).
 func smallNumber(raw string) (int, bool) {
-	if len(raw) == 0 || len(raw) > 4 || raw[0] == '0' {
+	if raw == "" || raw[0] == '0' || leadingDigits(raw) != raw {
 		return 0, false
 	}
-	n := 0
-	for i := 0; i < len(raw); i++ {
-		c := raw[i]
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
+	n, err := strconv.Atoi(raw)
+	return n, err == nil && n < smallNumbers
 }
 
 func payloadValue(h *source.Housenumber, key string) *source.Value {
@@ -735,31 +721,4 @@ func (d *Doc) decodeBody(body []byte, raw string, first []Field, hasFirst bool) 
 		return h, fmt.Errorf("document %d housenumber without coordinates: %w", d.ID, ErrCorrupt)
 	}
 	return h, nil
-}
-
-// dedupHousenumbers sets a.keep, the input housenumbers stored in order,
-// and a.hnIndex, each input housenumber's stored index: -1 when a later
-// one with the same processed key replaced it (Addok re-keys the map by
-// processed key, so the last one wins, at the first one's position) or
-// when it has no key or no valid point.
-func (a *analyzed) dedupHousenumbers() {
-	n := len(a.hnKeys)
-	a.hnIndex = make([]int, n)
-	a.keep = make([]int, 0, n)
-	pos := make(map[string]int, n)
-	for i, k := range a.hnKeys {
-		if k == "" || !a.hnOK[i] {
-			a.hnIndex[i] = -1
-			continue
-		}
-		if p, ok := pos[k]; ok {
-			a.hnIndex[a.keep[p]] = -1
-			a.keep[p] = i
-			a.hnIndex[i] = p
-			continue
-		}
-		pos[k] = len(a.keep)
-		a.hnIndex[i] = len(a.keep)
-		a.keep = append(a.keep, i)
-	}
 }

@@ -2,7 +2,6 @@ package index
 
 import (
 	"bufio"
-	"bytes"
 	"cmp"
 	"encoding/binary"
 	"encoding/json"
@@ -16,6 +15,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -275,7 +275,7 @@ func (b *Builder) writeIDs(sw *sectionWriter) error {
 // for the garbage collector to scan at every cycle.
 type idTable struct {
 	bytes []byte
-	ends  []uint32 // id i is bytes[ends[i-1]:ends[i]]
+	offs  []uint32 // id i is bytes[offs[i]:offs[i+1]], as the reader's string tables
 	docs  []uint32
 }
 
@@ -283,30 +283,28 @@ func (t *idTable) add(id string, doc uint32) error {
 	if uint64(len(t.bytes))+uint64(len(id)) > math.MaxUint32 {
 		return errors.New("the documents' ids pass 4 GiB")
 	}
+	if t.offs == nil {
+		t.offs = []uint32{0}
+	}
 	t.bytes = append(t.bytes, id...)
-	t.ends = append(t.ends, uint32(len(t.bytes)))
+	t.offs = append(t.offs, uint32(len(t.bytes)))
 	t.docs = append(t.docs, doc)
 	return nil
 }
 
-func (t *idTable) idBytes(i uint32) []byte {
-	start := uint32(0)
-	if i > 0 {
-		start = t.ends[i-1]
-	}
-	return t.bytes[start:t.ends[i]]
+func (t *idTable) id(i uint32) string {
+	s, _ := tableEntry(t.offs, t.bytes, int(i))
+	return s
 }
-
-func (t *idTable) id(i uint32) string { return bstr(t.idBytes(i)) }
 
 // sorted returns the ids' positions in byte order, stable so that the
 // first of equal ids comes first.
 func (t *idTable) sorted() []uint32 {
-	order := make([]uint32, len(t.ends))
+	order := make([]uint32, len(t.docs))
 	for i := range order {
 		order[i] = uint32(i)
 	}
-	slices.SortStableFunc(order, func(a, b uint32) int { return bytes.Compare(t.idBytes(a), t.idBytes(b)) })
+	slices.SortStableFunc(order, func(a, b uint32) int { return strings.Compare(t.id(a), t.id(b)) })
 	return order
 }
 

@@ -643,12 +643,23 @@ func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 			return int(a.term - b.term)
 		})
 	}
-	if s.cfg.PrefixEveryWord && !skipCommons && len(keys) > 0 {
-		terms := make([]index.TermID, len(cands))
-		for i, c := range cands {
-			terms[i] = c.term
+	add := func(base []key, c index.TermID) {
+		extra := append(slices.Clone(base), termKey(c))
+		if useGeohash && s.geohash != nil {
+			extra = append(extra, setKey(s.geohash))
 		}
-		s.completeWithEveryWord(terms, keys, useGeohash)
+		s.addToBucket(extra, 0)
+	}
+	if s.cfg.PrefixEveryWord && !skipCommons && len(keys) > 0 {
+		// Completions with every word of the query first: see withCommons.
+		if every := s.withCommons(keys); len(every) > len(keys) {
+			for _, c := range cands {
+				if s.overflow() || s.expired() {
+					break
+				}
+				add(every, c.term)
+			}
+		}
 	}
 	lastNotFound := !last.found
 	for _, c := range cands {
@@ -661,42 +672,27 @@ func (s *searcher) autocomplete(tokens []*token, skipCommons, useGeohash bool) {
 		if s.expired() {
 			return
 		}
-		extra := append(slices.Clone(keys), termKey(c.term))
-		if useGeohash && s.geohash != nil {
-			extra = append(extra, setKey(s.geohash))
-		}
-		s.addToBucket(extra, 0)
+		add(keys, c.term)
 	}
 }
 
-// completeWithEveryWord puts first in the bucket the documents that have,
-// with a completion of the word being typed, every other word of the
-// query, the common ones too. Addok's completions are tried most frequent
+// withCommons is keys with the query's common words added, the last one
+// left out. autocomplete collects first the documents that have, with a
+// completion of the word being typed, every one of them
+// (Config.PrefixEveryWord): Addok's completions are tried most frequent
 // first with the meaningful words only, and stop when the bucket
-// overflows: at the size of the full BAN the frequent completion fills it
-// ("pierres blanches maiso": a hundred "Routes des Maisons Blanches")
+// overflows, so at the size of the full BAN the frequent completion fills
+// it ("pierres blanches maiso": a hundred "Routes des Maisons Blanches")
 // before the one the query means is tried, the words that would tell
 // ("chemin", "pierres") being common there.
-func (s *searcher) completeWithEveryWord(completions []index.TermID, keys []key, useGeohash bool) {
+func (s *searcher) withCommons(keys []key) []key {
 	all := slices.Clone(keys)
 	for _, t := range s.common {
-		if t.found && !t.IsLast && !slices.ContainsFunc(keys, func(k key) bool { return !k.isSet && k.term == t.term }) {
+		if t.found && !t.IsLast && !slices.ContainsFunc(all, func(k key) bool { return !k.isSet && k.term == t.term }) {
 			all = append(all, termKey(t.term))
 		}
 	}
-	if len(all) == len(keys) {
-		return
-	}
-	for _, c := range completions {
-		if s.overflow() || s.expired() {
-			return
-		}
-		extra := append(slices.Clone(all), termKey(c))
-		if useGeohash && s.geohash != nil {
-			extra = append(extra, setKey(s.geohash))
-		}
-		s.addToBucket(extra, 0)
-	}
+	return all
 }
 
 func (s *searcher) fuzzy() bool {

@@ -75,7 +75,7 @@ type Config struct {
 	ShortLastWord bool
 	// PrefixEveryWord, with autocomplete, collects first the documents
 	// that have a completion of the word being typed and every other word
-	// of the query, common ones included (completeWithEveryWord).
+	// of the query, common ones included (autocomplete, withCommons).
 	PrefixEveryWord bool
 }
 

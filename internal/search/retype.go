@@ -63,22 +63,23 @@ func (s *searcher) uncovered(first []*Result) []string {
 		}
 	}
 	var out []string
-	suspect := func(t *token) bool {
-		return t.found && !typed(t) && len(t.Value) >= 3 && !text.IsAllDigits(t.Value) &&
-			(lost || !slices.Contains(have, t.Value))
+	known := func(t *token) bool {
+		return t.found && !typed(t) && len(t.Value) >= 3 && !text.IsAllDigits(t.Value)
 	}
+	covered := func(t *token) bool { return slices.Contains(have, t.Value) }
 	for _, t := range s.tokens { // longest first
-		if len(out) < retypeMaxWords && t.freq <= s.cfg.CommonThreshold && suspect(t) {
+		if len(out) < retypeMaxWords && t.freq <= s.cfg.CommonThreshold && known(t) && (lost || !covered(t)) {
 			out = append(out, t.Value)
 		}
 	}
-	// Then the common words, which at the size of the full BAN a typo
-	// makes too ("Paais" is "pai", the phoneme of "pays", in 100,000
-	// documents), but not the words in more documents than
-	// INTERSECT_LIMIT ("rue", "de"), which are no one's typo.
+	// Then the common words the first answer leaves out, which at the size
+	// of the full BAN a typo makes too ("Paais" is "pai", the phoneme of
+	// "pays", in 100,000 documents), but not the words in more documents
+	// than INTERSECT_LIMIT ("rue", "de"), which are no one's typo.
 	if s.cfg.RetypeCommon && len(first) > 0 {
 		for _, t := range s.tokens {
-			if len(out) < retypeMaxWords && t.freq > s.cfg.CommonThreshold && t.freq <= s.cfg.IntersectLimit && suspect(t) && !slices.Contains(have, t.Value) {
+			common := t.freq > s.cfg.CommonThreshold && t.freq <= s.cfg.IntersectLimit
+			if len(out) < retypeMaxWords && common && known(t) && !covered(t) {
 				out = append(out, t.Value)
 			}
 		}
