@@ -462,8 +462,9 @@ func (s *searcher) noMeaningfulButCommonTryAutocomplete() bool {
 		// The chain stops here on documents that only have the common
 		// words ("rue", and "paris" at the size of the full BAN), before
 		// any fuzzy step: balise's corrects the unknown words first
-		// ("20 rue corvsart paris"), its documents going first.
-		s.tryFuzzyPair()
+		// ("20 rue corvsart paris"), its documents going first, a single
+		// one too ("4 rue d'natin paris").
+		s.tryFuzzyPair(true)
 	}
 	return stop
 }
@@ -702,7 +703,7 @@ func (s *searcher) fuzzy() bool {
 	start := time.Now()
 	defer func() { s.stats.FuzzyTime += time.Since(start) }()
 	if s.cfg.FuzzyPair && (len(s.notFound) > 1 || s.singleCorrection()) {
-		s.tryFuzzyPair()
+		s.tryFuzzyPair(s.singleCorrection())
 		if s.hasCream() {
 			return false
 		}
@@ -747,6 +748,14 @@ func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
 func (s *searcher) pairTerms(t *token, others []index.TermID, n int) []index.TermID {
 	ix := s.e.ix
 	words := s.fuzzyTerms(t, others)
+	// A known word taken as a typo (searchRetyped) may be the right one
+	// and the typo elsewhere: paired with a correction of another word
+	// ("josoph" → "joseph" with "dijon" itself), it is a candidate too.
+	if slices.Contains(s.retyped, t.Value) {
+		if id, ok := ix.Lookup(t.Value); ok && (len(others) == 0 || s.cooccur(id, others)) {
+			words = append(words, id)
+		}
+	}
 	w := s.writtenWord(t)
 	// Each neighbour of the written word runs through the pipeline, a cost
 	// quadratic in its length: words longer than any street word's are
@@ -841,8 +850,9 @@ const pairCandidatesMax = 64
 // another in the city find the street in any city. The two longest
 // unknown words are paired, each neighbour of one with each neighbour of
 // the other seen with it and with the known words (balise's
-// Config.FuzzyPair; Addok has no such step).
-func (s *searcher) tryFuzzyPair() {
+// Config.FuzzyPair; Addok has no such step). single lets it correct a
+// single unknown word (singleCorrection).
+func (s *searcher) tryFuzzyPair(single bool) {
 	var pair []*token
 	for _, t := range s.notFound { // longest first, as s.tokens
 		// The last word under autocomplete is a prefix being typed, left
@@ -854,7 +864,7 @@ func (s *searcher) tryFuzzyPair() {
 			break
 		}
 	}
-	if len(pair) == 0 || (len(pair) == 1 && !s.singleCorrection()) {
+	if len(pair) == 0 || (len(pair) == 1 && !single) {
 		return
 	}
 	s.stats.Fuzzy = true

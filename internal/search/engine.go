@@ -65,6 +65,11 @@ type Config struct {
 	// RetypeCommon lets searchRetyped take a common word the first answer
 	// leaves out as a typo too (uncovered).
 	RetypeCommon bool
+	// RetypeWeak: when the first answer's best string score is below it
+	// (and autocomplete is off), searchRetyped takes the query's known
+	// words as typos even though that answer has them all (uncovered);
+	// 0 never. Right answers to a query with two typos score about 0.7.
+	RetypeWeak float64
 	// PrefixInFront expands the word being typed (autocomplete) also when
 	// the bucket already overflowed with the documents of the words before
 	// it, its documents in front (autocompleteMeaningful).
@@ -103,6 +108,7 @@ func DefaultConfig() Config {
 		FuzzyPair:        true,
 		Retype:           true,
 		RetypeCommon:     true,
+		RetypeWeak:       0.6,
 		PrefixInFront:    true,
 		ShortLastWord:    true,
 		PrefixEveryWord:  true,

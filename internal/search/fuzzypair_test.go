@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"balise/internal/text"
 )
 
 // TestFuzzyPair: a typo in the street and another in the city; Addok's
@@ -84,5 +86,36 @@ func TestFuzzyPairFewestDocumentsFirst(t *testing.T) {
 			got = res[0].Label()
 		}
 		t.Errorf("%q: top %q, want Rue Jean Durand Paris", q.Q, got)
+	}
+}
+
+// TestSingleUnknownWordBeforeCommonsStop: when every known word is common
+// ("rue", "d", and "paris" at the size of the full BAN; here with
+// COMMON_THRESHOLD at 3), Addok's chain stops on the completions of the
+// common words ("pari": Parizot) before any fuzzy step; balise corrects
+// the one unknown word ("natin": "antin") first.
+func TestSingleUnknownWordBeforeCommonsStop(t *testing.T) {
+	hn := map[string]any{"4": map[string]any{"lat": 48.87, "lon": 2.33}}
+	docs := []doc{{"name": "Rue d'Antin", "city": "Paris", "housenumbers": hn}}
+	for _, n := range []string{"Rue d'Oran", "Rue d'Alger", "Rue d'Arras"} {
+		docs = append(docs, doc{"name": n, "city": "Paris"})
+	}
+	for _, n := range []string{"Rue d'Aulnay", "Rue d'Enfer", "Rue d'Orgemont", "Rue d'Auvergne", "Rue d'Estienne", "Rue d'Ivry"} {
+		docs = append(docs, doc{"name": n, "city": "Parizot"})
+	}
+	f := buildFixture(t, fixtureOpts{profile: text.ProfileFrench, cfg: func(c *Config) { c.CommonThreshold = 3 }}, docs...)
+	s := newSearcher(t.Context(), f.e, Query{Q: "4 Rue d'nAtin Paris", Limit: 5})
+	if err := s.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.meaningful) > 0 || len(s.notFound) != 1 {
+		t.Fatalf("fixture: %d meaningful words and %d unknown, want none and one", len(s.meaningful), len(s.notFound))
+	}
+	rs := s.run() // the chain alone, without the second searches
+	if s.stats.Collector != "no_meaningful_but_common_try_autocomplete" {
+		t.Fatalf("fixture: the chain stopped at %q", s.stats.Collector)
+	}
+	if len(rs) == 0 || rs[0].Label() != "4 Rue d'Antin Paris" {
+		t.Errorf("results %v; want 4 Rue d'Antin Paris first", names(rs))
 	}
 }

@@ -67,8 +67,14 @@ func (s *searcher) uncovered(first []*Result) []string {
 		return t.found && !typed(t) && len(t.Value) >= 3 && !text.IsAllDigits(t.Value)
 	}
 	covered := func(t *token) bool { return slices.Contains(have, t.Value) }
+	// A first answer that has every known word but matches the query
+	// poorly may come from typos that made terms of its own ("Pars" and
+	// "Jacques" are in "Rue Jean-Jacques Rousseau, Saint-Paul-en-Pareds"):
+	// its known words are suspects too. Not under autocomplete, where the
+	// word being typed makes any first answer a poor match.
+	weak := !s.q.Autocomplete && len(first) > 0 && first[0].strScore < s.cfg.RetypeWeak
 	for _, t := range s.tokens { // longest first
-		if len(out) < retypeMaxWords && t.freq <= s.cfg.CommonThreshold && known(t) && (lost || !covered(t)) {
+		if len(out) < retypeMaxWords && t.freq <= s.cfg.CommonThreshold && known(t) && (lost || weak || !covered(t)) {
 			out = append(out, t.Value)
 		}
 	}

@@ -44,3 +44,55 @@ func TestRetypeCommonWord(t *testing.T) {
 		}
 	}
 }
+
+// TestRetypedWordKeepsItsTerm: a known word taken as a typo by the second
+// search may be the right one, the typo being in another word: the pair
+// step tries it as written too ("dijon" with "josoph" → "joseph"), so
+// that retyping every word of a query with an uncorrected typo does not
+// lose the words that were right.
+func TestRetypedWordKeepsItsTerm(t *testing.T) {
+	e := parisEngine(t, nil)
+	q := Query{Q: "3 Rue Josoph Dijon Pais", Limit: 5}
+	s := newSearcher(t.Context(), e, q)
+	s.retyped = []string{"dijon", "pai"}
+	if err := s.prepare(); err != nil {
+		t.Fatal(err)
+	}
+	if len(s.notFound) != 3 {
+		t.Fatalf("fixture: %d unknown words, want 3", len(s.notFound))
+	}
+	rs := s.run()
+	if len(rs) == 0 || rs[0].Label() != "3 Rue Joseph Dijon 75018 Paris" {
+		t.Errorf("results %v; want 3 Rue Joseph Dijon 75018 Paris first", names(rs))
+	}
+}
+
+// TestRetypeWeakFirstAnswer: a first answer that has every known word of
+// the query but matches it poorly (as "Rue Jean-Jacques Rousseau,
+// Saint-Paul-en-Pareds" for "262 Rue Saint-Jacques Pars", whose typo made
+// "par") makes those words suspects, below RetypeWeak and with
+// autocomplete off only.
+func TestRetypeWeakFirstAnswer(t *testing.T) {
+	first := func(strScore float64) []*Result {
+		return []*Result{{Labels: []string{"Rue Jean-Jacques Rousseau 85500 Saint-Paul-en-Pareds"}, strScore: strScore}}
+	}
+	for _, c := range []struct {
+		weak, strScore float64
+		autocomplete   bool
+		want           string
+	}{
+		{0.6, 0.45, false, "[rouseau jak]"},
+		{0.6, 0.45, true, "[]"}, // the last word is being typed
+		{0.6, 0.65, false, "[]"},
+		{0, 0.45, false, "[]"},
+	} {
+		e := parisEngine(t, func(cfg *Config) { cfg.RetypeWeak = c.weak })
+		s := newSearcher(t.Context(), e, Query{Q: "12 Rue Jacques Rousseau", Limit: 5, Autocomplete: c.autocomplete})
+		if err := s.prepare(); err != nil {
+			t.Fatal(err)
+		}
+		if got := fmt.Sprint(s.uncovered(first(c.strScore))); got != c.want {
+			t.Errorf("RetypeWeak %v, string score %v, autocomplete %v: suspects %s, want %s", c.weak, c.strScore, c.autocomplete, got, c.want)
+		}
+	}
+}
