@@ -62,8 +62,8 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 	// The same intersection is often asked twice in one search (for 10,
 	// then for 100 documents): keep its hits.
 	sig := s.signature(all)
-	if hits, ok := s.memo[sig]; ok {
-		return topN(slices.Clone(hits), limit)
+	if m, ok := s.memo[sig]; ok && (m.complete || limit <= len(m.best)) {
+		return docsOf(m.best[:min(limit, len(m.best))])
 	}
 	// Iterate the smallest operand, probe the others.
 	order := make([]key, len(all))
@@ -136,12 +136,27 @@ func (s *searcher) intersect(keys []key, limit int) []uint32 {
 		bi = next
 	}
 done:
+	// The memo keeps the best of the hits, in order, as many as any
+	// collector asks for (the order is total, so the n best of them are
+	// the n best of all): cloning every hit of an intersection of common
+	// words, tens of thousands at the size of the full BAN, cost more
+	// than the second call it saves.
+	keep := max(limit, s.q.Limit, s.cfg.BucketMax)
+	complete := len(hits) <= keep
+	best := bestScored(hits, keep)
 	if s.memo == nil {
-		s.memo = map[string][]scored{}
+		s.memo = map[string]intersection{}
 	}
-	s.memo[sig] = slices.Clone(hits)
+	s.memo[sig] = intersection{best: slices.Clone(best), complete: complete}
 	s.scratchScored = hits[:0]
-	return topN(hits, limit)
+	return docsOf(best[:min(limit, len(best))])
+}
+
+// intersection is a memoised intersect(): its best hits, in order, and
+// whether they are all of them.
+type intersection struct {
+	best     []scored
+	complete bool
 }
 
 // scanTop intersects keys, the smallest first and a term with a top list
@@ -230,7 +245,11 @@ func gallop(a []uint32, from int, target uint32) int {
 // (Redis orders ties by member; any fixed order keeps answers deterministic).
 // Intersections of common tokens have tens of thousands of hits: a bounded
 // heap keeps the n best in one pass instead of sorting them all.
-func topN(hits []scored, n int) []uint32 {
+func topN(hits []scored, n int) []uint32 { return docsOf(bestScored(hits, n)) }
+
+// bestScored reorders hits to put the n best first, sorted, and returns
+// them.
+func bestScored(hits []scored, n int) []scored {
 	if len(hits) > n && n > 0 {
 		h := hits[:n]
 		// Max-heap on "worse": the root is the worst of the n kept.
@@ -248,6 +267,10 @@ func topN(hits []scored, n int) []uint32 {
 		hits = hits[:0]
 	}
 	slices.SortFunc(hits, cmpScored)
+	return hits
+}
+
+func docsOf(hits []scored) []uint32 {
 	out := make([]uint32, len(hits))
 	for i, h := range hits {
 		out[i] = h.doc

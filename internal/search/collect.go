@@ -53,8 +53,8 @@ type searcher struct {
 
 	scratchScored []scored
 	ngq           *text.NgramQuery
-	memo          map[string][]scored // intersections already computed
-	written       []string            // the query's words, for writtenWord
+	memo          map[string]intersection // intersections already computed
+	written       []string                // the query's words, for writtenWord
 	// retyped are the values of known words taken as unknown, by the
 	// second search of searchRetyped.
 	retyped     []string
