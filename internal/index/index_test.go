@@ -171,6 +171,7 @@ func TestLookupMatchesBruteForce(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer ix.Close()
+	<-ix.filterDone // Lookup with the filter of absent words
 	var terms []string
 	for i := 0; i < ix.NumTerms(); i++ {
 		terms = append(terms, ix.Term(TermID(i)))

@@ -81,6 +81,11 @@ type Index struct {
 	// jump[b0<<8|b1] is the first term whose first two bytes are >= b0 b1:
 	// it narrows every lookup to a handful of comparisons.
 	jump []uint32
+	// termFilter, once built in the background (buildTermFilter), answers
+	// most lookups of absent words; filterDone is closed when its builder
+	// has returned.
+	termFilter atomic.Pointer[termFilter]
+	filterDone chan struct{}
 }
 
 // Open maps an index file and validates its structure. A file that is not
@@ -176,6 +181,8 @@ func openBytes(data []byte, opts OpenOptions) (*Index, error) {
 	for i, k := range ix.meta.Keys {
 		ix.keyIndex[k] = uint32(i)
 	}
+	ix.filterDone = make(chan struct{})
+	go ix.buildTermFilter()
 	return ix, nil
 }
 
@@ -374,6 +381,9 @@ func (ix *Index) Close() error {
 	if ix.closed.Swap(true) {
 		return nil
 	}
+	if ix.filterDone != nil {
+		<-ix.filterDone // the filter's builder reads the mapping
+	}
 	err := ix.unmap()
 	if ix.file != nil {
 		ix.file.Close()
@@ -483,7 +493,11 @@ func (ix *Index) Lookup(term string) (TermID, bool) {
 		return -1, false
 	}
 	n := uint32(ix.NumTerms())
-	h := int(termHash(term) & uint64(slots-1))
+	th := termHash(term)
+	if f := ix.termFilter.Load(); f != nil && !f.mayHave(th) {
+		return -1, false
+	}
+	h := int(th & uint64(slots-1))
 	for probes := 0; probes < slots; probes++ {
 		v := ix.termHash[h]
 		if v == 0 || v > n {

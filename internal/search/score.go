@@ -19,7 +19,6 @@ type Result struct {
 	Distance    int     // metres, when HasDistance
 	HasDistance bool
 
-	folded          []string // labels folded like the query, for the string score
 	strScore        float64
 	importanceScore float64
 	importanceCeil  float64
@@ -119,7 +118,7 @@ func (s *searcher) result(d uint32) *Result {
 		return nil
 	}
 	s.finishResult(r, s.q.HasCenter, s.q.Lat, s.q.Lon)
-	r.strScore = s.stringScore(r.folded)
+	r.strScore = s.stringScore(s.e.labelSet(r, true))
 	r.Score = r.total(s.e.profile == text.ProfileDefault && s.q.HasCenter)
 	s.results[d] = r
 	return r
@@ -140,7 +139,8 @@ func (s *searcher) matchLooseNumber(r *Result) {
 	}
 }
 
-// finishResult sets the point, labels, importance and geo components.
+// finishResult sets the point, id, importance and geo components (reverse
+// scores by distance alone: the labels are built for the results kept).
 func (s *searcher) finishResult(r *Result, hasCenter bool, lat, lon float64) {
 	e := s.e
 	r.Lat, r.Lon = r.Doc.Lat, r.Doc.Lon
@@ -148,7 +148,6 @@ func (s *searcher) finishResult(r *Result, hasCenter bool, lat, lon float64) {
 		r.Lat, r.Lon = r.Housenumber.Lat, r.Housenumber.Lon
 	}
 	r.publicID = firstText(&r.Doc, "id")
-	r.folded = e.labelSet(r, true)
 	r.importanceScore = r.Doc.Importance * e.cfg.ImportanceWeight
 	r.importanceCeil = e.cfg.ImportanceWeight
 	if hasCenter {
