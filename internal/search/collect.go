@@ -52,6 +52,7 @@ type searcher struct {
 	results     map[uint32]*Result
 
 	scratchScored []scored
+	fuzzBuf       []byte // EachFuzzy's buffer
 	ngq           *text.NgramQuery
 	memo          map[string]intersection // intersections already computed
 	written       []string                // the query's words, for writtenWord
@@ -724,16 +725,12 @@ func (s *searcher) fuzzy() bool {
 // make_fuzzy) that are seen with every term of others.
 func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
 	var words []index.TermID
-	for _, n := range s.e.pipe.Fuzzy(t.Value) {
-		id, ok := s.e.ix.Lookup(n)
-		if !ok {
-			continue
+	s.fuzzBuf = s.e.pipe.EachFuzzy(t.Value, s.fuzzBuf, func(n string) bool {
+		if id, ok := s.e.ix.Lookup(n); ok && (len(others) == 0 || s.cooccur(id, others)) {
+			words = append(words, id)
 		}
-		if len(others) > 0 && !s.cooccur(id, others) {
-			continue
-		}
-		words = append(words, id)
-	}
+		return true
+	})
 	return words
 }
 

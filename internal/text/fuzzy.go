@@ -1,6 +1,9 @@
 package text
 
-import "unicode/utf8"
+import (
+	"unicode/utf8"
+	"unsafe"
+)
 
 // azertyKeyMap is the AZERTY map of Addok's FUZZY_KEY_MAP: the letters a typing
 // slip on an AZERTY keyboard may put instead of each letter.
@@ -144,4 +147,124 @@ func (g *fuzzGen) strings(sameLen int) []string {
 		out = append(out, s)
 	}
 	return out
+}
+
+// EachFuzzy calls yield with each of Fuzzy(word)'s neighbours, in the same
+// order, until yield returns false, without allocating them: each string
+// is valid during its call only (the fuzzy step looks each up and keeps
+// none). scratch is a buffer to reuse, returned grown. Materialising the
+// ~300 neighbours of a word cost more than looking them up.
+func (p *Pipeline) EachFuzzy(word string, scratch []byte, yield func(string) bool) []byte {
+	if word == "" || IsAllDigits(word) {
+		return scratch
+	}
+	if !asciiNeighbours(word, p.keyMap) {
+		for _, s := range neighbours(word, p.keyMap) {
+			if !yield(s) {
+				break
+			}
+		}
+		return scratch
+	}
+	return eachNeighbourASCII(word, p.keyMap, scratch, yield)
+}
+
+// asciiNeighbours reports whether word and the letters the key map
+// substitutes in it are all ASCII, as the pipeline's output nearly always
+// is.
+func asciiNeighbours(word string, keyMap map[rune][]rune) bool {
+	for i := 0; i < len(word); i++ {
+		if word[i] >= utf8.RuneSelf {
+			return false
+		}
+		for _, l := range keyMap[rune(word[i])] {
+			if l >= utf8.RuneSelf {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// eachNeighbourASCII is neighbours for an ASCII word, each neighbour
+// written in buf in turn. neighbours deduplicates the same-length ones by
+// value; here the repeats are known from how they are made: the word
+// itself (a transposition of two equal letters, or a key map listing a
+// letter among its own neighbours), and a letter the key map lists twice
+// for one position. Substitutions at different positions, and
+// substitutions and transpositions, never coincide.
+func eachNeighbourASCII(w string, keyMap map[rune][]rune, buf []byte, yield func(string) bool) []byte {
+	n := len(w)
+	if cap(buf) < n+1 {
+		buf = make([]byte, 0, 2*(n+1))
+	}
+	stop := false
+	emit := func(b []byte) {
+		if !stop && !yield(unsafe.String(unsafe.SliceData(b), len(b))) {
+			stop = true
+		}
+	}
+	selfDone := false // the word itself was given once
+	for i := 0; i+1 < n && !stop; i++ {
+		if w[i] == w[i+1] {
+			if selfDone {
+				continue
+			}
+			selfDone = true
+		}
+		b := append(buf[:0], w...)
+		b[i], b[i+1] = b[i+1], b[i]
+		emit(b)
+	}
+	if keyMap != nil {
+		for i := 0; i < n && !stop; i++ {
+			var used [2]uint64 // letters already put at i
+			last := rune(w[i])
+			for _, l := range keyMap[rune(w[i])] {
+				if l == last {
+					continue
+				}
+				last = l
+				if l == rune(w[i]) {
+					if selfDone {
+						continue
+					}
+					selfDone = true
+				} else if used[l>>6]&(1<<(l&63)) != 0 {
+					continue
+				}
+				used[l>>6] |= 1 << (l & 63)
+				b := append(buf[:0], w...)
+				b[i] = byte(l)
+				emit(b)
+			}
+		}
+	} else {
+		for l := byte('a'); l <= 'z' && !stop; l++ {
+			for i := 0; i < n; i++ {
+				if w[i] != l {
+					b := append(buf[:0], w...)
+					b[i] = l
+					emit(b)
+				}
+			}
+		}
+	}
+	for l := byte('a'); l <= 'z' && !stop; l++ {
+		for i := 0; i <= n; i++ {
+			if i == 0 || w[i-1] != l {
+				b := append(append(append(buf[:0], w[:i]...), l), w[i:]...)
+				emit(b)
+			}
+		}
+	}
+	if n > 3 {
+		for i := 0; i < n && !stop; i++ {
+			if i == 0 || w[i-1] != w[i] {
+				b := append(append(buf[:0], w[:i]...), w[i+1:]...)
+				emit(b)
+			}
+		}
+	}
+	return buf
 }

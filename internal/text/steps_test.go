@@ -3,6 +3,7 @@ package text
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -525,4 +526,40 @@ func TestHousenumberKeys(t *testing.T) {
 			t.Errorf("got %q", got)
 		}
 	})
+}
+
+// TestEachFuzzyMatchesFuzzy: EachFuzzy yields Fuzzy's neighbours in the
+// same order, deduplicated the same way, with the AZERTY map, with every
+// letter, and with a map that lists letters twice and among their own
+// neighbours; non-ASCII words go through Fuzzy itself.
+func TestEachFuzzyMatchesFuzzy(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	odd := map[rune]string{'a': "bab", 'b': "ab", 'e': "zeaze", 'o': "o"}
+	pipes := []*Pipeline{NewPipeline(Config{}), NewPipeline(Config{FuzzyKeyMap: odd}), NewPipeline(Config{FuzzyAllLetters: true})}
+	words := []string{"école", "ïle", "aa", "a", "aaaa", "abba"}
+	for range 3000 {
+		b := make([]byte, 1+r.IntN(12))
+		for i := range b {
+			b[i] = "aabeilnorstuz"[r.IntN(13)]
+		}
+		words = append(words, string(b))
+	}
+	for _, p := range pipes {
+		var buf []byte
+		for _, w := range words {
+			var got []string
+			buf = p.EachFuzzy(w, buf, func(s string) bool {
+				got = append(got, strings.Clone(s))
+				return true
+			})
+			if want := neighbours(w, p.keyMap); !slices.Equal(got, want) {
+				t.Fatalf("%q (key map %v): EachFuzzy %q, Fuzzy %q", w, p.keyMap, got, want)
+			}
+		}
+	}
+	n := 0
+	NewPipeline(Config{}).EachFuzzy("sapin", nil, func(string) bool { n++; return n < 3 })
+	if n != 3 {
+		t.Errorf("EachFuzzy went on after yield returned false: %d calls", n)
+	}
 }
