@@ -52,7 +52,8 @@ type searcher struct {
 	results     map[uint32]*Result
 
 	scratchScored []scored
-	fuzzBuf       []byte // EachFuzzy's buffer
+	fuzzBuf       []byte   // EachFuzzy's buffer
+	labels        labelBuf // the folded labels of the candidate being scored
 	ngq           *text.NgramQuery
 	memo          map[string]intersection // intersections already computed
 	written       []string                // the query's words, for writtenWord

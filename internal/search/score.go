@@ -3,6 +3,7 @@ package search
 import (
 	"slices"
 	"strings"
+	"unsafe"
 
 	"balise/internal/geo"
 	"balise/internal/index"
@@ -118,7 +119,7 @@ func (s *searcher) result(d uint32) *Result {
 		return nil
 	}
 	s.finishResult(r, s.q.HasCenter, s.q.Lat, s.q.Lon)
-	r.strScore = s.stringScore(s.e.labelSet(r, true))
+	r.strScore = s.stringScore(s.e.labelSet(r, true, &s.labels))
 	r.Score = r.total(s.e.profile == text.ProfileDefault && s.q.HasCenter)
 	s.results[d] = r
 	return r
@@ -178,7 +179,24 @@ func (r *Result) total(adjust bool) float64 {
 }
 
 // makeLabels builds the display labels (Addok's make_labels).
-func (e *Engine) makeLabels(r *Result) []string { return e.labelSet(r, false) }
+func (e *Engine) makeLabels(r *Result) []string { return e.labelSet(r, false, nil) }
+
+// labelBuf holds the folded labels of the candidate being scored: they
+// are compared with the query and dropped, so one buffer serves every
+// candidate of a search instead of a string per label and candidate.
+type labelBuf struct {
+	b   []byte
+	out []string
+}
+
+// str returns b[start:] as a string over the buffer: valid until the
+// next candidate's labels are built.
+func (lb *labelBuf) str(start int) string {
+	if start == len(lb.b) {
+		return ""
+	}
+	return unsafe.String(&lb.b[start], len(lb.b)-start)
+}
 
 type part struct{ display, folded string }
 
@@ -186,12 +204,21 @@ func mkPart(s string) part { return part{s, text.ASCII(s)} }
 
 // join concatenates up to three parts. Folded labels skip parts that fold
 // to nothing, so they equal ASCII() of the display label.
-func join(folded bool, ps [3]part, n int) string {
+func join(folded bool, ps [3]part, n int, lb *labelBuf) string {
+	if lb != nil {
+		start := len(lb.b)
+		lb.b = appendJoin(lb.b, folded, ps, n)
+		return lb.str(start)
+	}
 	size := 0
 	for i := 0; i < n; i++ {
 		size += len(ps[i].display) + len(ps[i].folded) + 1
 	}
-	b := make([]byte, 0, size)
+	return string(appendJoin(make([]byte, 0, size), folded, ps, n))
+}
+
+func appendJoin(b []byte, folded bool, ps [3]part, n int) []byte {
+	start := len(b)
 	for i := 0; i < n; i++ {
 		s := ps[i].display
 		if folded {
@@ -200,16 +227,20 @@ func join(folded bool, ps [3]part, n int) string {
 				continue
 			}
 		}
-		if i > 0 && (!folded || len(b) > 0) {
+		if i > 0 && (!folded || len(b) > start) {
 			b = append(b, ' ')
 		}
 		b = append(b, s...)
 	}
-	return string(b)
+	return b
 }
 
 // labelSet builds the labels (display or folded form) in Addok's order.
-func (e *Engine) labelSet(r *Result, folded bool) []string {
+// With lb, the labels are views over its buffer, valid until its next use.
+func (e *Engine) labelSet(r *Result, folded bool, lb *labelBuf) []string {
+	if lb != nil {
+		lb.b = lb.b[:0]
+	}
 	d := &r.Doc
 	var hn part
 	hasHN := r.Housenumber != nil
@@ -245,11 +276,11 @@ func (e *Engine) labelSet(r *Result, folded bool) []string {
 				ps[n], n = postcode, n+1
 			}
 			ps[n], n = mkPart(city), n+1
-			out[0] = join(folded, ps, n)
-			first = part{join(false, ps, n), join(true, ps, n)}
+			out[0] = join(folded, ps, n, lb)
+			first = part{join(false, ps, n, lb), join(true, ps, n, lb)}
 		}
 		if hasHN {
-			out[0] = join(folded, [3]part{hn, first}, 2)
+			out[0] = join(folded, [3]part{hn, first}, 2, lb)
 		}
 		return out
 	}
@@ -266,18 +297,24 @@ func (e *Engine) labelSet(r *Result, folded bool) []string {
 		cities = append(cities, part{})
 	}
 	isMunicipality := firstText(d, "type") == "municipality"
-	out := make([]string, 0, 8*len(names)*len(cities))
+	var out []string
+	if lb != nil {
+		out = lb.out[:0]
+		defer func() { lb.out = out[:0] }()
+	} else {
+		out = make([]string, 0, 8*len(names)*len(cities))
+	}
 	var combo [8]string // one combination's labels, built back to front
 	for _, name := range names {
 		for _, city := range cities {
 			n := 0
 			add := func(ps [3]part, k int) {
-				combo[n] = join(folded, ps, k)
+				combo[n] = join(folded, ps, k, lb)
 				n++
 				if hasHN {
 					// The number goes in front of the whole label.
 					if folded {
-						combo[n] = joinFoldedHN(hn.folded, combo[n-1])
+						combo[n] = joinFoldedHN(hn.folded, combo[n-1], lb)
 					} else {
 						combo[n] = hn.display + " " + combo[n-1]
 					}
@@ -304,14 +341,18 @@ func (e *Engine) labelSet(r *Result, folded bool) []string {
 	return out
 }
 
-func joinFoldedHN(hn, label string) string {
+func joinFoldedHN(hn, label string, lb *labelBuf) string {
 	switch {
 	case hn == "":
 		return label
 	case label == "":
 		return hn
+	case lb == nil:
+		return hn + " " + label
 	}
-	return hn + " " + label
+	start := len(lb.b)
+	lb.b = append(append(append(lb.b, hn...), ' '), label...)
+	return lb.str(start)
 }
 
 // stringScore compares the folded labels with the folded query, as Addok's
