@@ -31,6 +31,11 @@ type goldenCase struct {
 	path   string
 	ctype  string // of body
 	body   []byte
+	// streamed answers (CSV) are pushed out whenever the writer waits for
+	// the next rows: whether it had to wait, a matter of timing, decides
+	// between a chunked answer and one with a Content-Length, which the
+	// golden file then leaves out.
+	streamed bool
 }
 
 func get(name, path string) goldenCase { return goldenCase{name: name, method: "GET", path: path} }
@@ -47,7 +52,7 @@ func csvUpload(name, path, file string, fields ...string) goldenCase {
 	fw, _ := w.CreateFormFile("data", "addresses.csv")
 	io.WriteString(fw, file)
 	w.Close()
-	return goldenCase{name: name, method: "POST", path: path, ctype: w.FormDataContentType(), body: b.Bytes()}
+	return goldenCase{name: name, method: "POST", path: path, ctype: w.FormDataContentType(), body: b.Bytes(), streamed: true}
 }
 
 // goldenCases are a handful of representative requests: search (plain,
@@ -130,7 +135,8 @@ func sampleEngine(t *testing.T) *search.Engine {
 
 // goldenExchange sends c and writes the request and its answer as text:
 // the request line and body, then the status, every header but Date
-// (sorted), and the body as received.
+// (sorted; and Content-Length for streamed answers), and the body as
+// received.
 func goldenExchange(t *testing.T, url string, c goldenCase) []byte {
 	t.Helper()
 	req, err := http.NewRequest(c.method, url+c.path, bytes.NewReader(c.body))
@@ -163,7 +169,7 @@ func goldenExchange(t *testing.T, url string, c goldenCase) []byte {
 			}
 		}
 	}) {
-		if k != "Date" {
+		if k != "Date" && !(c.streamed && k == "Content-Length") {
 			fmt.Fprintf(&out, "%s: %s\n", k, strings.Join(resp.Header[k], ", "))
 		}
 	}
