@@ -727,12 +727,19 @@ func (s *searcher) fuzzy() bool {
 func (s *searcher) fuzzyTerms(t *token, others []index.TermID) []index.TermID {
 	var words []index.TermID
 	s.fuzzBuf = s.e.pipe.EachFuzzy(t.Value, s.fuzzBuf, func(n string) bool {
-		if id, ok := s.e.ix.Lookup(n); ok && (len(others) == 0 || s.cooccur(id, others)) {
+		if id, ok := s.termSeenWith(n, others); ok {
 			words = append(words, id)
 		}
 		return true
 	})
 	return words
+}
+
+// termSeenWith is word's term when the index has it and it is seen with
+// every term of others.
+func (s *searcher) termSeenWith(word string, others []index.TermID) (index.TermID, bool) {
+	id, ok := s.e.ix.Lookup(word)
+	return id, ok && s.cooccur(id, others)
 }
 
 // pairTerms are tryFuzzyPair's candidates for t, the fuzzyPairMax most
@@ -750,7 +757,7 @@ func (s *searcher) pairTerms(t *token, others []index.TermID, n int) []index.Ter
 	// and the typo elsewhere: paired with a correction of another word
 	// ("josoph" → "joseph" with "dijon" itself), it is a candidate too.
 	if slices.Contains(s.retyped, t.Value) {
-		if id, ok := ix.Lookup(t.Value); ok && (len(others) == 0 || s.cooccur(id, others)) {
+		if id, ok := s.termSeenWith(t.Value, others); ok {
 			words = append(words, id)
 		}
 	}
@@ -771,7 +778,7 @@ func (s *searcher) pairTerms(t *token, others []index.TermID, n int) []index.Ter
 				continue
 			}
 			id, ok := ix.Lookup(toks[0])
-			if !ok || slices.Contains(words, id) || (len(others) > 0 && !s.cooccur(id, others)) {
+			if !ok || slices.Contains(words, id) || !s.cooccur(id, others) {
 				continue
 			}
 			words = append(words, id)

@@ -300,7 +300,6 @@ func (e *Engine) labelSet(r *Result, folded bool, lb *labelBuf) []string {
 	var out []string
 	if lb != nil {
 		out = lb.out[:0]
-		defer func() { lb.out = out[:0] }()
 	} else {
 		out = make([]string, 0, 8*len(names)*len(cities))
 	}
@@ -337,6 +336,9 @@ func (e *Engine) labelSet(r *Result, folded bool, lb *labelBuf) []string {
 				out = append(out, combo[i])
 			}
 		}
+	}
+	if lb != nil {
+		lb.out = out[:0] // kept, grown, for the next candidate
 	}
 	return out
 }

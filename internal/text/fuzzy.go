@@ -1,6 +1,7 @@
 package text
 
 import (
+	"slices"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -39,172 +40,68 @@ func (p *Pipeline) Fuzzy(word string) []string { return neighbours(word, p.keyMa
 func Neighbours(word string) []string { return neighbours(word, nil) }
 
 func neighbours(word string, keyMap map[rune][]rune) []string {
-	if word == "" || IsAllDigits(word) {
+	// Every neighbour is copied into one arena, turned into a single
+	// string at the end and sliced: a few allocations instead of hundreds.
+	n := utf8.RuneCountInString(word)
+	arena := make([]byte, 0, (26*(n+1)+12*n)*(len(word)+1))
+	ends := make([]int, 0, 26*(n+1)+12*n)
+	eachNeighbour(word, keyMap, nil, func(s string) bool {
+		arena = append(arena, s...)
+		ends = append(ends, len(arena))
+		return true
+	})
+	if len(ends) == 0 {
 		return nil
 	}
-	w := []rune(word)
-	n := len(w)
-	// Every neighbour is written into one arena, turned into a single
-	// string at the end and sliced: a few allocations instead of hundreds.
-	var g fuzzGen
-	g.arena = make([]byte, 0, (26*(n+1)+12*n)*(len(word)+1))
-	g.ends = make([]int, 0, 26*(n+1)+12*n)
-	nb := make([]rune, n+1)
-	// Transpositions.
-	for i := 0; i+1 < n; i++ {
-		copy(nb, w)
-		nb[i], nb[i+1] = nb[i+1], nb[i]
-		g.add(nb[:n])
-	}
-	// Substitutions.
-	if keyMap != nil {
-		for i := 0; i < n; i++ {
-			subs, ok := keyMap[w[i]]
-			if !ok {
-				continue
-			}
-			copy(nb, w)
-			for _, l := range subs {
-				// Addok compares with the letter it put there last, not
-				// with the word's: a map listing a letter as its own
-				// neighbour (not in first place) yields the word itself.
-				if l != nb[i] {
-					nb[i] = l
-					g.add(nb[:n])
-				}
-			}
-		}
-	} else {
-		for l := 'a'; l <= 'z'; l++ {
-			for i := 0; i < n; i++ {
-				if w[i] != l {
-					copy(nb, w)
-					nb[i] = l
-					g.add(nb[:n])
-				}
-			}
-		}
-	}
-	// Insertions.
-	sameLen := len(g.ends)
-	for l := 'a'; l <= 'z'; l++ {
-		for i := 0; i <= n; i++ {
-			if i > 0 && w[i-1] == l {
-				// Same string as inserting l one place earlier.
-				continue
-			}
-			copy(nb, w[:i])
-			nb[i] = l
-			copy(nb[i+1:], w[i:])
-			g.add(nb[:n+1])
-		}
-	}
-	// Deletions.
-	if n > 3 {
-		for i := 0; i < n; i++ {
-			if i > 0 && w[i-1] == w[i] {
-				// Same string as deleting the previous letter.
-				continue
-			}
-			copy(nb, w[:i])
-			copy(nb[i:], w[i+1:])
-			g.add(nb[:n-1])
-		}
-	}
-	return g.strings(sameLen)
-}
-
-type fuzzGen struct {
-	arena []byte
-	ends  []int
-}
-
-func (g *fuzzGen) add(r []rune) {
-	for _, c := range r {
-		g.arena = utf8.AppendRune(g.arena, c)
-	}
-	g.ends = append(g.ends, len(g.arena))
-}
-
-// strings slices the arena. Neighbours of different lengths never
-// coincide and insertions and deletions skip their own repeats at
-// generation, so only the first sameLen ones (transpositions and
-// substitutions) may repeat; the first occurrence is kept.
-func (g *fuzzGen) strings(sameLen int) []string {
-	all := string(g.arena)
-	out := make([]string, 0, len(g.ends))
-	seen := make(map[string]struct{}, sameLen)
+	all := string(arena)
+	out := make([]string, len(ends))
 	start := 0
-	for k, end := range g.ends {
-		s := all[start:end]
-		start = end
-		if k < sameLen {
-			if _, ok := seen[s]; ok {
-				continue
-			}
-			seen[s] = struct{}{}
-		}
-		out = append(out, s)
+	for i, end := range ends {
+		out[i], start = all[start:end], end
 	}
 	return out
 }
 
-// EachFuzzy calls yield with each of Fuzzy(word)'s neighbours, in the same
-// order, until yield returns false, without allocating them: each string
-// is valid during its call only (the fuzzy step looks each up and keeps
-// none). scratch is a buffer to reuse, returned grown. Materialising the
-// ~300 neighbours of a word cost more than looking them up.
+// EachFuzzy calls yield with each of Fuzzy(word)'s neighbours, in order,
+// until yield returns false, without allocating them: each string is valid
+// during its call only (the fuzzy step looks each up and keeps none).
+// scratch is a buffer to reuse, returned grown. Materialising the ~300
+// neighbours of a word cost more than looking them up.
 func (p *Pipeline) EachFuzzy(word string, scratch []byte, yield func(string) bool) []byte {
+	return eachNeighbour(word, p.keyMap, scratch, yield)
+}
+
+// eachNeighbour makes the neighbours of word (Fuzzy's, or Neighbours' with
+// a nil key map), each written in buf in turn from slices of the word
+// around the edit. Addok deduplicates them by value, keeping the first;
+// here the repeats are known from how they are made: the word itself (a
+// transposition of two equal letters, or a key map listing a letter among
+// its own neighbours), and a letter the key map lists twice for one
+// position. Substitutions at different positions, substitutions and
+// transpositions, and words of different lengths never coincide, and
+// insertions and deletions skip their own repeats.
+func eachNeighbour(word string, keyMap map[rune][]rune, buf []byte, yield func(string) bool) []byte {
 	if word == "" || IsAllDigits(word) {
-		return scratch
+		return buf
 	}
-	if !asciiNeighbours(word, p.keyMap) {
-		for _, s := range neighbours(word, p.keyMap) {
-			if !yield(s) {
-				break
-			}
-		}
-		return scratch
-	}
-	return eachNeighbourASCII(word, p.keyMap, scratch, yield)
-}
-
-// asciiNeighbours reports whether word and the letters the key map
-// substitutes in it are all ASCII, as the pipeline's output nearly always
-// is.
-func asciiNeighbours(word string, keyMap map[rune][]rune) bool {
-	for i := 0; i < len(word); i++ {
-		if word[i] >= utf8.RuneSelf {
-			return false
-		}
-		for _, l := range keyMap[rune(word[i])] {
-			if l >= utf8.RuneSelf {
-				return false
-			}
-		}
-	}
-	return true
-}
-
-// eachNeighbourASCII is neighbours for an ASCII word, each neighbour
-// written in buf in turn. neighbours deduplicates the same-length ones by
-// value; here the repeats are known from how they are made: the word
-// itself (a transposition of two equal letters, or a key map listing a
-// letter among its own neighbours), and a letter the key map lists twice
-// for one position. Substitutions at different positions, and
-// substitutions and transpositions, never coincide.
-func eachNeighbourASCII(w string, keyMap map[rune][]rune, buf []byte, yield func(string) bool) []byte {
+	w := []rune(word)
 	n := len(w)
-	if cap(buf) < n+1 {
-		buf = make([]byte, 0, 2*(n+1))
+	off := make([]int, n+1) // byte offset of each rune, and the length
+	for i, b := 0, 0; i < n; i++ {
+		off[i] = b
+		b += utf8.RuneLen(w[i])
 	}
+	off[n] = len(word)
 	stop := false
-	emit := func(b []byte) {
-		if !stop && !yield(unsafe.String(unsafe.SliceData(b), len(b))) {
+	emit := func(head string, mid []byte, tail string) {
+		buf = append(append(append(buf[:0], head...), mid...), tail...)
+		if !stop && !yield(unsafe.String(unsafe.SliceData(buf), len(buf))) {
 			stop = true
 		}
 	}
+	var mid []byte
 	selfDone := false // the word itself was given once
+	// Transpositions.
 	for i := 0; i+1 < n && !stop; i++ {
 		if w[i] == w[i+1] {
 			if selfDone {
@@ -212,57 +109,56 @@ func eachNeighbourASCII(w string, keyMap map[rune][]rune, buf []byte, yield func
 			}
 			selfDone = true
 		}
-		b := append(buf[:0], w...)
-		b[i], b[i+1] = b[i+1], b[i]
-		emit(b)
+		mid = append(append(mid[:0], word[off[i+1]:off[i+2]]...), word[off[i]:off[i+1]]...)
+		emit(word[:off[i]], mid, word[off[i+2]:])
 	}
+	// Substitutions.
 	if keyMap != nil {
+		var used []rune // letters already put at i
 		for i := 0; i < n && !stop; i++ {
-			var used [2]uint64 // letters already put at i
-			last := rune(w[i])
-			for _, l := range keyMap[rune(w[i])] {
+			used = used[:0]
+			// Addok compares with the letter it put there last, not with
+			// the word's.
+			last := w[i]
+			for _, l := range keyMap[w[i]] {
 				if l == last {
 					continue
 				}
 				last = l
-				if l == rune(w[i]) {
+				if l == w[i] {
 					if selfDone {
 						continue
 					}
 					selfDone = true
-				} else if used[l>>6]&(1<<(l&63)) != 0 {
+				} else if slices.Contains(used, l) {
 					continue
 				}
-				used[l>>6] |= 1 << (l & 63)
-				b := append(buf[:0], w...)
-				b[i] = byte(l)
-				emit(b)
+				used = append(used, l)
+				emit(word[:off[i]], utf8.AppendRune(mid[:0], l), word[off[i+1]:])
 			}
 		}
 	} else {
-		for l := byte('a'); l <= 'z' && !stop; l++ {
+		for l := 'a'; l <= 'z' && !stop; l++ {
 			for i := 0; i < n; i++ {
 				if w[i] != l {
-					b := append(buf[:0], w...)
-					b[i] = l
-					emit(b)
+					emit(word[:off[i]], append(mid[:0], byte(l)), word[off[i+1]:])
 				}
 			}
 		}
 	}
-	for l := byte('a'); l <= 'z' && !stop; l++ {
+	// Insertions.
+	for l := 'a'; l <= 'z' && !stop; l++ {
 		for i := 0; i <= n; i++ {
-			if i == 0 || w[i-1] != l {
-				b := append(append(append(buf[:0], w[:i]...), l), w[i:]...)
-				emit(b)
+			if i == 0 || w[i-1] != l { // else the same as inserting l one place earlier
+				emit(word[:off[i]], append(mid[:0], byte(l)), word[off[i]:])
 			}
 		}
 	}
+	// Deletions.
 	if n > 3 {
 		for i := 0; i < n && !stop; i++ {
-			if i == 0 || w[i-1] != w[i] {
-				b := append(append(buf[:0], w[:i]...), w[i+1:]...)
-				emit(b)
+			if i == 0 || w[i-1] != w[i] { // else the same as deleting the previous letter
+				emit(word[:off[i]], nil, word[off[i+1]:])
 			}
 		}
 	}

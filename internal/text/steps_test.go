@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // Ports of Addok's text tests (addok's tests/test_text_utils.py, addok-fr's
@@ -529,18 +530,20 @@ func TestHousenumberKeys(t *testing.T) {
 }
 
 // TestEachFuzzyMatchesFuzzy: EachFuzzy yields Fuzzy's neighbours in the
-// same order, deduplicated the same way, with the AZERTY map, with every
-// letter, and with a map that lists letters twice and among their own
-// neighbours; non-ASCII words go through Fuzzy itself.
+// same order, and both the neighbours deduplicated by value
+// (neighboursByValue), with the AZERTY map, with every letter, and with a
+// map that lists letters twice, among their own neighbours and beyond
+// ASCII, on words with accented letters too.
 func TestEachFuzzyMatchesFuzzy(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	odd := map[rune]string{'a': "bab", 'b': "ab", 'e': "zeaze", 'o': "o"}
+	odd := map[rune]string{'a': "bab", 'b': "ab", 'e': "zeazeé", 'o': "o", 'é': "eèée"}
 	pipes := []*Pipeline{NewPipeline(Config{}), NewPipeline(Config{FuzzyKeyMap: odd}), NewPipeline(Config{FuzzyAllLetters: true})}
 	words := []string{"école", "ïle", "aa", "a", "aaaa", "abba"}
 	for range 3000 {
-		b := make([]byte, 1+r.IntN(12))
+		letters := []rune("aabeilnorstuzéç")
+		b := make([]rune, 1+r.IntN(12))
 		for i := range b {
-			b[i] = "aabeilnorstuz"[r.IntN(13)]
+			b[i] = letters[r.IntN(len(letters))]
 		}
 		words = append(words, string(b))
 	}
@@ -555,6 +558,9 @@ func TestEachFuzzyMatchesFuzzy(t *testing.T) {
 			if want := neighbours(w, p.keyMap); !slices.Equal(got, want) {
 				t.Fatalf("%q (key map %v): EachFuzzy %q, Fuzzy %q", w, p.keyMap, got, want)
 			}
+			if want := neighboursByValue(w, p.keyMap); !slices.Equal(got, want) {
+				t.Fatalf("%q (key map %v): EachFuzzy %q, deduplicated by value %q", w, p.keyMap, got, want)
+			}
 		}
 	}
 	n := 0
@@ -562,4 +568,119 @@ func TestEachFuzzyMatchesFuzzy(t *testing.T) {
 	if n != 3 {
 		t.Errorf("EachFuzzy went on after yield returned false: %d calls", n)
 	}
+}
+
+// neighboursByValue is how neighbours were made before eachNeighbour:
+// every edit written out rune by rune, the same-length ones deduplicated
+// by value with a map, as Addok's make_fuzzy does. It is the reference
+// eachNeighbour's structural deduplication is checked against.
+func neighboursByValue(word string, keyMap map[rune][]rune) []string {
+	if word == "" || IsAllDigits(word) {
+		return nil
+	}
+	w := []rune(word)
+	n := len(w)
+	// Every neighbour is written into one arena, turned into a single
+	// string at the end and sliced: a few allocations instead of hundreds.
+	var g fuzzGenRef
+	g.arena = make([]byte, 0, (26*(n+1)+12*n)*(len(word)+1))
+	g.ends = make([]int, 0, 26*(n+1)+12*n)
+	nb := make([]rune, n+1)
+	// Transpositions.
+	for i := 0; i+1 < n; i++ {
+		copy(nb, w)
+		nb[i], nb[i+1] = nb[i+1], nb[i]
+		g.add(nb[:n])
+	}
+	// Substitutions.
+	if keyMap != nil {
+		for i := 0; i < n; i++ {
+			subs, ok := keyMap[w[i]]
+			if !ok {
+				continue
+			}
+			copy(nb, w)
+			for _, l := range subs {
+				// Addok compares with the letter it put there last, not
+				// with the word's: a map listing a letter as its own
+				// neighbour (not in first place) yields the word itself.
+				if l != nb[i] {
+					nb[i] = l
+					g.add(nb[:n])
+				}
+			}
+		}
+	} else {
+		for l := 'a'; l <= 'z'; l++ {
+			for i := 0; i < n; i++ {
+				if w[i] != l {
+					copy(nb, w)
+					nb[i] = l
+					g.add(nb[:n])
+				}
+			}
+		}
+	}
+	// Insertions.
+	sameLen := len(g.ends)
+	for l := 'a'; l <= 'z'; l++ {
+		for i := 0; i <= n; i++ {
+			if i > 0 && w[i-1] == l {
+				// Same string as inserting l one place earlier.
+				continue
+			}
+			copy(nb, w[:i])
+			nb[i] = l
+			copy(nb[i+1:], w[i:])
+			g.add(nb[:n+1])
+		}
+	}
+	// Deletions.
+	if n > 3 {
+		for i := 0; i < n; i++ {
+			if i > 0 && w[i-1] == w[i] {
+				// Same string as deleting the previous letter.
+				continue
+			}
+			copy(nb, w[:i])
+			copy(nb[i:], w[i+1:])
+			g.add(nb[:n-1])
+		}
+	}
+	return g.strings(sameLen)
+}
+
+type fuzzGenRef struct {
+	arena []byte
+	ends  []int
+}
+
+func (g *fuzzGenRef) add(r []rune) {
+	for _, c := range r {
+		g.arena = utf8.AppendRune(g.arena, c)
+	}
+	g.ends = append(g.ends, len(g.arena))
+}
+
+// strings slices the arena. Neighbours of different lengths never
+// coincide and insertions and deletions skip their own repeats at
+// generation, so only the first sameLen ones (transpositions and
+// substitutions) may repeat; the first occurrence is kept.
+func (g *fuzzGenRef) strings(sameLen int) []string {
+	all := string(g.arena)
+	out := make([]string, 0, len(g.ends))
+	seen := make(map[string]struct{}, sameLen)
+	start := 0
+	for k, end := range g.ends {
+		s := all[start:end]
+		start = end
+		if k < sameLen {
+			if _, ok := seen[s]; ok {
+				continue
+			}
+			seen[s] = struct{}{}
+		}
+		out = append(out, s)
+	}
+	return out
 }
